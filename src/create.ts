@@ -1,0 +1,75 @@
+import { createTransport, type MailDefaults, type SendMailOptions, type SentMessageInfo, type Transporter } from 'nodemailer';
+import { resolveConfig } from './config.js';
+import { strategies, type GmailTransportConfig, type StrategyName } from './strategies/index.js';
+import type { ResolvedConfig, SmtpPlan, Strategy, StrategyContext } from './strategies/types.js';
+import type { TransportEvents } from './events.js';
+import { mapError } from './errors/map-error.js';
+import { ManagedTransport } from './internal/managed-transport.js';
+import { SmtpRoute } from './internal/smtp-route.js';
+import type { Route } from './internal/route.js';
+
+/**
+ * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
+ * gmail-transport's own events.
+ */
+export type GmailTransporter = Transporter<SentMessageInfo> & {
+  on<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+  once<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+};
+
+/**
+ * Creates a nodemailer transporter that sends through Google (or a relay) with the chosen
+ * strategy. The config is validated here, before any network; nothing connects until the
+ * first `sendMail` or `verify`.
+ *
+ * @param config - One of the strategies' configs, discriminated on `strategy`.
+ * @param defaults - nodemailer message defaults merged into every message (e.g. `from`).
+ * @throws GmailTransportError `CONFIG_INVALID` listing every invalid field by path.
+ * @example
+ * ```ts
+ * const mailer = createGmailTransport({ strategy: 'app-password', user: 'me@gmail.com', appPassword: process.env.GMAIL_APP_PASSWORD! });
+ * await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: 'Hi', text: 'Hello' });
+ * ```
+ */
+export function createGmailTransport(config: GmailTransportConfig, defaults?: MailDefaults): GmailTransporter {
+  const resolved = resolveConfig(config);
+  const transport = new ManagedTransport(resolved);
+  const ctx: StrategyContext = {
+    locale: resolved.locale,
+    emit: (event, payload) => transport.publish(event, payload),
+    createRoute: (nested) => buildRoute(nested, ctx),
+  };
+  transport.attach(buildRoute(resolved, ctx));
+  const mailer = createTransport(transport, defaults);
+  wrapSendMail(mailer, resolved);
+  return mailer as unknown as GmailTransporter;
+}
+
+function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
+  const strategy = strategies[config.strategy as StrategyName] as unknown as Strategy<string, object, unknown>;
+  const made = strategy.create(config.options, ctx);
+  return isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+}
+
+function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {
+  return (value as SmtpPlan).kind === 'smtp';
+}
+
+/**
+ * Errors raised by nodemailer itself before our transport runs (a plugin, a file attachment
+ * that cannot be read) still leave sendMail as GmailTransportError.
+ */
+function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig): void {
+  const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
+  const context = { strategy: config.strategy, locale: config.locale };
+  const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
+    if (callback) {
+      original(data, (err, info) => (err ? callback(mapError(err, context)) : callback(null, info)));
+      return undefined;
+    }
+    return (original(data) as Promise<SentMessageInfo>).catch((err: unknown) => {
+      throw mapError(err, context);
+    });
+  };
+  (mailer as { sendMail: unknown }).sendMail = sendMail;
+}

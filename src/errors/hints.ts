@@ -1,0 +1,137 @@
+import type { ErrorCode } from '../errors.js';
+
+/** Languages hints are written in. */
+export type Locale = 'en' | 'ja';
+
+export const LOCALES: readonly Locale[] = ['en', 'ja'];
+
+/**
+ * A hint variant refines a code's hint where the same code calls for different advice:
+ * `AUTH_INVALID_CREDENTIALS` means "make an app password" to an app-password user and "check
+ * the provider's API key" to an external relay user.
+ */
+export type HintKey = ErrorCode | `${ErrorCode}:${string}`;
+
+type HintTable = Record<ErrorCode, Record<Locale, string>> & Partial<Record<HintKey, Record<Locale, string>>>;
+
+const HINTS: HintTable = {
+  CONFIG_INVALID: {
+    en: 'Fix the fields listed and create the transport again; the README has a complete config for each strategy.',
+    ja: '一覧の項目を修正してからトランスポートを作り直してください。各ストラテジーの完全な設定例は README にあります。',
+  },
+  AUTH_INVALID_CREDENTIALS: {
+    en: 'The server refused the user name or password. Check both, and that the account may use SMTP.',
+    ja: 'サーバーがユーザー名またはパスワードを拒否しました。両方と、そのアカウントで SMTP が使えるかを確認してください。',
+  },
+  'AUTH_INVALID_CREDENTIALS:app-password': {
+    en: 'Google refused the app password. Create a new one (Google Account > Security > 2-Step Verification > App passwords) and use all 16 letters; the user must be the account that created it.',
+    ja: 'Google がアプリ パスワードを拒否しました。新しいものを作成し（Google アカウント > セキュリティ > 2 段階認証プロセス > アプリ パスワード）、16 文字すべてを使ってください。user は作成したアカウントである必要があります。',
+  },
+  'AUTH_INVALID_CREDENTIALS:basic-auth': {
+    en: 'This looks like a normal account password: Google stopped accepting those over SMTP on 2025-03-14. Use an app password (needs 2-Step Verification) or switch to the oauth2 strategy.',
+    ja: '通常のアカウント パスワードのようです。Google は 2025-03-14 に SMTP での通常パスワードによるログイン（基本認証）を終了しました。アプリ パスワード（2 段階認証が必要）を使うか、oauth2 ストラテジーに切り替えてください。',
+  },
+  'AUTH_INVALID_CREDENTIALS:relay': {
+    en: 'The relay refused the credentials. Check the user name and password or API key in your provider\'s SMTP settings (SendGrid uses the user "apikey").',
+    ja: 'リレーが認証情報を拒否しました。プロバイダーの SMTP 設定にあるユーザー名とパスワード（または API キー）を確認してください（SendGrid のユーザー名は "apikey" です）。',
+  },
+  AUTH_APP_PASSWORD_REQUIRED: {
+    en: 'The account has 2-Step Verification on, so Google wants an app password, not the account password: create one under Google Account > Security > App passwords.',
+    ja: 'このアカウントは 2 段階認証が有効なため、アカウントのパスワードではなくアプリ パスワードが必要です。Google アカウント > セキュリティ > アプリ パスワード で作成してください。',
+  },
+  AUTH_WEB_LOGIN_REQUIRED: {
+    en: 'Google blocked the sign-in until someone signs in to this account in a browser. Sign in at https://accounts.google.com, then prefer the oauth2 strategy over passwords.',
+    ja: 'ブラウザーでこのアカウントにサインインするまで Google がログインを止めています。https://accounts.google.com でサインインし、今後はパスワードではなく oauth2 ストラテジーを使ってください。',
+  },
+  OAUTH_TOKEN_REJECTED: {
+    en: 'Gmail refused a freshly refreshed access token: the token lacks the https://mail.google.com/ scope, or the user does not match the account that consented (or the delegated mailbox).',
+    ja: '更新したばかりのアクセス トークンも Gmail に拒否されました。トークンに https://mail.google.com/ スコープがないか、user が同意したアカウント（または委任先のメールボックス）と一致していません。',
+  },
+  OAUTH_INVALID_GRANT: {
+    en: 'The refresh token no longer works: it was revoked, the user changed the password, it went unused for 6 months, or the app is in "Testing" status (tokens die after 7 days). Run `npx gmail-transport auth` for a new one and publish the app "In production".',
+    ja: 'リフレッシュ トークンが無効になりました（取り消し、パスワード変更、6 か月未使用、またはアプリが「テスト」状態で 7 日経過）。`npx gmail-transport auth` で新しいトークンを取得し、アプリを「本番環境」で公開してください。',
+  },
+  'OAUTH_INVALID_GRANT:service-account': {
+    en: 'Google refused the service account\'s signed assertion: the key was deleted or rotated, the clock is off, or the user to impersonate does not exist. Check the key file and the user.',
+    ja: 'サービス アカウントの署名付きアサーションが拒否されました。鍵が削除・更新されたか、時計がずれているか、なりすまし先のユーザーが存在しません。鍵ファイルと user を確認してください。',
+  },
+  OAUTH_INVALID_CLIENT: {
+    en: 'Google does not recognise the OAuth client: check clientId and clientSecret (download the client JSON again from Google Cloud console > APIs & Services > Credentials).',
+    ja: 'Google が OAuth クライアントを認識しません。clientId と clientSecret を確認してください（Google Cloud コンソール > API とサービス > 認証情報 からクライアントの JSON を再ダウンロード）。',
+  },
+  'OAUTH_INVALID_CLIENT:api-disabled': {
+    en: 'The Gmail API is not enabled for this Google Cloud project: enable it under APIs & Services > Library > Gmail API, wait a few minutes, then retry.',
+    ja: 'この Google Cloud プロジェクトで Gmail API が有効になっていません。API とサービス > ライブラリ > Gmail API で有効にし、数分待ってから再試行してください。',
+  },
+  OAUTH_SCOPE_DENIED: {
+    en: 'The credentials lack the needed scope. For a service account, grant domain-wide delegation for its client ID with the scope https://mail.google.com/ in the Workspace admin console; for a refresh token, consent again with that scope.',
+    ja: '必要なスコープがありません。サービス アカウントの場合は Workspace 管理コンソールでそのクライアント ID に https://mail.google.com/ スコープのドメイン全体の委任を付与し、リフレッシュ トークンの場合はそのスコープで再度同意してください。',
+  },
+  RELAY_DENIED: {
+    en: 'The server will not relay for this sender. For smtp-relay.gmail.com, add this host\'s public IP in the Admin console (Apps > Google Workspace > Gmail > Routing > SMTP relay service) and send from an address of your domain.',
+    ja: 'サーバーがこの送信者の中継を拒否しました。smtp-relay.gmail.com の場合は、管理コンソール（アプリ > Google Workspace > Gmail > ルーティング > SMTP リレーサービス）にこのホストのグローバル IP を登録し、自ドメインのアドレスから送信してください。',
+  },
+  TLS_REQUIRED: {
+    en: 'The server requires TLS before this command. Keep the default STARTTLS setting (do not set ignoreTLS), or use port 465 with implicit TLS.',
+    ja: 'このコマンドの前に TLS が必要です。既定の STARTTLS 設定のままにするか、暗黙の TLS でポート 465 を使ってください。',
+  },
+  TLS_FAILED: {
+    en: 'The TLS connection could not be set up (certificate not trusted, expired or for another host, or no STARTTLS offered). No credentials were sent. Check smtp.host, or pass the server\'s CA in smtp.tls.ca.',
+    ja: 'TLS 接続を確立できませんでした（証明書が信頼されていない・期限切れ・別ホスト用、または STARTTLS 非対応）。認証情報は送信されていません。smtp.host を確認するか、サーバーの CA を smtp.tls.ca に指定してください。',
+  },
+  CONNECTION_FAILED: {
+    en: 'Could not reach the mail server (DNS, refused, reset or timeout). Many hosts block outbound ports 465 and 587: if this keeps happening, ask your host or use the gmail-api strategy, which sends over HTTPS.',
+    ja: 'メール サーバーに接続できませんでした（DNS、拒否、リセット、タイムアウト）。多くのホスティングは送信ポート 465/587 を遮断しています。続く場合はホスティング事業者に確認するか、HTTPS で送る gmail-api ストラテジーを使ってください。',
+  },
+  RATE_LIMITED: {
+    en: 'Google is throttling this sender. Slow down (rateLimit, maxConnections) and retry later; the error is retryable.',
+    ja: 'Google がこの送信者を制限しています。送信ペースを落とし（rateLimit、maxConnections）、時間をおいて再試行してください。',
+  },
+  QUOTA_EXCEEDED: {
+    en: 'The daily sending limit of this account or relay is used up; it resets within 24 hours. Configure a failover route (e.g. an external relay) for the rest of the day.',
+    ja: 'このアカウントまたはリレーの 1 日の送信上限に達しました。24 時間以内にリセットされます。残りの時間は failover で外部リレーなどに切り替えてください。',
+  },
+  MESSAGE_REJECTED: {
+    en: 'The server rejected the message itself (size over the limit, or content flagged). Sending it again unchanged will fail again: shrink attachments (Gmail allows 25 MB over SMTP) or change the content.',
+    ja: 'メッセージ自体が拒否されました（サイズ超過または内容の問題）。そのまま再送しても失敗します。添付ファイルを小さくするか（SMTP では 25 MB まで）、内容を変えてください。',
+  },
+  POLICY_REJECTED: {
+    en: 'A sending policy rejected the message: SPF/DKIM/DMARC for the sender\'s domain, the sending IP\'s reputation, or too many recipients. Fix the domain\'s DNS records or split the recipients.',
+    ja: '送信ポリシーにより拒否されました（送信ドメインの SPF/DKIM/DMARC、送信 IP の評価、宛先数の超過）。ドメインの DNS レコードを修正するか、宛先を分けてください。',
+  },
+  RECIPIENT_REJECTED: {
+    en: 'A recipient address was refused (no such user or domain). Check the address; retrying will not help.',
+    ja: '宛先アドレスが拒否されました（ユーザーまたはドメインが存在しません）。アドレスを確認してください。再試行では解決しません。',
+  },
+  SYNTAX_ERROR: {
+    en: 'The server could not parse a command or address. Check the from/to addresses and the EHLO name (smtp.name).',
+    ja: 'サーバーがコマンドまたはアドレスを解釈できませんでした。from/to のアドレスと EHLO 名（smtp.name）を確認してください。',
+  },
+  TEMPORARY_FAILURE: {
+    en: 'The server had a temporary problem. The message was not accepted; retry later.',
+    ja: 'サーバーで一時的な問題が起きました。メッセージは受け付けられていません。時間をおいて再試行してください。',
+  },
+  PERMANENT_FAILURE: {
+    en: 'The server rejected the request permanently. Read `response` for its reason; retrying unchanged will fail again.',
+    ja: 'サーバーが要求を恒久的に拒否しました。理由は `response` を確認してください。そのまま再試行しても失敗します。',
+  },
+  DELIVERY_UNCERTAIN: {
+    en: 'The connection was lost after the whole message was sent, before the server confirmed it: it may or may not have been delivered. It was not retried, to avoid a duplicate; check the recipient\'s mailbox or your Sent folder by messageId before sending again.',
+    ja: 'メッセージ全体を送った後、サーバーの確認前に接続が切れたため、配信されたかどうか不明です。重複を避けるため再送していません。再送する前に messageId で送信済みフォルダーなどを確認してください。',
+  },
+  UNKNOWN: {
+    en: 'An unexpected error; `cause` holds the original. Please report it if it keeps happening.',
+    ja: '予期しないエラーです。元のエラーは `cause` にあります。繰り返し起きる場合は報告してください。',
+  },
+};
+
+/** The hint for a code (or a code's variant) in the given locale, falling back to the code's own. */
+export function hintFor(key: HintKey, locale: Locale = 'en'): string {
+  const entry = HINTS[key] ?? HINTS[key.split(':')[0] as ErrorCode];
+  return entry[locale] ?? entry.en;
+}
+
+/** Every hint key that exists, for tests and docs. */
+export function hintKeys(): HintKey[] {
+  return Object.keys(HINTS) as HintKey[];
+}

@@ -1,0 +1,19 @@
+export { createGmailTransport, type GmailTransporter } from './create.js';
+export { resolveConfig } from './config.js';
+export {
+  GmailTransportError,
+  isGmailTransportError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorPhase,
+  type ConfigIssue,
+  type GmailTransportErrorOptions,
+} from './errors.js';
+export { mapError, type MapErrorContext } from './errors/map-error.js';
+export { hintFor, type Locale } from './errors/hints.js';
+export type { TransportEvents, TransportEventName } from './events.js';
+export type { GmailTransportConfig, StrategyName } from './strategies/index.js';
+export type { CommonOptions, RetryOptions, Logger, SmtpOverride, ResolvedConfig } from './strategies/types.js';
+export type { AppPasswordConfig } from './strategies/app-password.js';
+export type { IpRelayConfig } from './strategies/ip-relay.js';
+export type { RelayConfig, RelayPreset } from './strategies/relay.js';

@@ -1,0 +1,77 @@
+import { EventEmitter } from 'node:events';
+import type { SentMessageInfo, Transport, Mail } from 'nodemailer';
+import type { ResolvedConfig } from '../strategies/types.js';
+import type { TransportEvents } from '../events.js';
+import { mapError } from '../errors/map-error.js';
+import { sendWithRetry } from './retry.js';
+import type { OutgoingMail, Route } from './route.js';
+import { VERSION } from './version.js';
+
+type ResultCallback = (err: Error | null, info?: SentMessageInfo) => void;
+
+/**
+ * The nodemailer transport object behind every transporter we return: nodemailer's `Mail`
+ * composes the message and runs plugins, we deliver it through the strategy's route.
+ */
+export class ManagedTransport extends EventEmitter implements Transport<SentMessageInfo> {
+  readonly name = 'gmail-transport';
+  readonly version = VERSION;
+  mailer?: Mail<SentMessageInfo>;
+  readonly #config: ResolvedConfig;
+  #route?: Route;
+
+  constructor(config: ResolvedConfig) {
+    super();
+    this.#config = config;
+  }
+
+  /** Set once, right after construction: the route's events need this transport to exist first. */
+  attach(route: Route): void {
+    this.#route = route;
+    route.onIdle?.(() => this.emit('idle'));
+  }
+
+  get route(): Route {
+    if (!this.#route) throw new Error('gmail-transport: route not attached');
+    return this.#route;
+  }
+
+  send(mail: OutgoingMail, callback: ResultCallback): void {
+    sendWithRetry(this.route, mail, this.#config.retry, (event, payload) => this.publish(event, payload)).then(
+      (info) => callback(null, info),
+      (err: unknown) => callback(err as Error),
+    );
+  }
+
+  verify(callback?: (err: Error | null, success?: true) => void): Promise<true> | undefined {
+    const promise = this.route.verify().catch((err: unknown) => {
+      throw mapError(err, { strategy: this.#config.strategy, locale: this.#config.locale });
+    });
+    if (!callback) return promise;
+    promise.then(
+      (ok) => callback(null, ok),
+      (err: Error) => callback(err),
+    );
+    return undefined;
+  }
+
+  close(): void {
+    this.#route?.close();
+  }
+
+  isIdle(): boolean {
+    return this.#route?.isIdle?.() ?? true;
+  }
+
+  /** Emits a documented event on the transporter and mirrors it to the configured logger. */
+  publish<K extends keyof TransportEvents>(event: K, payload: TransportEvents[K]): void {
+    const logger = this.#config.logger;
+    if (logger) {
+      const line = { event, ...payload } as Record<string, unknown>;
+      if (event === 'warning') logger.warn?.(line, `gmail-transport: ${(payload as TransportEvents['warning']).message}`);
+      else if (event === 'token') logger.debug?.(line, 'gmail-transport: access token obtained');
+      else logger.info?.(line, `gmail-transport: ${event}`);
+    }
+    this.mailer?.emit(event, payload);
+  }
+}

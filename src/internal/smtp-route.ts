@@ -1,0 +1,169 @@
+import type { SentMessageInfo } from 'nodemailer';
+import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
+import type { Readable } from 'node:stream';
+import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
+import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
+import type { GmailTransportError } from '../errors.js';
+import type { OutgoingMail, Route } from './route.js';
+
+type BodyProgress = NonNullable<MapErrorContext['body']>;
+
+type InnerTransport = {
+  send(mail: OutgoingMail, callback: (err: Error | null, info: SentMessageInfo) => void): void;
+  verify(): Promise<true>;
+  close(): void;
+  isIdle?(): boolean;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+};
+
+/**
+ * Delivers through nodemailer's own SMTP client (one connection per message, or its pool).
+ * What we add: our endpoint and TLS policy, tokens from the shared provider, no requeue of a
+ * message whose fate is unknown, and every error classified with the phase it failed in.
+ */
+export class SmtpRoute implements Route {
+  readonly strategy: string;
+  readonly #inner: InnerTransport;
+  readonly #errorContext: MapErrorContext;
+
+  constructor(plan: SmtpPlan, config: ResolvedConfig, ctx: StrategyContext) {
+    this.strategy = config.strategy;
+    this.#errorContext = { ...plan.errorContext, strategy: config.strategy, locale: config.locale };
+    const { endpoint, auth } = plan;
+    const options: Record<string, unknown> = {
+      host: endpoint.host,
+      port: endpoint.port,
+      secure: endpoint.secure,
+      requireTLS: endpoint.requireTLS,
+      ...(endpoint.name ? { name: endpoint.name } : {}),
+      ...(endpoint.tls ? { tls: endpoint.tls } : {}),
+      ...(endpoint.connectionTimeoutMs ? { connectionTimeout: endpoint.connectionTimeoutMs } : {}),
+      ...(endpoint.greetingTimeoutMs ? { greetingTimeout: endpoint.greetingTimeoutMs } : {}),
+      ...(endpoint.socketTimeoutMs ? { socketTimeout: endpoint.socketTimeoutMs } : {}),
+      logger: false,
+    };
+    if (!endpoint.requireTLS && !endpoint.secure) {
+      // Opt-in cleartext (a local test server): still upgrade when STARTTLS is offered.
+      options.opportunisticTLS = true;
+    }
+    if (auth?.kind === 'password') {
+      options.auth = { user: auth.user, pass: auth.pass.reveal(), ...(auth.method ? { method: auth.method } : {}) };
+    } else if (auth?.kind === 'oauth2') {
+      const tokens = auth.tokens;
+      options.auth = {
+        type: 'OAuth2',
+        user: auth.user,
+        // nodemailer calls this for a token at each login, with renew=true after the server
+        // answered XOAUTH2 with its 334 challenge: one forced refresh, then one more try, then
+        // EAUTH. Our provider shares that refresh across connections, pools and transports.
+        provisionCallback: (_user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) => {
+          tokens.getAccessToken({ forceRefresh: renew }).then(
+            (t) => callback(null, t.token.reveal(), t.expiresAt),
+            (err: unknown) => callback(carryError(mapError(err, { ...this.#errorContext, phase: 'token' }))),
+          );
+        },
+      };
+    }
+    if (config.pool) {
+      this.#inner = new SMTPPool({
+        ...options,
+        pool: true,
+        maxConnections: config.pool.maxConnections,
+        maxMessages: config.pool.maxMessages,
+        ...(config.pool.rateDelta ? { rateDelta: config.pool.rateDelta } : {}),
+        ...(config.pool.rateLimit ? { rateLimit: config.pool.rateLimit } : {}),
+        // The pool would resend a message whose connection closed mid-delivery, including after
+        // the final dot, when the server may already have accepted it: a duplicate. We decide
+        // retries ourselves, knowing how far the body got.
+        maxRequeues: 0,
+      } as ConstructorParameters<typeof SMTPPool>[0]) as unknown as InnerTransport;
+    } else {
+      this.#inner = new SMTPTransport(options as ConstructorParameters<typeof SMTPTransport>[0]) as unknown as InnerTransport;
+    }
+    // A pool reports errors of idle connections as events; unhandled, they would crash the process.
+    this.#inner.on('error', (err: unknown) => {
+      const mapped = mapError(err, this.#errorContext);
+      ctx.emit('warning', { code: mapped.code, message: mapped.message, strategy: this.strategy });
+    });
+  }
+
+  send(mail: OutgoingMail): Promise<SentMessageInfo> {
+    const progress = trackBody(mail);
+    return new Promise((resolve, reject) => {
+      this.#inner.send(mail, (err, info) => {
+        progress.restore();
+        if (err) {
+          reject(this.#map(err, progress.body, mail));
+          return;
+        }
+        resolve(info);
+      });
+    });
+  }
+
+  async verify(): Promise<true> {
+    try {
+      return await this.#inner.verify();
+    } catch (err) {
+      throw this.#map(err, 'not-sent');
+    }
+  }
+
+  close(): void {
+    this.#inner.close();
+  }
+
+  isIdle(): boolean {
+    return typeof this.#inner.isIdle === 'function' ? Boolean(this.#inner.isIdle()) : true;
+  }
+
+  onIdle(listener: () => void): void {
+    this.#inner.on('idle', listener);
+  }
+
+  #map(err: unknown, body: BodyProgress, mail?: OutgoingMail): GmailTransportError {
+    const messageId = mail ? safeMessageId(mail) : undefined;
+    return mapError(err, { ...this.#errorContext, body, ...(messageId ? { messageId } : {}) });
+  }
+}
+
+/**
+ * Follows how far the message body got in this attempt. nodemailer pipes the message stream
+ * only after the server answered DATA with 354, so `pipe` marks the body as partly sent and
+ * the stream's end as wholly sent (the final dot follows at once). A connection lost after that
+ * is DELIVERY_UNCERTAIN: the server may have queued the message before the reply was lost.
+ */
+function trackBody(mail: OutgoingMail): { readonly body: BodyProgress; restore(): void } {
+  const node = mail.message as unknown as { createReadStream: (opts?: unknown) => Readable };
+  const own = Object.prototype.hasOwnProperty.call(node, 'createReadStream');
+  const previous = node.createReadStream;
+  const state: { body: BodyProgress; restore(): void } = {
+    body: 'not-sent',
+    restore() {
+      if (own) node.createReadStream = previous;
+      else delete (node as Partial<typeof node>).createReadStream;
+    },
+  };
+  node.createReadStream = function (this: unknown, opts?: unknown) {
+    const stream = previous.call(node, opts);
+    const pipe = stream.pipe;
+    stream.pipe = function <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T {
+      state.body = 'partial';
+      return pipe.call(stream, destination, pipeOpts) as T;
+    };
+    stream.once('end', () => {
+      state.body = 'complete';
+    });
+    return stream;
+  };
+  return state;
+}
+
+function safeMessageId(mail: OutgoingMail): string | undefined {
+  try {
+    return mail.message.messageId();
+  } catch {
+    return undefined;
+  }
+}

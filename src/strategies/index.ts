@@ -1,0 +1,18 @@
+import { appPassword } from './app-password.js';
+import { ipRelay } from './ip-relay.js';
+import { relay } from './relay.js';
+
+/** The registry: one line per strategy. Config types and names derive from it. */
+export const strategies = {
+  'app-password': appPassword,
+  'ip-relay': ipRelay,
+  relay,
+} as const;
+
+/** Every strategy name. */
+export type StrategyName = keyof typeof strategies;
+
+type InputOf<S> = S extends { readonly __input?: infer I } ? NonNullable<I> : never;
+
+/** The config `createGmailTransport` takes: a union discriminated on `strategy`. */
+export type GmailTransportConfig = { [K in StrategyName]: InputOf<(typeof strategies)[K]> }[StrategyName];
