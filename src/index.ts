@@ -1,5 +1,7 @@
 export { createGmailTransport, type GmailTransporter } from './create.js';
 export { resolveConfig } from './config.js';
+export { loadConfig, type LoadConfigOptions } from './load-config.js';
+export { fromEnv } from './from-env.js';
 export {
   GmailTransportError,
   isGmailTransportError,

@@ -1,0 +1,151 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig, isGmailTransportError, type GmailTransportError } from '../src/index.js';
+
+const SECRET_ENV = 'FAKE-CLIENT-SECRET-91c2';
+const SECRET_FILE = 'FAKE-REFRESH-7f3a';
+const SECRET_IN_BROKEN_JSON = 'FAKE-APP-PASSWORD-d41e';
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gmail-transport-load-config-'));
+  await mkdir(join(dir, 'conf'));
+  await mkdir(join(dir, 'conf', 'secrets'));
+  await writeFile(join(dir, 'conf', 'secrets', 'refresh'), `${SECRET_FILE}\n`);
+  await writeFile(join(dir, 'conf', 'ca.pem'), 'CA-PEM\r\n');
+  await writeFile(join(dir, 'conf', 'empty'), '\n');
+  await writeFile(join(dir, 'refresh-at-cwd'), `${SECRET_FILE}-cwd\n`);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function leakText(err: unknown): string {
+  return `${String(err)} ${JSON.stringify(err)} ${inspect(err, { depth: 5 })}`;
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<GmailTransportError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isGmailTransportError(err)).toBe(true);
+  return err as GmailTransportError;
+}
+
+describe('loadConfig', () => {
+  it('replaces env and file references anywhere in a JSON file, files relative to the config file', async () => {
+    const file = join(dir, 'conf', 'gmail.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        strategy: 'oauth2',
+        user: 'me@example.com',
+        clientId: '123.apps.googleusercontent.com',
+        clientSecret: { env: 'TEST_CLIENT_SECRET' },
+        refreshToken: { file: 'secrets/refresh' },
+        smtp: { host: '127.0.0.1', port: 465, tls: { ca: [{ file: './ca.pem' }] } },
+        pool: true,
+      }),
+    );
+    const config = await loadConfig(file, { env: { TEST_CLIENT_SECRET: SECRET_ENV }, cwd: '/nonexistent' });
+    expect(config).toEqual({
+      strategy: 'oauth2',
+      user: 'me@example.com',
+      clientId: '123.apps.googleusercontent.com',
+      clientSecret: SECRET_ENV,
+      refreshToken: SECRET_FILE,
+      smtp: { host: '127.0.0.1', port: 465, tls: { ca: ['CA-PEM'] } },
+      pool: true,
+    });
+  });
+
+  it('resolves a relative config path against cwd and a relative keyFile against the config folder', async () => {
+    await writeFile(join(dir, 'conf', 'sa.json'), JSON.stringify({ strategy: 'service-account', user: 'a@example.com', keyFile: 'keys/sa.json' }));
+    const config = await loadConfig<Record<string, unknown>>('conf/sa.json', { cwd: dir, env: {} });
+    expect(config.keyFile).toBe(join(dir, 'conf', 'keys', 'sa.json'));
+    const absolute = await loadConfig<Record<string, unknown>>({ strategy: 'service-account', keyFile: '/etc/sa.json' }, { env: {} });
+    expect(absolute.keyFile).toBe('/etc/sa.json');
+  });
+
+  it('takes an object, resolves its file references against cwd and leaves the object untouched', async () => {
+    const input = { strategy: 'app-password', user: 'me@gmail.com', appPassword: { file: 'refresh-at-cwd' }, transports: [{ pass: { env: 'X_PASS' } }] };
+    const before = structuredClone(input);
+    const config = await loadConfig<Record<string, unknown>>(input, { cwd: dir, env: { X_PASS: 'p' } });
+    expect(config.appPassword).toBe(`${SECRET_FILE}-cwd`);
+    expect(config.transports).toEqual([{ pass: 'p' }]);
+    expect(input).toEqual(before);
+  });
+
+  it('reads process.env when no env is given', async () => {
+    vi.stubEnv('GMAIL_TRANSPORT_TEST_SECRET', SECRET_ENV);
+    try {
+      const config = await loadConfig<Record<string, unknown>>({ strategy: 'relay', auth: { user: 'u', pass: { env: 'GMAIL_TRANSPORT_TEST_SECRET' } } });
+      expect(config.auth).toEqual({ user: 'u', pass: SECRET_ENV });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('lists every unusable reference by field path in one CONFIG_INVALID, never a value', async () => {
+    const err = await rejectionOf(
+      loadConfig(
+        {
+          strategy: 'oauth2',
+          clientId: { env: 'SET_ONE' },
+          clientSecret: { env: 'MISSING_SECRET' },
+          refreshToken: { file: 'conf/nope' },
+          user: { env: 'EMPTY_ONE' },
+          smtp: { tls: { ca: [{ file: 'conf/empty' }] }, host: { env: 'H', file: 'x' } },
+          transports: [{ pass: { env: 'not a name' } }, { pass: { file: 42 } }],
+        },
+        { cwd: dir, env: { SET_ONE: SECRET_ENV, EMPTY_ONE: '' } },
+      ),
+    );
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.retryable).toBe(false);
+    const byPath = Object.fromEntries(err.issues!.map((i) => [i.path, i.message]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      ['clientSecret', 'refreshToken', 'smtp.host', 'smtp.tls.ca[0]', 'transports[0].pass', 'transports[1].pass', 'user'].sort(),
+    );
+    expect(byPath.clientSecret).toBe('refers to environment variable MISSING_SECRET, which is not set');
+    expect(byPath.user).toBe('refers to environment variable EMPTY_ONE, which is empty');
+    expect(byPath.refreshToken).toBe(`refers to file ${join(dir, 'conf', 'nope')}, which cannot be read (ENOENT)`);
+    expect(byPath['smtp.tls.ca[0]']).toMatch(/which is empty$/);
+    expect(byPath['smtp.host']).toMatch(/exactly one key/);
+    expect(err.message).toContain('clientSecret');
+    expect(err.hint).toMatch(/\{ "env": "NAME" \}/);
+    expect(leakText(err)).not.toContain(SECRET_ENV);
+  });
+
+  it('reports a missing or unreadable config file', async () => {
+    const err = await rejectionOf(loadConfig(join(dir, 'missing.json')));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.issues).toEqual([{ path: 'config', message: `file ${join(dir, 'missing.json')} cannot be read (ENOENT)` }]);
+    const folder = await rejectionOf(loadConfig(dir));
+    expect(folder.issues![0]!.message).toMatch(/cannot be read \(EISDIR\)/);
+  });
+
+  it('reports broken JSON by position without quoting the file, which may hold a secret', async () => {
+    const file = join(dir, 'broken.json');
+    await writeFile(file, `{\n  "appPassword": "${SECRET_IN_BROKEN_JSON}"\n  "user": "me@gmail.com"\n}`);
+    const err = await rejectionOf(loadConfig(file));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.issues![0]!.path).toBe('config');
+    expect(err.issues![0]!.message).toMatch(/^file .*broken\.json is not valid JSON \(line 3, column 3\)$/);
+    expect(leakText(err)).not.toContain(SECRET_IN_BROKEN_JSON);
+    expect(leakText(err)).not.toContain('FAKE-APP');
+  });
+
+  it('refuses a file or object that is not a JSON object', async () => {
+    const file = join(dir, 'array.json');
+    await writeFile(file, '[1, 2]');
+    expect((await rejectionOf(loadConfig(file))).issues).toEqual([{ path: 'config', message: 'must be a JSON object' }]);
+    expect((await rejectionOf(loadConfig([] as unknown as Record<string, unknown>))).code).toBe('CONFIG_INVALID');
+  });
+});
