@@ -122,7 +122,11 @@ export function mapError(error: unknown, context: MapErrorContext = {}): GmailTr
   let retryable: boolean;
   let variant: string | undefined;
 
-  if (reply) {
+  // With requireTLS, nodemailer sends STARTTLS even when the server did not offer it, and a
+  // server without it answers 500/502 "command not recognized" (RFC 3207 §4). That reply is no
+  // syntax problem of ours: the channel cannot be encrypted, so it is a TLS failure (ETLS).
+  const noStartTls = reply !== undefined && command === 'STARTTLS' && reply.code >= 500;
+  if (reply && !noStartTls) {
     if (!context.phase && context.body && context.body !== 'not-sent' && phase === 'connect') phase = 'data';
     ({ code, retryable } = classifySmtpReply(reply.code, reply.text, phase));
     if (code === 'AUTH_INVALID_CREDENTIALS') {

@@ -56,7 +56,9 @@ export function resolveSmtpEndpoint(
   const resolvedPort = port ?? (secure === undefined ? defaults.port : secure ? 465 : defaults.secure ? 587 : defaults.port);
   // An explicit port without `secure` decides TLS by convention: 465 is implicit TLS (RFC 8314).
   const resolvedSecure = secure ?? (port !== undefined ? port === 465 : defaults.secure);
-  if (resolvedSecure && resolvedPort === 587) {
+  // Only what `smtp` itself sets is judged here; a strategy checks its own top-level fields
+  // (relay's port/secure), so one mistake is reported once, under the path the user wrote.
+  if (secure === true && resolvedPort === 587) {
     at.fail('secure', 'cannot be true on port 587, which starts in clear and upgrades with STARTTLS; use port 465 for implicit TLS');
   }
   if (secure === false && resolvedPort === 465) {

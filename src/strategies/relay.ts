@@ -11,11 +11,11 @@ const PRESETS = {
   sendgrid: () => ({ host: 'smtp.sendgrid.net', port: 587, secure: false }),
   // https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html (regional endpoints)
   ses: (region?: string) => ({ host: `email-smtp.${region}.amazonaws.com`, port: 587, secure: false }),
-  // https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-smtp (US and EU)
+  // https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages ("Send via SMTP"; US and EU hosts)
   mailgun: (region?: string) => ({ host: region === 'eu' ? 'smtp.eu.mailgun.org' : 'smtp.mailgun.org', port: 587, secure: false }),
   // https://postmarkapp.com/developer/user-guide/send-email-with-smtp
   postmark: () => ({ host: 'smtp.postmarkapp.com', port: 587, secure: false }),
-  // https://help.brevo.com/hc/en-us/articles/7924908994450 (formerly Sendinblue)
+  // https://developers.brevo.com/docs/smtp-integration (formerly Sendinblue; an SMTP key, not an API key)
   brevo: () => ({ host: 'smtp-relay.brevo.com', port: 587, secure: false }),
   // https://dev.mailjet.com/smtp-relay/configuration/
   mailjet: () => ({ host: 'in-v3.mailjet.com', port: 587, secure: false }),

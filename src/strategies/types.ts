@@ -117,6 +117,12 @@ export interface SmtpOverride {
   host?: string;
   port?: number;
   secure?: boolean;
+  /**
+   * Without `secure`: fail unless the server upgrades with STARTTLS. `false` upgrades only when
+   * offered, and is refused with credentials unless `dangerouslyAllowCredentialsInClear` is set.
+   * @default true
+   */
+  requireTLS?: boolean;
   /** Node TLS options (e.g. `ca` for a private CA). Certificate checks stay on unless you turn them off here. */
   tls?: TlsOptions;
   /** EHLO name. */

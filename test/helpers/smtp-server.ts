@@ -107,7 +107,7 @@ export async function startRecordingServer(opts: RecordingServerOptions = {}): P
         method: auth.method,
         username: auth.username ?? '',
         secure: Boolean(session.secure),
-        ...(auth.password !== undefined ? { password: auth.password } : {}),
+        ...(auth.password != null ? { password: auth.password } : {}),
         ...(auth.accessToken !== undefined ? { accessToken: auth.accessToken } : {}),
       };
       authAttempts.push(attempt);
