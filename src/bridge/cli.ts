@@ -1,0 +1,162 @@
+import { dirname, resolve } from 'node:path';
+import { createGmailTransport } from '../create.js';
+import { mapError } from '../errors/map-error.js';
+import { loadConfig } from '../load-config.js';
+import type { GmailTransportConfig } from '../strategies/index.js';
+import type { Logger } from '../strategies/types.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, UsageError, type CliIo } from '../cli/io.js';
+import { createBridge } from './server.js';
+import { hashPassword } from './password-hash.js';
+import type { BridgeOptions } from './types.js';
+
+/** What the bridge commands need beyond the CLI's common io; defaults are the process's. */
+export interface BridgeCliIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  /** Where SIGTERM/SIGINT arrive. */
+  signals: { once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown; off(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown };
+  /** Called once listening, with the bound addresses (tests use it to know the port). */
+  onListening?: (addresses: ReadonlyArray<{ host: string; port: number }>) => void;
+}
+
+export const SERVE_HELP = `Usage: gmail-transport serve --config FILE
+
+Runs the SMTP bridge: printers, scanners and other devices that only speak SMTP with a
+password (or from an allowed network) send to it, and it delivers through the upstream of the
+config (OAuth2, service account, Gmail API, a relay, failover). A device gets 250 only after
+the upstream accepted its message, 451 when it should retry later.
+
+FILE is JSON (listen, tls, accounts, allowNetworks, upstream, limits, allowInsecureAuth; see
+the README "SMTP bridge for printers and devices"). Any string may be { "env": "NAME" } or
+{ "file": "path" }. Relative paths are relative to FILE's folder.
+
+Logs are JSON lines on stdout, one per message. SIGTERM or SIGINT stops accepting, lets
+messages in flight finish, then exits.
+
+Options:
+  --config FILE   the bridge's config file
+  -h, --help      show this help
+`;
+
+export const HASH_PASSWORD_HELP = `Usage: gmail-transport hash-password < password.txt
+
+Reads a device password from stdin (typed without echo on a terminal) and prints its scrypt
+hash for "passwordHash" in the bridge config. The password itself never goes in the config.
+
+Options:
+  -h, --help      show this help
+`;
+
+/** `gmail-transport serve`: runs until SIGTERM/SIGINT; returns the exit code. */
+export async function runServe(args: readonly string[], io: CliIo & Partial<BridgeCliIo>): Promise<number> {
+  const flags = parseCommandLine(args, { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const);
+  if (flags.help) {
+    io.stdout.write(SERVE_HELP);
+    return EXIT_OK;
+  }
+  if (flags.config === undefined) throw new UsageError('--config FILE is required');
+  const configPath = resolve(io.cwd, flags.config);
+  const logger = jsonLinesLogger(io.stdout);
+  let bridge: ReturnType<typeof createBridge>;
+  let upstream: GmailTransportConfig;
+  try {
+    const config = await loadConfig<Record<string, unknown>>(configPath, { env: io.env, cwd: io.cwd });
+    const baseDir = typeof config.baseDir === 'string' ? resolve(dirname(configPath), config.baseDir) : dirname(configPath);
+    bridge = createBridge({ ...(config as unknown as BridgeOptions), baseDir, logger });
+    upstream = config.upstream as GmailTransportConfig;
+    const addresses = await bridge.listen();
+    io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
+    io.onListening?.(addresses);
+  } catch (err) {
+    printDiagnosis(io, 'gmail-transport serve', diagnosisOf(err));
+    return EXIT_FAILED;
+  }
+  // Problems with the upstream's credentials show at start, not at the first scan of the day.
+  // Not fatal: Google may be unreachable for a moment, and devices then get 451 and retry.
+  void verifyUpstream(upstream, logger);
+
+  const signals = io.signals ?? process;
+  await new Promise<void>((done) => {
+    const stop = () => {
+      signals.off('SIGTERM', stop);
+      signals.off('SIGINT', stop);
+      done();
+    };
+    signals.once('SIGTERM', stop);
+    signals.once('SIGINT', stop);
+  });
+  logger.info?.({ event: 'stopping' }, 'gmail-transport bridge: stopping; messages in flight finish first');
+  await bridge.close();
+  return EXIT_OK;
+}
+
+async function verifyUpstream(config: GmailTransportConfig, logger: Logger): Promise<void> {
+  const mailer = createGmailTransport(config);
+  try {
+    await mailer.verify();
+    logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream connected and authenticated');
+  } catch (err) {
+    const e = mapError(err);
+    logger.error?.({ event: 'upstream-verify-failed', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }, 'gmail-transport bridge: upstream check failed; devices will get 451 until it is fixed');
+  } finally {
+    mailer.close();
+  }
+}
+
+/** `gmail-transport hash-password`: reads a password from stdin, prints its hash. */
+export async function runHashPassword(args: readonly string[], io: CliIo & Partial<BridgeCliIo>): Promise<number> {
+  const flags = parseCommandLine(args, { help: { type: 'boolean', short: 'h' } } as const);
+  if (flags.help) {
+    io.stdout.write(HASH_PASSWORD_HELP);
+    return EXIT_OK;
+  }
+  const stdin = io.stdin ?? process.stdin;
+  const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, io) : await readAll(stdin);
+  if (password === undefined) return EXIT_FAILED;
+  if (password === '') {
+    io.stderr.write('gmail-transport hash-password: no password given on stdin\n');
+    return EXIT_FAILED;
+  }
+  if (password.length < 12) io.stderr.write('gmail-transport hash-password: note: this password is short; a device password of 16+ random characters is stronger\n');
+  io.stdout.write(`${await hashPassword(password)}\n`);
+  return EXIT_OK;
+}
+
+async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  // `echo secret | gmail-transport hash-password` adds one newline that is not part of it.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo): Promise<string | undefined> {
+  io.stderr.write('Device password (not shown): ');
+  return new Promise((done) => {
+    let text = '';
+    const finish = (value: string | undefined) => {
+      stdin.setRawMode?.(false);
+      stdin.off('data', onData);
+      stdin.pause();
+      io.stderr.write('\n');
+      done(value);
+    };
+    const onData = (data: Buffer | string) => {
+      for (const char of data.toString('utf8')) {
+        if (char === '\r' || char === '\n') return finish(text);
+        if (char === '\u0003' || char === '\u0004') return finish(undefined);
+        if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
+        else text += char;
+      }
+    };
+    stdin.setRawMode?.(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+/** The CLI's logger: one JSON object per line on stdout, for journald, Docker or a log shipper. */
+export function jsonLinesLogger(out: { write(text: string): unknown }): Required<Logger> {
+  const line = (level: string) => (obj: Record<string, unknown>, msg?: string) => {
+    out.write(`${JSON.stringify({ time: new Date().toISOString(), level, ...(msg ? { msg } : {}), ...obj })}\n`);
+  };
+  return { debug: () => undefined, info: line('info'), warn: line('warn'), error: line('error') };
+}

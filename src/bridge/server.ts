@@ -1,0 +1,231 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
+import { createGmailTransport, type GmailTransporter } from '../create.js';
+import { GmailTransportError } from '../errors.js';
+import type { Logger } from '../strategies/types.js';
+import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
+import { deliverUpstream } from './delivery.js';
+import { LOCAL_REPLIES } from './replies.js';
+import { createSessionHandlers } from './session.js';
+import { loadOrCreateSelfSigned } from './self-signed-store.js';
+import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
+
+type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
+type SmtpConnectionLike = { send(code: number, text: string, context?: false): void; close(): void };
+
+/**
+ * Creates a local SMTP bridge: devices that only speak SMTP with a password (or no login at
+ * all) hand it their mail, and it delivers each message through `upstream`, any
+ * `createGmailTransport` config. The device gets `250` only once the upstream has accepted the
+ * message; a failure the same message may survive answers `451` so the device retries.
+ *
+ * Options are validated here, before any socket; nothing listens until `listen()`.
+ *
+ * @throws GmailTransportError `CONFIG_INVALID` listing every invalid field by path.
+ * @example
+ * ```ts
+ * const bridge = createBridge({
+ *   listen: { host: '192.168.10.2', port: 2525 },
+ *   tls: { selfSigned: true },
+ *   accounts: [{ user: 'printer', passwordHash: process.env.PRINTER_HASH!, allowFrom: ['scans@example.com'] }],
+ *   upstream: { strategy: 'app-password', user: 'scans@example.com', appPassword: process.env.GMAIL_APP_PASSWORD! },
+ *   logger: pino(),
+ * });
+ * await bridge.listen();
+ * process.once('SIGTERM', () => void bridge.close());
+ * ```
+ */
+export function createBridge(options: BridgeOptions): Bridge {
+  const config = resolveBridgeConfig(options);
+  return new SmtpBridge(config, createGmailTransport(config.upstream));
+}
+
+class SmtpBridge extends EventEmitter implements Bridge {
+  readonly #config: ResolvedBridgeConfig;
+  readonly #upstream: GmailTransporter;
+  readonly #logger: Logger | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #servers: SMTPServer[] = [];
+  #addresses: BridgeAddress[] = [];
+  #listening?: Promise<BridgeAddress[]>;
+  #closing?: Promise<void>;
+
+  constructor(config: ResolvedBridgeConfig, upstream: GmailTransporter) {
+    super();
+    this.#config = config;
+    this.#upstream = upstream;
+    this.#logger = config.logger;
+  }
+
+  get addresses(): readonly BridgeAddress[] {
+    return [...this.#addresses];
+  }
+
+  override on<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): this {
+    return super.on(event, listener);
+  }
+
+  override off<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): this {
+    return super.off(event, listener);
+  }
+
+  listen(): Promise<BridgeAddress[]> {
+    if (this.#closing) return Promise.reject(new Error('gmail-transport bridge: listen() after close()'));
+    this.#listening ??= this.#start().catch(async (err: unknown) => {
+      await Promise.all(this.#servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
+      this.#servers = [];
+      this.#listening = undefined;
+      throw err;
+    });
+    return this.#listening;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#stop();
+    return this.#closing;
+  }
+
+  async #start(): Promise<BridgeAddress[]> {
+    // Loaded here, not at import: library users who never run a bridge do not pay for it.
+    const { SMTPServer } = await import('smtp-server');
+    const config = this.#config;
+    const tls = await this.#tlsMaterial();
+    const handlers = createSessionHandlers({
+      config,
+      deliver: (message) => deliverUpstream(this.#upstream, message),
+      report: (record, level) => this.#report(record, level),
+      track: (work) => {
+        this.#inFlight.add(work);
+        void work.finally(() => this.#inFlight.delete(work));
+      },
+    });
+    const common: SMTPServerOptions = {
+      name: config.hostname,
+      banner: 'gmail-transport bridge',
+      logger: false,
+      // A LAN device's address says enough; a reverse lookup would delay every greeting.
+      disableReverseLookup: true,
+      authMethods: ['PLAIN', 'LOGIN'],
+      // Logins are optional for allowNetworks; onMailFrom refuses everyone else (no open relay).
+      authOptional: true,
+      allowInsecureAuth: config.allowInsecureAuth,
+      disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(config.accounts.size > 0 ? [] : ['AUTH'])],
+      size: config.limits.maxMessageBytes,
+      maxClients: config.limits.maxConnections,
+      // close() ends idle connections itself once messages in flight are done; smtp-server's
+      // own deadline must not cut a delivery short (RFC 5321 4.5.3.2.6 gives a client 10 min
+      // for the reply to the final dot).
+      closeTimeout: 10 * 60_000,
+      // Our replies carry their own RFC 3463 codes (see replies.ts).
+      hideENHANCEDSTATUSCODES: true,
+      ...(tls ? { key: tls.key, cert: tls.cert, minVersion: tls.minVersion, ...(tls.legacy ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}) } : {}),
+      ...handlers,
+    };
+    const listeners: Array<{ port: number; tls: BridgeAddress['tls'] }> = [{ port: config.listen.port, tls: tls ? 'starttls' : 'none' }];
+    if (config.listen.tlsPort !== undefined) listeners.push({ port: config.listen.tlsPort, tls: 'implicit' });
+    for (const listener of listeners) {
+      const server = new SMTPServer({ ...common, secure: listener.tls === 'implicit' });
+      this.#servers.push(server);
+      const port = await bind(server, config.listen.host, listener.port, (err) =>
+        this.#logger?.debug?.({ event: 'connection-error', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'gmail-transport bridge: a device connection failed'),
+      );
+      this.#addresses.push({ host: config.listen.host, port, tls: listener.tls });
+    }
+    this.#announce();
+    return this.addresses as BridgeAddress[];
+  }
+
+  async #tlsMaterial(): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
+    const tls = this.#config.tls;
+    if (!tls) return undefined;
+    const legacy = tls.minVersion === 'TLSv1' || tls.minVersion === 'TLSv1.1';
+    if (tls.kind === 'files') return { key: tls.key.reveal(), cert: tls.cert, minVersion: tls.minVersion, legacy };
+    const made = await loadOrCreateSelfSigned(tls, this.#config);
+    if (made.created) this.#logger?.info?.({ event: 'self-signed', certificate: made.certPath, sha256: made.fingerprint }, 'gmail-transport bridge: generated a self-signed certificate');
+    return { key: made.key, cert: made.cert, minVersion: tls.minVersion, legacy };
+  }
+
+  #announce(): void {
+    const config = this.#config;
+    const logger = this.#logger;
+    logger?.info?.(
+      {
+        event: 'listening',
+        addresses: this.#addresses,
+        accounts: config.accounts.size,
+        allowNetworks: config.networkList,
+        upstream: config.upstreamStrategy,
+        maxMessageBytes: config.limits.maxMessageBytes,
+      },
+      'gmail-transport bridge: listening',
+    );
+    if (config.allowInsecureAuth) {
+      logger?.warn?.(
+        { event: 'insecure-auth' },
+        'gmail-transport bridge: allowInsecureAuth is ON: devices may log in without TLS, and their passwords cross the network readable by anyone on it. Use it only on a trusted, isolated network.',
+      );
+    }
+    if (config.weakHashes.length > 0) {
+      logger?.warn?.({ event: 'weak-password-hash', accounts: config.weakHashes }, 'gmail-transport bridge: some password hashes are weaker than recommended; re-create them with `gmail-transport hash-password`');
+    }
+    const tls = config.tls;
+    if (tls?.kind === 'files' && tls.notAfter !== undefined && tls.notAfter < Date.now()) {
+      logger?.warn?.({ event: 'certificate-expired', notAfter: new Date(tls.notAfter).toISOString() }, 'gmail-transport bridge: the TLS certificate has expired; devices that check it will refuse to connect');
+    }
+  }
+
+  #report(record: Record, level: 'info' | 'warn' | 'error'): void {
+    const text =
+      record.event === 'message' ? `gmail-transport bridge: message ${record.outcome} (${record.reply})` : record.event === 'lockout' ? 'gmail-transport bridge: address locked out after failed logins' : `gmail-transport bridge: refused (${record.reason})`;
+    this.#logger?.[level]?.({ ...record }, text);
+    this.emit(record.event, record);
+  }
+
+  async #stop(): Promise<void> {
+    await this.#listening?.catch(() => undefined);
+    const servers = this.#servers;
+    // Stop accepting: the listening sockets close at once, and smtp-server answers any new
+    // command on an open connection with 421.
+    const closed = servers.map((server) => new Promise<void>((done) => server.close(() => done())));
+    // Messages being received or delivered finish first: their devices get the real answer.
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    for (const server of servers) {
+      for (const connection of server.connections as unknown as Set<SmtpConnectionLike>) {
+        const { code, enhanced, text } = LOCAL_REPLIES.shuttingDown;
+        connection.send(code, `${enhanced} ${text}`, false);
+        connection.close();
+      }
+    }
+    await Promise.all(closed);
+    this.#addresses = [];
+    this.#upstream.close();
+    this.#logger?.info?.({ event: 'closed' }, 'gmail-transport bridge: closed');
+  }
+}
+
+function bind(server: SMTPServer, host: string, port: number, onClientError: (err: Error) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'error';
+      reject(
+        new GmailTransportError({
+          code: 'CONFIG_INVALID',
+          message: `Invalid gmail-transport config: listen cannot bind ${host}:${port} (${code})`,
+          hint: code === 'EADDRINUSE' ? 'Another program uses this port; pick another listen.port or stop it.' : code === 'EACCES' ? 'Ports below 1024 need privileges; use a port such as 2525, or grant CAP_NET_BIND_SERVICE.' : 'Check listen.host: it must be an address of this machine.',
+          phase: 'config',
+          issues: [{ path: 'listen', message: `cannot bind ${host}:${port} (${code})` }],
+          cause: err,
+        }),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      // Errors of single client connections (resets, TLS handshakes that fail) land here; they
+      // concern one device and must not stop the bridge.
+      server.on('error', onClientError);
+      resolve((server.server.address() as AddressInfo).port);
+    });
+  });
+}
