@@ -51,6 +51,7 @@ const STRATEGY_BY_CREDENTIAL: readonly (readonly [string[], string])[] = [
 ];
 
 const COMMON_FIELDS = new Set(['strategy', 'locale', 'pool']);
+const ENV_HINT = 'Set the variables listed; the README\'s fromEnv table says what each one holds.';
 
 /**
  * Builds a config from environment variables, explicitly: the library never reads the
@@ -83,7 +84,7 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
   if (strategy === undefined) {
     const credentials = STRATEGY_BY_CREDENTIAL.flatMap(([names]) => names.map((n) => prefix + n)).join(', ');
     issues.push({ path: `${prefix}STRATEGY`, message: `is not set, and the strategy cannot be told from the credentials (none or several of ${credentials} are set)` });
-    throw configError(issues);
+    throw configError(issues, [ENV_HINT]);
   }
   const registered = (strategies as Record<string, { keys: readonly string[] }>)[strategy];
   const accepts = (path: string): boolean => !registered || COMMON_FIELDS.has(topKey(path)) || registered.keys.includes(topKey(path));
@@ -97,7 +98,7 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     const value = convert(text, variable.kind ?? 'string', `${prefix}${variable.name}`, issues);
     if (value !== undefined) setPath(config, path, value);
   }
-  if (issues.length > 0) throw configError(issues, [], strategy);
+  if (issues.length > 0) throw configError(issues, [ENV_HINT], strategy);
   return config as unknown as GmailTransportConfig;
 }
 

@@ -59,6 +59,14 @@ const HINTS: HintTable = {
     en: 'Google does not recognise the OAuth client: check clientId and clientSecret (download the client JSON again from Google Cloud console > APIs & Services > Credentials).',
     ja: 'Google が OAuth クライアントを認識しません。clientId と clientSecret を確認してください（Google Cloud コンソール > API とサービス > 認証情報 からクライアントの JSON を再ダウンロード）。',
   },
+  'OAUTH_INVALID_GRANT:auth-code': {
+    en: 'Google refused the authorization code: it expired (codes last minutes), was already used, or does not match the redirect URI or PKCE verifier it was issued for. Run `gmail-transport auth` again and finish the consent in one go.',
+    ja: 'Google が認可コードを拒否しました。期限切れ（数分で失効）、使用済み、または発行時のリダイレクト URI・PKCE 検証値と一致しません。`gmail-transport auth` をもう一度実行し、同意を一度で完了してください。',
+  },
+  'OAUTH_SCOPE_DENIED:consent': {
+    en: 'Access to Gmail (https://mail.google.com/) was not granted: the consent was declined or the Gmail box left unticked, or the app is in "Testing" status and this account is not one of its test users (OAuth consent screen > Test users). Run `gmail-transport auth` again and allow it.',
+    ja: 'Gmail へのアクセス（https://mail.google.com/）が許可されませんでした。同意が拒否されたか Gmail のチェックが外されたか、アプリが「テスト」状態でこのアカウントがテストユーザーに含まれていません（OAuth 同意画面 > テストユーザー）。`gmail-transport auth` を再実行して許可してください。',
+  },
   'OAUTH_INVALID_CLIENT:api-disabled': {
     en: 'The Gmail API is not enabled for this Google Cloud project: enable it under APIs & Services > Library > Gmail API, wait a few minutes, then retry.',
     ja: 'この Google Cloud プロジェクトで Gmail API が有効になっていません。API とサービス > ライブラリ > Gmail API で有効にし、数分待ってから再試行してください。',

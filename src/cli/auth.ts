@@ -1,0 +1,246 @@
+import { resolve } from 'node:path';
+import { errorFor } from '../errors/map-error.js';
+import { Secret } from '../internal/secret.js';
+import { isLoopbackHost } from '../internal/validate.js';
+import { checkWritable, readClientCredentials, writeSecretFile, type ClientCredentials } from './client-file.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, parseDuration, printDiagnosis, printJson, UsageError, type CliIo, type Diagnosis } from './io.js';
+import { consentUrl, createPkce, createState, GMAIL_SCOPE, listenOnLoopback, type ConsentOutcome } from './loopback.js';
+import { exchangeCode, type ExchangedTokens } from './token-exchange.js';
+
+export const AUTH_HELP = `Usage: gmail-transport auth (--client-file FILE | --client-id ID --client-secret SECRET) [options]
+
+Gets an OAuth2 refresh token for the oauth2 strategy: Google's installed-app flow with a
+loopback redirect to http://127.0.0.1:PORT/ and PKCE (S256), scope https://mail.google.com/.
+Open the printed URL, sign in as the mailbox to send from and allow access; the refresh token
+is printed on stdout with a ready config (or written to --out, mode 0600).
+
+Options:
+  --client-file FILE      client_secret_*.json downloaded from Google Cloud console (Desktop app client)
+  --client-id ID          instead of --client-file (default: $GMAIL_CLIENT_ID)
+  --client-secret SECRET  instead of --client-file (default: $GMAIL_CLIENT_SECRET; the variable
+                          keeps it out of your shell history)
+  --user EMAIL            the account to sign in as (a login hint; also fills the config snippet)
+  --out FILE              write the refresh token to FILE (mode 0600) instead of printing it
+  --no-browser            only print the URL; do not try to open a browser
+  --timeout DURATION      how long to wait for the consent, e.g. 90s or 10m (default: 5m)
+  --port PORT             loopback port (default: any free port; a "Web application" client
+                          needs the exact http://127.0.0.1:PORT/ registered)
+  --auth-endpoint URL     consent page (default: Google's); https, or http to a loopback address
+  --token-endpoint URL    token endpoint (default: Google's); https, or http to a loopback address
+  --json                  print the result as JSON on stdout
+  -h, --help              show this help
+
+A redirect that carries a wrong or no state is refused (error page, warning here) and the
+command keeps waiting for the right one until the timeout.
+
+Exit codes: 0 done, 1 failed (diagnosis printed), 2 wrong command line.
+`;
+
+const DEFAULT_AUTH_ENDPOINT = 'https://accounts.google.com/o/oauth2/v2/auth';
+const DEFAULT_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+const TESTING_WARNING =
+  'Note: while the app\'s OAuth consent screen is in "Testing" publishing status, Google lets its refresh tokens expire after 7 days. ' +
+  'Publish it ("In production": Google Cloud console > APIs & Services > OAuth consent screen) for tokens that last.';
+
+const OPTIONS = {
+  'client-file': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret': { type: 'string' },
+  user: { type: 'string' },
+  out: { type: 'string' },
+  'no-browser': { type: 'boolean' },
+  timeout: { type: 'string' },
+  port: { type: 'string' },
+  'auth-endpoint': { type: 'string' },
+  'token-endpoint': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `gmail-transport auth`: returns the exit code. */
+export async function runAuth(args: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseCommandLine(args, OPTIONS);
+  if (flags.help) {
+    io.stdout.write(AUTH_HELP);
+    return EXIT_OK;
+  }
+  const timeoutMs = flags.timeout !== undefined ? parseDuration(flags.timeout, '--timeout') : DEFAULT_TIMEOUT_MS;
+  const port = flags.port !== undefined ? parsePort(flags.port) : 0;
+  const authEndpoint = checkEndpoint(flags['auth-endpoint'] ?? DEFAULT_AUTH_ENDPOINT, '--auth-endpoint');
+  const tokenEndpoint = checkEndpoint(flags['token-endpoint'] ?? DEFAULT_TOKEN_ENDPOINT, '--token-endpoint');
+  const out = flags.out !== undefined ? resolve(io.cwd, flags.out) : undefined;
+  try {
+    const client = await clientCredentials(flags, io);
+    if (out) await checkWritable(out);
+    return await runConsent(io, { client, port, timeoutMs, authEndpoint, tokenEndpoint, out, user: flags.user, json: flags.json === true, openBrowser: !flags['no-browser'] });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    report(io, flags.json, diagnosisOf(err));
+    return EXIT_FAILED;
+  }
+}
+
+interface ConsentOptions {
+  client: ClientCredentials;
+  port: number;
+  timeoutMs: number;
+  authEndpoint: string;
+  tokenEndpoint: string;
+  out: string | undefined;
+  user: string | undefined;
+  json: boolean;
+  openBrowser: boolean;
+}
+
+async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
+  if (o.client.kind === 'web' && o.port === 0) {
+    io.stderr.write(
+      'Warning: this is a "Web application" client. Google redirects it only to URIs registered for it: register http://127.0.0.1:PORT/ and pass --port PORT, or (simpler) create a "Desktop app" client.\n',
+    );
+  }
+  const pkce = createPkce();
+  const state = createState();
+  const listener = await listenOnLoopback({
+    port: o.port,
+    state,
+    onRefused: (reason) => io.stderr.write(`Refused a request to the redirect URI (${reason}); still waiting for the right one.\n`),
+  }).catch((err: unknown) => {
+    throw new UsageError(`cannot listen on 127.0.0.1:${o.port} (${(err as { code?: string }).code ?? 'error'})`);
+  });
+  try {
+    const url = consentUrl({ authEndpoint: o.authEndpoint, clientId: o.client.clientId, redirectUri: listener.redirectUri, state, challenge: pkce.challenge, ...(o.user ? { loginHint: o.user } : {}) });
+    io.stderr.write(`Open this URL in a browser, sign in as the mailbox to send from, and allow access:\n\n  ${url}\n\nWaiting for Google's redirect to ${listener.redirectUri} (up to ${Math.round(o.timeoutMs / 1000)} s)...\n`);
+    if (o.openBrowser) {
+      try {
+        await io.openBrowser(url);
+      } catch {
+        // The URL is printed; a missing browser is not a failure.
+      }
+    }
+    const outcome = await listener.waitForConsent(o.timeoutMs);
+    const result = await completeConsent(outcome, { client: o.client, pkce: new Secret(pkce.verifier), redirectUri: listener.redirectUri, tokenEndpoint: o.tokenEndpoint });
+    if ('code' in result) {
+      listener.finish({ status: 400, title: 'Sign-in failed', text: `${result.code}: ${result.message}. See the terminal for what to do.` });
+      report(io, o.json, result);
+      return EXIT_FAILED;
+    }
+    if (o.out) await writeSecretFile(o.out, `${result.refreshToken}\n`);
+    listener.finish({ status: 200, title: 'Access granted', text: 'gmail-transport has its refresh token. You can close this tab and return to the terminal.' });
+    printSuccess(io, { json: o.json, refreshToken: result.refreshToken, scope: result.scope, clientId: o.client.clientId, user: o.user, out: o.out });
+    return EXIT_OK;
+  } finally {
+    await listener.close();
+  }
+}
+
+async function completeConsent(
+  outcome: ConsentOutcome,
+  ctx: { client: ClientCredentials; pkce: Secret; redirectUri: string; tokenEndpoint: string },
+): Promise<{ refreshToken: string; scope?: string } | Diagnosis> {
+  if (outcome.kind === 'timeout') {
+    return {
+      code: 'CONSENT_TIMEOUT',
+      message: 'No answer from Google reached the redirect URI in time',
+      hint: 'Open the URL and finish the consent before the timeout (or raise --timeout). If Google showed "redirect_uri_mismatch", the client is not a "Desktop app" client; if it showed "access blocked", add the account as a test user of the app.',
+    };
+  }
+  if (outcome.kind === 'error') {
+    // https://developers.google.com/identity/protocols/oauth2/native-app#handlingresponse: `access_denied` when the user declines.
+    const reason = /^[a-z_]{1,64}$/.test(outcome.error) ? outcome.error : 'unknown';
+    return diagnosisOf(errorFor('OAUTH_SCOPE_DENIED', { variant: 'consent', strategy: 'oauth2', phase: 'token', reason, message: `Google did not grant access (${reason})` }));
+  }
+  let tokens: ExchangedTokens;
+  try {
+    tokens = await exchangeCode({
+      clientId: ctx.client.clientId,
+      clientSecret: ctx.client.clientSecret,
+      code: new Secret(outcome.code),
+      codeVerifier: ctx.pkce,
+      redirectUri: ctx.redirectUri,
+      tokenEndpoint: ctx.tokenEndpoint,
+    });
+  } catch (err) {
+    return diagnosisOf(err);
+  }
+  // Granular consent lets the user untick Gmail while granting the rest: the token would then
+  // be refused by SMTP with a 535 long after this command said "done".
+  if (tokens.scope !== undefined && !tokens.scope.split(' ').includes(GMAIL_SCOPE)) {
+    return diagnosisOf(errorFor('OAUTH_SCOPE_DENIED', { variant: 'consent', strategy: 'oauth2', phase: 'token', message: 'The consent did not include https://mail.google.com/' }));
+  }
+  if (!tokens.refreshToken) {
+    return {
+      code: 'NO_REFRESH_TOKEN',
+      message: 'Google returned an access token but no refresh token',
+      hint: 'Remove the app\'s access at https://myaccount.google.com/permissions and run the command again (it asks with prompt=consent, which normally always yields one).',
+    };
+  }
+  return { refreshToken: tokens.refreshToken, ...(tokens.scope ? { scope: tokens.scope } : {}) };
+}
+
+function printSuccess(io: CliIo, r: { json: boolean; refreshToken: string; scope: string | undefined; clientId: string; user: string | undefined; out: string | undefined }): void {
+  const refreshRef = r.out ? { file: r.out } : { env: 'GMAIL_REFRESH_TOKEN' };
+  const config = { strategy: 'oauth2', user: r.user ?? 'you@example.com', clientId: r.clientId, clientSecret: { env: 'GMAIL_CLIENT_SECRET' }, refreshToken: refreshRef };
+  if (r.json) {
+    printJson(io, { ok: true, clientId: r.clientId, scope: r.scope ?? GMAIL_SCOPE, ...(r.out ? { out: r.out } : { refreshToken: r.refreshToken }), config });
+  } else {
+    const tokenLine = r.out ? `"$(cat ${shellQuote(r.out)})"` : r.refreshToken;
+    io.stdout.write(
+      [
+        r.out ? `Refresh token written to ${r.out} (mode 0600).` : `Refresh token (a secret: it lets its holder send as this mailbox):\n\n  ${r.refreshToken}`,
+        '',
+        'For fromEnv() and `gmail-transport verify`:',
+        '',
+        '  GMAIL_STRATEGY=oauth2',
+        `  GMAIL_USER=${r.user ?? 'you@example.com'}`,
+        `  GMAIL_CLIENT_ID=${r.clientId}`,
+        '  GMAIL_CLIENT_SECRET=<the client secret>',
+        `  GMAIL_REFRESH_TOKEN=${tokenLine}`,
+        '',
+        'Or a config file for loadConfig() and `gmail-transport verify --config` (secrets stay out of it):',
+        '',
+        JSON.stringify(config, null, 2).replace(/^/gm, '  '),
+        '',
+      ].join('\n'),
+    );
+  }
+  io.stderr.write(`${TESTING_WARNING}\n`);
+}
+
+function report(io: CliIo, json: boolean | undefined, diagnosis: Diagnosis): void {
+  if (json) printJson(io, { ok: false, error: diagnosis });
+  else printDiagnosis(io, 'gmail-transport auth', diagnosis);
+}
+
+async function clientCredentials(flags: { 'client-file'?: string; 'client-id'?: string; 'client-secret'?: string }, io: CliIo): Promise<ClientCredentials> {
+  if (flags['client-file'] !== undefined) {
+    if (flags['client-id'] !== undefined || flags['client-secret'] !== undefined) throw new UsageError('give either --client-file or --client-id/--client-secret, not both');
+    return readClientCredentials(resolve(io.cwd, flags['client-file']));
+  }
+  const clientId = flags['client-id'] ?? io.env.GMAIL_CLIENT_ID;
+  const clientSecret = flags['client-secret'] ?? io.env.GMAIL_CLIENT_SECRET;
+  if (!clientId || !clientSecret) throw new UsageError('give --client-file, or --client-id and --client-secret (or set GMAIL_CLIENT_ID and GMAIL_CLIENT_SECRET)');
+  return { kind: 'installed', clientId, clientSecret: new Secret(clientSecret) };
+}
+
+function checkEndpoint(value: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} must be an absolute URL`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return value;
+  throw new UsageError(`${flag} must use https (plain http only to a loopback address)`);
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError('--port must be a port number (0-65535)');
+  return port;
+}
+
+function shellQuote(path: string): string {
+  return /^[\w./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,121 @@
+import { createGmailTransport, type GmailTransporter } from '../create.js';
+import { isGmailTransportError } from '../errors.js';
+import { mapError } from '../errors/map-error.js';
+import { envVariableForField, fromEnv } from '../from-env.js';
+import { loadConfig } from '../load-config.js';
+import type { GmailTransportConfig } from '../strategies/index.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, printJson, UsageError, type CliIo, type Diagnosis } from './io.js';
+
+export const VERIFY_HELP = `Usage: gmail-transport verify [--config FILE | --env-prefix PREFIX] [--send-to ADDRESS] [options]
+
+Builds the transport from a config, connects, authenticates and reports what happened, as a
+typed diagnosis (code, phase, server response, hint). Sends nothing unless --send-to is given.
+
+The config comes from --config FILE (JSON; any string may be { "env": "NAME" } or
+{ "file": "path" }, see loadConfig) or else from environment variables (GMAIL_STRATEGY,
+GMAIL_USER, GMAIL_APP_PASSWORD, GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET, GMAIL_REFRESH_TOKEN,
+GMAIL_SERVICE_ACCOUNT_FILE, GMAIL_SMTP_HOST, ... see fromEnv in the README).
+
+Options:
+  --config FILE         JSON config file
+  --env-prefix PREFIX   prefix of the environment variables (default: GMAIL_)
+  --send-to ADDRESS     also send one short test message to ADDRESS
+  --from ADDRESS        sender of the test message (default: the config's user)
+  --json                print the result as JSON on stdout
+  -h, --help            show this help
+
+Exit codes: 0 verified (and sent), 1 failed (diagnosis printed), 2 wrong command line.
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  'env-prefix': { type: 'string' },
+  'send-to': { type: 'string' },
+  from: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `gmail-transport verify`: returns the exit code. */
+export async function runVerify(args: readonly string[], io: CliIo): Promise<number> {
+  const flags = parseCommandLine(args, OPTIONS);
+  if (flags.help) {
+    io.stdout.write(VERIFY_HELP);
+    return EXIT_OK;
+  }
+  if (flags.config !== undefined && flags['env-prefix'] !== undefined) throw new UsageError('give either --config or --env-prefix, not both');
+  const prefix = flags['env-prefix'] ?? 'GMAIL_';
+  const fromEnvironment = flags.config === undefined;
+  const fail = (diagnosis: Diagnosis, strategy?: string): number => {
+    if (flags.json) {
+      printJson(io, { ok: false, error: diagnosis });
+    } else {
+      // A config built from variables is fixed in the variables: name them beside the fields.
+      const annotate = fromEnvironment && strategy ? (path: string) => withVariable(path, strategy, prefix) : undefined;
+      printDiagnosis(io, 'gmail-transport verify', diagnosis, annotate);
+    }
+    return EXIT_FAILED;
+  };
+
+  let config: GmailTransportConfig;
+  let mailer: GmailTransporter;
+  try {
+    config = fromEnvironment ? fromEnv(io.env, prefix) : await loadConfig(flags.config!, { env: io.env, cwd: io.cwd });
+  } catch (err) {
+    return fail(diagnosisOf(err));
+  }
+  const strategy = String((config as { strategy?: unknown }).strategy);
+  try {
+    mailer = createGmailTransport(config);
+  } catch (err) {
+    return fail(diagnosisOf(isGmailTransportError(err) ? err : mapError(err, { strategy })), strategy);
+  }
+
+  const from = flags.from ?? senderOf(config);
+  if (flags['send-to'] !== undefined && !from) {
+    mailer.close();
+    throw new UsageError('--send-to needs --from: this config names no user to send as');
+  }
+  try {
+    await mailer.verify();
+    let sent: { messageId: string; accepted: unknown[]; rejected: unknown[]; response: string } | undefined;
+    if (flags['send-to'] !== undefined) {
+      const info = await mailer.sendMail({
+        from,
+        to: flags['send-to'],
+        subject: 'gmail-transport verify',
+        text: `Test message from "gmail-transport verify" (strategy ${strategy}), sent ${new Date().toISOString()}.\n`,
+      });
+      sent = { messageId: String(info.messageId), accepted: info.accepted as unknown[], rejected: info.rejected as unknown[], response: String(info.response ?? '') };
+    }
+    if (flags.json) {
+      printJson(io, { ok: true, strategy, ...(sent ? { sent } : {}) });
+    } else {
+      io.stdout.write(`gmail-transport verify: OK (strategy ${strategy}${userOf(config) ? `, user ${userOf(config)}` : ''}): connected and authenticated.\n`);
+      if (sent) io.stdout.write(`Test message ${sent.messageId} accepted for ${sent.accepted.map(String).join(', ')}: ${sent.response}\n`);
+      else io.stdout.write('Nothing was sent (add --send-to ADDRESS to send a test message).\n');
+    }
+    return EXIT_OK;
+  } catch (err) {
+    return fail(diagnosisOf(mapError(err, { strategy })), strategy);
+  } finally {
+    mailer.close();
+  }
+}
+
+function withVariable(path: string, strategy: string, prefix: string): string {
+  const variable = envVariableForField(path, strategy, prefix);
+  return variable ? `${path} (${variable})` : path;
+}
+
+function userOf(config: GmailTransportConfig): string | undefined {
+  const c = config as { user?: unknown; auth?: { user?: unknown } };
+  if (typeof c.user === 'string') return c.user;
+  return typeof c.auth?.user === 'string' ? c.auth.user : undefined;
+}
+
+/** The sender of the test message: the account itself, where the config names one as an address. */
+function senderOf(config: GmailTransportConfig): string | undefined {
+  const user = userOf(config);
+  return user && user.includes('@') ? user : undefined;
+}
