@@ -19,3 +19,4 @@ export type { CommonOptions, RetryOptions, Logger, SmtpOverride, ResolvedConfig 
 export type { AppPasswordConfig } from './strategies/app-password.js';
 export type { IpRelayConfig } from './strategies/ip-relay.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
+export type { GmailApiConfig } from './strategies/gmail-api.js';

@@ -71,6 +71,38 @@ const HINTS: HintTable = {
     en: 'The Gmail API is not enabled for this Google Cloud project: enable it under APIs & Services > Library > Gmail API, wait a few minutes, then retry.',
     ja: 'この Google Cloud プロジェクトで Gmail API が有効になっていません。API とサービス > ライブラリ > Gmail API で有効にし、数分待ってから再試行してください。',
   },
+  'OAUTH_TOKEN_REJECTED:gmail-api': {
+    en: 'The Gmail API refused a freshly refreshed access token (401): it was revoked meanwhile, or it was issued for another client or endpoint. Check endpoints.token and endpoints.gmailApi, then get a new refresh token (`npx gmail-transport auth`) or check the service account key.',
+    ja: '更新したばかりのアクセス トークンも Gmail API に拒否されました（401）。途中で取り消されたか、別のクライアントやエンドポイント向けに発行されています。endpoints.token と endpoints.gmailApi を確認し、新しいリフレッシュ トークンを取得する（`npx gmail-transport auth`）か、サービス アカウントの鍵を確認してください。',
+  },
+  'OAUTH_SCOPE_DENIED:gmail-api': {
+    en: 'The access token may not send as this mailbox: it lacks the scope https://www.googleapis.com/auth/gmail.send (consent again with it, or add it to the service account\'s domain-wide delegation in the Admin console), or `user` is not the account the token belongs to.',
+    ja: 'このアクセス トークンではこのメールボックスとして送信できません。https://www.googleapis.com/auth/gmail.send スコープがないか（そのスコープで再度同意するか、管理コンソールでサービス アカウントのドメイン全体の委任に追加してください）、user がトークンのアカウントと一致していません。',
+  },
+  'OAUTH_SCOPE_DENIED:failed-precondition': {
+    en: 'Gmail refused to act on this mailbox (failedPrecondition): a service account must impersonate a user of your domain (set `user` to that mailbox and grant domain-wide delegation for the scope), and the mailbox must have Gmail turned on and licensed.',
+    ja: 'Gmail がこのメールボックスでの操作を拒否しました（failedPrecondition）。サービス アカウントは自ドメインのユーザーになりすます必要があります（user にそのメールボックスを指定し、スコープのドメイン全体の委任を付与）。また、そのメールボックスで Gmail が有効でライセンスが必要です。',
+  },
+  'POLICY_REJECTED:domain-policy': {
+    en: 'The Workspace domain\'s administrators do not allow this app to use Gmail. An administrator must allow it (Admin console > Security > Access and data control > API controls) or turn Gmail on for the user.',
+    ja: 'Workspace ドメインの管理者がこのアプリの Gmail 利用を許可していません。管理者が許可する（管理コンソール > セキュリティ > アクセスとデータ管理 > API の制御）か、ユーザーの Gmail を有効にする必要があります。',
+  },
+  'RATE_LIMITED:gmail-api': {
+    en: 'Google is throttling this mailbox\'s Gmail API requests (about 150 sends a minute per user). Lower maxConcurrent or spread the sends out; the error is retryable after retryAfterMs.',
+    ja: 'Google がこのメールボックスの Gmail API リクエストを制限しています（1 ユーザーあたり毎分約 150 通）。maxConcurrent を下げるか送信を分散してください。retryAfterMs の後に再試行できます。',
+  },
+  'QUOTA_EXCEEDED:api-project': {
+    en: 'The Google Cloud project\'s Gmail API quota is used up. Check APIs & Services > Gmail API > Quotas in the Cloud console, ask for more, or wait for the reset.',
+    ja: 'Google Cloud プロジェクトの Gmail API の割り当てを使い切りました。Cloud コンソールの API とサービス > Gmail API > 割り当て を確認し、増加を申請するかリセットを待ってください。',
+  },
+  'MESSAGE_REJECTED:gmail-api-size': {
+    en: 'The Gmail API takes messages up to 35 MB as encoded, and MIME grows attachments by about a third. Shrink the attachments or share large files as links (e.g. Google Drive).',
+    ja: 'Gmail API が受け付けるのはエンコード後 35 MB までで、MIME では添付ファイルが約 3 分の 1 大きくなります。添付ファイルを小さくするか、大きなファイルは Google ドライブなどのリンクで共有してください。',
+  },
+  'CONFIG_INVALID:gmail-api-envelope': {
+    en: 'The Gmail API delivers to the To, Cc and Bcc headers and sends from the account, so it cannot use a separate envelope: drop `envelope` and put every recipient in to/cc/bcc, or send this message through an SMTP strategy.',
+    ja: 'Gmail API は To・Cc・Bcc ヘッダーの宛先に配信し、差出人はアカウントになるため、別の envelope は使えません。envelope を外して全宛先を to/cc/bcc に入れるか、このメッセージは SMTP のストラテジーで送ってください。',
+  },
   OAUTH_SCOPE_DENIED: {
     en: 'The credentials lack the needed scope. For a service account, grant domain-wide delegation for its client ID with the scope https://mail.google.com/ in the Workspace admin console; for a refresh token, consent again with that scope.',
     ja: '必要なスコープがありません。サービス アカウントの場合は Workspace 管理コンソールでそのクライアント ID に https://mail.google.com/ スコープのドメイン全体の委任を付与し、リフレッシュ トークンの場合はそのスコープで再度同意してください。',

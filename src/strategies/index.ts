@@ -1,12 +1,14 @@
 import { appPassword } from './app-password.js';
 import { ipRelay } from './ip-relay.js';
 import { relay } from './relay.js';
+import { gmailApi } from './gmail-api.js';
 
 /** The registry: one line per strategy. Config types and names derive from it. */
 export const strategies = {
   'app-password': appPassword,
   'ip-relay': ipRelay,
   relay,
+  'gmail-api': gmailApi,
 } as const;
 
 /** Every strategy name. */
