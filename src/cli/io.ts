@@ -60,7 +60,7 @@ export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis,
     diagnosis.retryable === true ? 'retryable' : '',
   ].filter(Boolean);
   if (facts.length > 0) lines.push(`  ${facts.join(', ')}`);
-  if (typeof diagnosis.response === 'string') lines.push(`  response: ${diagnosis.response.replace(/\r?\n/g, ' | ')}`);
+  if (typeof diagnosis.response === 'string' && !diagnosis.message.includes(diagnosis.response)) lines.push(`  response: ${diagnosis.response.replace(/\r?\n/g, ' | ')}`);
   if (issues) {
     for (const issue of issues) {
       lines.push(`  - ${annotate ? annotate(issue.path) : issue.path} ${issue.message}`);

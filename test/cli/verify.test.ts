@@ -89,7 +89,7 @@ describe('gmail-transport verify', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/verify: FAILED AUTH_INVALID_CREDENTIALS/);
     expect(result.stderr).toMatch(/strategy app-password, phase auth/);
-    expect(result.stderr).toMatch(/response: 5\.7\.8 Username and Password not accepted|response: 535/);
+    expect(result.stderr).toMatch(/The server refused the login: 535 5\.7\.8 Username and Password not accepted/);
     expect(result.stderr).toMatch(/hint: Google refused the app password/);
     expect(refusing.messages).toHaveLength(0);
 
