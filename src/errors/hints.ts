@@ -47,6 +47,10 @@ const HINTS: HintTable = {
     en: 'Gmail refused a freshly refreshed access token: the token lacks the https://mail.google.com/ scope, or the user does not match the account that consented (or the delegated mailbox).',
     ja: '更新したばかりのアクセス トークンも Gmail に拒否されました。トークンに https://mail.google.com/ スコープがないか、user が同意したアカウント（または委任先のメールボックス）と一致していません。',
   },
+  'OAUTH_TOKEN_REJECTED:service-account': {
+    en: 'Gmail refused the service account\'s access token: domain-wide delegation for its client ID is missing the https://mail.google.com/ scope, or `user` is not a mailbox of the Workspace domain. Check Admin console > Security > API controls > Domain-wide delegation.',
+    ja: 'サービス アカウントのアクセス トークンが Gmail に拒否されました。クライアント ID のドメイン全体の委任に https://mail.google.com/ スコープがないか、user が Workspace ドメインのメールボックスではありません。管理コンソール > セキュリティ > API の制御 > ドメイン全体の委任 を確認してください。',
+  },
   OAUTH_INVALID_GRANT: {
     en: 'The refresh token no longer works: it was revoked, the user changed the password, it went unused for 6 months, or the app is in "Testing" status (tokens die after 7 days). Run `npx gmail-transport auth` for a new one and publish the app "In production".',
     ja: 'リフレッシュ トークンが無効になりました（取り消し、パスワード変更、6 か月未使用、またはアプリが「テスト」状態で 7 日経過）。`npx gmail-transport auth` で新しいトークンを取得し、アプリを「本番環境」で公開してください。',
@@ -54,10 +58,6 @@ const HINTS: HintTable = {
   'OAUTH_INVALID_GRANT:service-account': {
     en: 'Google refused the service account\'s signed assertion: the key was deleted or rotated, the clock is off, or the user to impersonate does not exist. Check the key file and the user.',
     ja: 'サービス アカウントの署名付きアサーションが拒否されました。鍵が削除・更新されたか、時計がずれているか、なりすまし先のユーザーが存在しません。鍵ファイルと user を確認してください。',
-  },
-  OAUTH_INVALID_CLIENT: {
-    en: 'Google does not recognise the OAuth client: check clientId and clientSecret (download the client JSON again from Google Cloud console > APIs & Services > Credentials).',
-    ja: 'Google が OAuth クライアントを認識しません。clientId と clientSecret を確認してください（Google Cloud コンソール > API とサービス > 認証情報 からクライアントの JSON を再ダウンロード）。',
   },
   'OAUTH_INVALID_GRANT:auth-code': {
     en: 'Google refused the authorization code: it expired (codes last minutes), was already used, or does not match the redirect URI or PKCE verifier it was issued for. Run `gmail-transport auth` again and finish the consent in one go.',
@@ -67,9 +67,21 @@ const HINTS: HintTable = {
     en: 'Access to Gmail (https://mail.google.com/) was not granted: the consent was declined or the Gmail box left unticked, or the app is in "Testing" status and this account is not one of its test users (OAuth consent screen > Test users). Run `gmail-transport auth` again and allow it.',
     ja: 'Gmail へのアクセス（https://mail.google.com/）が許可されませんでした。同意が拒否されたか Gmail のチェックが外されたか、アプリが「テスト」状態でこのアカウントがテストユーザーに含まれていません（OAuth 同意画面 > テストユーザー）。`gmail-transport auth` を再実行して許可してください。',
   },
+  OAUTH_INVALID_CLIENT: {
+    en: 'Google does not recognise the OAuth client: check clientId and clientSecret (download the client JSON again from Google Cloud console > APIs & Services > Credentials).',
+    ja: 'Google が OAuth クライアントを認識しません。clientId と clientSecret を確認してください（Google Cloud コンソール > API とサービス > 認証情報 からクライアントの JSON を再ダウンロード）。',
+  },
   'OAUTH_INVALID_CLIENT:api-disabled': {
     en: 'The Gmail API is not enabled for this Google Cloud project: enable it under APIs & Services > Library > Gmail API, wait a few minutes, then retry.',
     ja: 'この Google Cloud プロジェクトで Gmail API が有効になっていません。API とサービス > ライブラリ > Gmail API で有効にし、数分待ってから再試行してください。',
+  },
+  'OAUTH_INVALID_CLIENT:service-account': {
+    en: 'Google does not accept the service account key: it was deleted or disabled, or the account was removed. Create a new JSON key under IAM & Admin > Service accounts > Keys.',
+    ja: 'Google がサービス アカウントの鍵を受け付けません（鍵が削除・無効化された、またはアカウントが削除された）。IAM と管理 > サービス アカウント > 鍵 で新しい JSON 鍵を作成してください。',
+  },
+  'CONNECTION_FAILED:token': {
+    en: 'Could not get an access token from Google\'s token endpoint (oauth2.googleapis.com over HTTPS): check outbound HTTPS, proxies and DNS. The error is retryable.',
+    ja: 'Google のトークン エンドポイント（oauth2.googleapis.com、HTTPS）からアクセス トークンを取得できませんでした。送信方向の HTTPS、プロキシ、DNS を確認してください。再試行可能なエラーです。',
   },
   'OAUTH_TOKEN_REJECTED:gmail-api': {
     en: 'The Gmail API refused a freshly refreshed access token (401): it was revoked meanwhile, or it was issued for another client or endpoint. Check endpoints.token and endpoints.gmailApi, then get a new refresh token (`npx gmail-transport auth`) or check the service account key.',
@@ -111,9 +123,13 @@ const HINTS: HintTable = {
     en: 'The server will not relay for this sender. For smtp-relay.gmail.com, add this host\'s public IP in the Admin console (Apps > Google Workspace > Gmail > Routing > SMTP relay service) and send from an address of your domain.',
     ja: 'サーバーがこの送信者の中継を拒否しました。smtp-relay.gmail.com の場合は、管理コンソール（アプリ > Google Workspace > Gmail > ルーティング > SMTP リレーサービス）にこのホストのグローバル IP を登録し、自ドメインのアドレスから送信してください。',
   },
+  'RELAY_DENIED:auth-required': {
+    en: 'The server takes mail only after a login. smtp.gmail.com needs the oauth2, service-account or app-password strategy; to send without credentials, use smtp-relay.gmail.com (ip-relay) with this host\'s IP registered.',
+    ja: 'このサーバーはログイン後にしかメールを受け付けません。smtp.gmail.com では oauth2・service-account・app-password のいずれかのストラテジーを使ってください。認証情報なしで送るには、このホストの IP を登録したうえで smtp-relay.gmail.com（ip-relay）を使ってください。',
+  },
   TLS_REQUIRED: {
-    en: 'The server requires TLS before this command. Keep the default STARTTLS setting (do not set ignoreTLS), or use port 465 with implicit TLS.',
-    ja: 'このコマンドの前に TLS が必要です。既定の STARTTLS 設定のままにするか、暗黙の TLS でポート 465 を使ってください。',
+    en: 'The server requires TLS before this command. Keep smtp.requireTLS on (the default, STARTTLS on port 587) or use port 465 with implicit TLS; check that nothing between you and the server strips STARTTLS.',
+    ja: 'このコマンドの前に TLS が必要です。smtp.requireTLS を有効のまま（既定、ポート 587 で STARTTLS）にするか、暗黙の TLS でポート 465 を使ってください。途中の機器が STARTTLS を取り除いていないかも確認してください。',
   },
   TLS_FAILED: {
     en: 'The TLS connection could not be set up (certificate not trusted, expired or for another host, or no STARTTLS offered). No credentials were sent. Check smtp.host, or pass the server\'s CA in smtp.tls.ca.',
@@ -126,6 +142,10 @@ const HINTS: HintTable = {
   RATE_LIMITED: {
     en: 'Google is throttling this sender. Slow down (rateLimit, maxConnections) and retry later; the error is retryable.',
     ja: 'Google がこの送信者を制限しています。送信ペースを落とし（rateLimit、maxConnections）、時間をおいて再試行してください。',
+  },
+  'RATE_LIMITED:login': {
+    en: 'Google saw too many logins in a short time, typically one per message. Reuse connections with pool: true (and maxMessages), and retry later; the error is retryable.',
+    ja: '短時間のログインが多すぎます（多くはメッセージごとのログイン）。pool: true（と maxMessages）で接続を再利用し、時間をおいて再試行してください。',
   },
   QUOTA_EXCEEDED: {
     en: 'The daily sending limit of this account or relay is used up; it resets within 24 hours. Configure a failover route (e.g. an external relay) for the rest of the day.',
@@ -165,9 +185,17 @@ const HINTS: HintTable = {
   },
 };
 
-/** The hint for a code (or a code's variant) in the given locale, falling back to the code's own. */
+/**
+ * The hint for a code (or a code's variant, `'AUTH_INVALID_CREDENTIALS:basic-auth'`) in the
+ * given locale. An unknown variant falls back to its code's hint, an unknown code to UNKNOWN's.
+ *
+ * @example
+ * ```ts
+ * hintFor('QUOTA_EXCEEDED', 'ja');
+ * ```
+ */
 export function hintFor(key: HintKey, locale: Locale = 'en'): string {
-  const entry = HINTS[key] ?? HINTS[key.split(':')[0] as ErrorCode];
+  const entry = HINTS[key] ?? HINTS[key.split(':')[0] as ErrorCode] ?? HINTS.UNKNOWN;
   return entry[locale] ?? entry.en;
 }
 

@@ -1,6 +1,7 @@
 import { GmailTransportError, isGmailTransportError, type ErrorCode, type ErrorPhase } from '../errors.js';
+import { ERROR_MEANINGS } from './catalog.js';
 import { hintFor, type HintKey, type Locale } from './hints.js';
-import { classifySmtpReply, parseEnhancedCode } from './map-smtp.js';
+import { classifySmtpReply, isXoauth2Challenge, parseEnhancedCode, replyText } from './map-smtp.js';
 
 /** What the caller knows about the failed operation, to classify an error more precisely. */
 export interface MapErrorContext {
@@ -10,9 +11,17 @@ export interface MapErrorContext {
   authKind?: 'password' | 'app-password' | 'oauth2' | 'none';
   /** Whether the secret in use looked like an account password rather than an app password. */
   credentialShape?: 'app-password' | 'account-password';
-  /** The phase, when the caller knows it better than the error does. */
+  /** The phase, when the caller knows it better than the error does. Overrides inference. */
   phase?: ErrorPhase;
-  /** How far the message body got: decides between CONNECTION_FAILED and DELIVERY_UNCERTAIN. */
+  /**
+   * The furthest phase the operation is known to have reached. Used only when the error does
+   * not tell (nodemailer reports every dropped connection as `CONN`).
+   */
+  reached?: ErrorPhase;
+  /**
+   * How far the message body got. A failure with no server reply after the body was complete
+   * is DELIVERY_UNCERTAIN: the server may have accepted the message before the reply was lost.
+   */
   body?: 'not-sent' | 'partial' | 'complete';
   /** The Message-ID of the message concerned. */
   messageId?: string;
@@ -32,17 +41,23 @@ export function carryError(error: GmailTransportError): Error {
   return carrier;
 }
 
-const TLS_ERROR_CODES = new Set([
+// Certificate and protocol-version problems: the same connection fails the same way again.
+const TLS_DETERMINISTIC_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
   'EPROTO',
 ]);
+const TLS_DETERMINISTIC_TEXT = /certificate|self[- ]signed|wrong version number|unsupported protocol|altnames|alert protocol version|handshake failure/i;
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNECTION',
@@ -51,38 +66,23 @@ const CONNECTION_ERROR_CODES = new Set([
   'EDNS',
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EPIPE',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EPROXY',
+  // A peer that does not speak SMTP (a wrong port): nothing was accepted.
+  'EPROTOCOL',
 ]);
 
-const SUMMARY: Record<ErrorCode, string> = {
-  CONFIG_INVALID: 'Invalid configuration',
-  AUTH_INVALID_CREDENTIALS: 'The server refused the login',
-  AUTH_APP_PASSWORD_REQUIRED: 'Google requires an app password for this account',
-  AUTH_WEB_LOGIN_REQUIRED: 'Google requires a browser sign-in before this login',
-  OAUTH_TOKEN_REJECTED: 'The server refused the OAuth2 access token, also after a refresh',
-  OAUTH_INVALID_GRANT: 'Google refused the refresh token or assertion (invalid_grant)',
-  OAUTH_INVALID_CLIENT: 'Google refused the OAuth2 client',
-  OAUTH_SCOPE_DENIED: 'The OAuth2 credentials lack the required scope or delegation',
-  RELAY_DENIED: 'The server refused to relay for this sender',
-  TLS_REQUIRED: 'The server requires TLS',
-  TLS_FAILED: 'The TLS connection failed',
-  CONNECTION_FAILED: 'Could not connect to the mail server',
-  RATE_LIMITED: 'Rate limited by the server',
-  QUOTA_EXCEEDED: 'Sending quota exceeded',
-  MESSAGE_REJECTED: 'The message was rejected',
-  POLICY_REJECTED: 'The message was rejected by a sending policy',
-  RECIPIENT_REJECTED: 'A recipient was rejected',
-  SYNTAX_ERROR: 'The server rejected a command as malformed',
-  TEMPORARY_FAILURE: 'Temporary server failure',
-  PERMANENT_FAILURE: 'Permanent server failure',
-  DELIVERY_UNCERTAIN: 'The connection was lost after the message was sent; delivery is uncertain',
-  UNKNOWN: 'Unexpected error',
-};
+// RFC 6749 §5.2 error values, as nodemailer's own XOAuth2 reports them ("invalid_grant: Bad Request").
+const OAUTH_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [/\binvalid_grant\b/, 'OAUTH_INVALID_GRANT'],
+  [/\binvalid_client\b/, 'OAUTH_INVALID_CLIENT'],
+  [/\b(unauthorized_client|invalid_scope|access_denied)\b/, 'OAUTH_SCOPE_DENIED'],
+];
 
 interface NodemailerLikeError {
   code?: unknown;
@@ -94,15 +94,26 @@ interface NodemailerLikeError {
   rejectedErrors?: unknown;
 }
 
+interface Verdict {
+  code: ErrorCode;
+  retryable: boolean;
+  phase?: ErrorPhase | undefined;
+  variant?: string | undefined;
+}
+
 /**
  * Turns any error from a send (nodemailer's, a socket's, a token endpoint's, ours) into a
  * {@link GmailTransportError}. The transport uses it for every failure; it is exported so code
- * that drives nodemailer directly can classify its errors the same way.
+ * that drives nodemailer directly can classify its errors the same way. A GmailTransportError
+ * is returned as it is.
  *
  * @example
  * ```ts
  * try { await plainNodemailer.sendMail(msg); }
- * catch (err) { const e = mapError(err, { strategy: 'app-password' }); console.log(e.code, e.hint); }
+ * catch (err) {
+ *   const e = mapError(err, { strategy: 'app-password', locale: 'ja' });
+ *   if (e.retryable) queue.retryLater(msg, e.code); else alert(e.hint);
+ * }
  * ```
  */
 export function mapError(error: unknown, context: MapErrorContext = {}): GmailTransportError {
@@ -111,96 +122,40 @@ export function mapError(error: unknown, context: MapErrorContext = {}): GmailTr
   if (isGmailTransportError(carried)) return carried;
 
   const err = (typeof error === 'object' && error !== null ? error : {}) as NodemailerLikeError;
-  const locale = context.locale ?? 'en';
   const nmCode = typeof err.code === 'string' ? err.code : undefined;
   const originalCode = typeof err.originalCode === 'string' ? err.originalCode : undefined;
   const command = typeof err.command === 'string' ? err.command : undefined;
-  const reply = replyOf(err);
+  const reply = replyOf(err, command);
+  const inferred = inferPhase(command, context);
+  const verdict = reply ? judgeReply(reply, nmCode, command, inferred, context) : judgeFailure(err, nmCode, originalCode, inferred, context);
 
-  let phase = context.phase ?? phaseOfCommand(command);
-  let code: ErrorCode;
-  let retryable: boolean;
-  let variant: string | undefined;
-
-  // With requireTLS, nodemailer sends STARTTLS even when the server did not offer it, and a
-  // server without it answers 500/502 "command not recognized" (RFC 3207 §4). That reply is no
-  // syntax problem of ours: the channel cannot be encrypted, so it is a TLS failure (ETLS).
-  const noStartTls = reply !== undefined && command === 'STARTTLS' && reply.code >= 500;
-  if (reply && !noStartTls) {
-    if (!context.phase && context.body && context.body !== 'not-sent' && phase === 'connect') phase = 'data';
-    ({ code, retryable } = classifySmtpReply(reply.code, reply.text, phase));
-    if (code === 'AUTH_INVALID_CREDENTIALS') {
-      if (context.authKind === 'oauth2' || command === 'AUTH XOAUTH2') {
-        // nodemailer already answered the 334 challenge by fetching a new token (renew) and
-        // trying once more, so this 535 means a fresh token was refused too.
-        code = 'OAUTH_TOKEN_REJECTED';
-      } else if (context.credentialShape === 'account-password') {
-        variant = 'basic-auth';
-      } else if (context.strategy === 'app-password' || context.authKind === 'app-password') {
-        variant = 'app-password';
-      } else if (context.strategy === 'relay') {
-        variant = 'relay';
-      }
-    }
-  } else if (isTlsFailure(nmCode, originalCode, err.message)) {
-    code = 'TLS_FAILED';
-    retryable = false;
-    phase = context.phase ?? (phase === 'connect' || phase === undefined ? 'tls' : phase);
-  } else if ((nmCode && CONNECTION_ERROR_CODES.has(nmCode)) || (originalCode && CONNECTION_ERROR_CODES.has(originalCode))) {
-    if (context.body === 'complete') {
-      code = 'DELIVERY_UNCERTAIN';
-      retryable = false;
-      phase = 'data';
-    } else {
-      code = 'CONNECTION_FAILED';
-      retryable = true;
-      if (context.body === 'partial') phase = 'data';
-      else phase ??= 'connect';
-    }
-  } else if (nmCode === 'EAUTH') {
-    code = context.authKind === 'oauth2' ? 'OAUTH_TOKEN_REJECTED' : 'AUTH_INVALID_CREDENTIALS';
-    retryable = false;
-    phase ??= 'auth';
-  } else if (nmCode === 'ENOAUTH' || nmCode === 'ECONFIG') {
-    code = 'CONFIG_INVALID';
-    retryable = false;
-    phase = 'config';
-  } else if (nmCode === 'EENVELOPE') {
-    code = 'SYNTAX_ERROR';
-    retryable = false;
-    phase ??= 'mail';
-  } else if (nmCode === 'EMAXRECIPIENTS') {
-    code = 'POLICY_REJECTED';
-    retryable = false;
-  } else if (nmCode === 'EMESSAGE' && /size/i.test(String(err.message ?? ''))) {
-    code = 'MESSAGE_REJECTED';
-    retryable = false;
-  } else {
-    code = 'UNKNOWN';
-    retryable = false;
-  }
-
-  const hintKey: HintKey = variant ? `${code}:${variant}` : code;
-  const detail = reply ? `: ${firstLine(reply.text)}` : nmCode ? ` (${nmCode})` : '';
+  const hintKey: HintKey = verdict.variant ? `${verdict.code}:${verdict.variant}` : verdict.code;
+  const detail = reply ? `: ${summarizeReply(reply.text)}` : nmCode ? ` (${nmCode})` : '';
+  const messageId = context.messageId;
+  const suffix = verdict.code === 'DELIVERY_UNCERTAIN' && messageId ? ` (Message-ID ${messageId})` : '';
+  const enhancedCode = reply ? parseEnhancedCode(reply.text) : undefined;
   return new GmailTransportError({
-    code,
-    retryable,
-    message: `${SUMMARY[code]}${detail}`,
-    hint: hintFor(hintKey, locale),
+    code: verdict.code,
+    retryable: verdict.retryable,
+    message: `${ERROR_MEANINGS[verdict.code]}${detail}${suffix}`,
+    hint: hintFor(hintKey, context.locale ?? 'en'),
     cause: error,
     ...(context.strategy ? { strategy: context.strategy } : {}),
-    ...(phase ? { phase } : {}),
+    ...(verdict.phase ? { phase: verdict.phase } : {}),
     ...(reply ? { responseCode: reply.code, response: reply.text } : {}),
-    ...(reply && parseEnhancedCode(reply.text) ? { enhancedCode: parseEnhancedCode(reply.text) } : {}),
-    ...(context.messageId ? { messageId: context.messageId } : {}),
+    ...(enhancedCode ? { enhancedCode } : {}),
+    ...(messageId ? { messageId } : {}),
   });
 }
 
-/** The GmailTransportError for a code, for failures we detect ourselves. */
+/**
+ * The GmailTransportError for a code, for failures a route detects itself (an HTTP status, a
+ * message too big to send). The hint comes from hints.ts, in `locale`, refined by `variant`.
+ */
 export function errorFor(
   code: ErrorCode,
   options: { message?: string; retryable?: boolean; strategy?: string; phase?: ErrorPhase; locale?: Locale; variant?: string; cause?: unknown } & Partial<
-    Pick<GmailTransportError, 'httpStatus' | 'reason' | 'retryAfterMs' | 'messageId' | 'response' | 'responseCode'>
+    Pick<GmailTransportError, 'httpStatus' | 'reason' | 'retryAfterMs' | 'messageId' | 'response' | 'responseCode' | 'enhancedCode'>
   > = {},
 ): GmailTransportError {
   const { message, variant, locale, ...rest } = options;
@@ -208,21 +163,99 @@ export function errorFor(
     ...rest,
     code,
     retryable: options.retryable ?? false,
-    message: message ?? SUMMARY[code],
+    message: message ?? ERROR_MEANINGS[code],
     hint: hintFor(variant ? `${code}:${variant}` : code, locale ?? 'en'),
   });
 }
 
-function replyOf(err: NodemailerLikeError): { code: number; text: string } | undefined {
-  if (typeof err.responseCode === 'number' && err.responseCode >= 400 && typeof err.response === 'string') {
-    return { code: err.responseCode, text: err.response };
+/** The server answered: its reply decides, read with the phase and the way we logged in. */
+function judgeReply(reply: { code: number; text: string }, nmCode: string | undefined, command: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
+  if (nmCode === 'ETLS' && command === 'STARTTLS') {
+    // The server refused STARTTLS or does not offer it; RFC 3207 §4: 454 is temporary.
+    return { code: 'TLS_FAILED', retryable: reply.code >= 400 && reply.code < 500, phase: 'tls' };
   }
-  // "all recipients were rejected": the replies live on the individual recipient errors.
+  const { code, retryable, variant } = classifySmtpReply(reply.code, reply.text, phase);
+  if (code !== 'AUTH_INVALID_CREDENTIALS') return { code, retryable, phase, variant };
+  if (context.authKind === 'oauth2' || command === 'AUTH XOAUTH2') {
+    // nodemailer answers Google's 334 challenge by asking for a new token (renew) and trying
+    // once more, so this 535 means a freshly refreshed token was refused too.
+    return { code: 'OAUTH_TOKEN_REJECTED', retryable: false, phase, variant: context.strategy === 'service-account' ? 'service-account' : undefined };
+  }
+  return { code, retryable, phase, variant: credentialVariant(context) };
+}
+
+/** No reply to go by: the kind of failure, and how far the message got, decide. */
+function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, originalCode: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
+  if (context.body === 'complete') {
+    // The whole message and its final dot may have reached the server, which may have queued
+    // it before its reply was lost (RFC 5321 §6.1 makes it responsible once it replies 250).
+    return { code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'data' };
+  }
+  const message = typeof err.message === 'string' ? err.message : '';
+  if (nmCode === 'EAUTH' || originalCode === 'EOAUTH2') {
+    const oauth = OAUTH_ERRORS.find(([pattern]) => pattern.test(message));
+    if (oauth) return { code: oauth[1], retryable: false, phase: 'token', variant: oauth[1] === 'OAUTH_INVALID_GRANT' && context.strategy === 'service-account' ? 'service-account' : undefined };
+  }
+  if (nmCode === 'ETLS' || isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message)) {
+    const deterministic = isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message);
+    return { code: 'TLS_FAILED', retryable: !deterministic, phase: context.phase ?? (phase === undefined || phase === 'connect' ? 'tls' : phase) };
+  }
+  if ((nmCode && CONNECTION_ERROR_CODES.has(nmCode)) || (originalCode && CONNECTION_ERROR_CODES.has(originalCode))) {
+    return { code: 'CONNECTION_FAILED', retryable: true, phase: phase ?? 'connect' };
+  }
+  switch (nmCode) {
+    case 'EAUTH':
+      return context.authKind === 'oauth2'
+        ? { code: 'OAUTH_TOKEN_REJECTED', retryable: false, phase: phase ?? 'auth' }
+        : { code: 'AUTH_INVALID_CREDENTIALS', retryable: false, phase: phase ?? 'auth', variant: credentialVariant(context) };
+    case 'ENOAUTH':
+    case 'ECONFIG':
+      return { code: 'CONFIG_INVALID', retryable: false, phase: 'config' };
+    case 'EREQUIRETLS':
+      return { code: 'TLS_REQUIRED', retryable: false, phase: phase ?? 'mail' };
+    case 'EENVELOPE':
+      // Refused before anything was sent: no recipients, or an address nodemailer cannot encode.
+      return { code: 'SYNTAX_ERROR', retryable: false, phase: phase === undefined || phase === 'connect' ? 'mail' : phase };
+    case 'EMAXRECIPIENTS':
+      return { code: 'POLICY_REJECTED', retryable: false, phase: 'rcpt' };
+    case 'EMESSAGE':
+      if (/size/i.test(message)) return { code: 'MESSAGE_REJECTED', retryable: false, phase: phase ?? 'mail' };
+  }
+  return { code: 'UNKNOWN', retryable: false, phase };
+}
+
+function credentialVariant(context: MapErrorContext): string | undefined {
+  if (context.credentialShape === 'account-password') return 'basic-auth';
+  if (context.strategy === 'app-password' || context.authKind === 'app-password') return 'app-password';
+  if (context.strategy === 'relay') return 'relay';
+  return undefined;
+}
+
+function replyOf(err: NodemailerLikeError, command: string | undefined): { code: number; text: string } | undefined {
+  if (typeof err.responseCode === 'number' && typeof err.response === 'string') {
+    if (err.responseCode >= 400) return { code: err.responseCode, text: err.response };
+    if (err.responseCode === 334 && (command === undefined || command.startsWith('AUTH')) && isXoauth2Challenge(err.response)) {
+      return { code: 334, text: err.response };
+    }
+  }
+  // "All recipients were rejected": the replies live on the individual recipient errors.
   if (Array.isArray(err.rejectedErrors) && err.rejectedErrors.length > 0) {
     const first = err.rejectedErrors[0] as NodemailerLikeError;
     if (typeof first.responseCode === 'number' && typeof first.response === 'string') return { code: first.responseCode, text: first.response };
   }
   return undefined;
+}
+
+/**
+ * nodemailer names the command in flight; a dropped connection is always `CONN`, so what the
+ * caller saw (the body streaming, the envelope started) refines it.
+ */
+function inferPhase(command: string | undefined, context: MapErrorContext): ErrorPhase | undefined {
+  if (context.phase) return context.phase;
+  const fromCommand = phaseOfCommand(command);
+  if (fromCommand !== undefined && fromCommand !== 'connect') return fromCommand;
+  if (context.body === 'partial' || context.body === 'complete') return 'data';
+  return context.reached ?? fromCommand;
 }
 
 function phaseOfCommand(command: string | undefined): ErrorPhase | undefined {
@@ -237,16 +270,12 @@ function phaseOfCommand(command: string | undefined): ErrorPhase | undefined {
   return undefined;
 }
 
-function isTlsFailure(code: string | undefined, originalCode: string | undefined, message: unknown): boolean {
-  if (code === 'ETLS') return true;
-  if (code && TLS_ERROR_CODES.has(code)) return true;
-  if (originalCode && TLS_ERROR_CODES.has(originalCode)) return true;
-  return typeof message === 'string' && /certificate|self[- ]signed|SSL routines|wrong version number|altnames/i.test(message);
+function isTlsCode(code: string | undefined): boolean {
+  return code !== undefined && TLS_DETERMINISTIC_CODES.has(code);
 }
 
-function firstLine(text: string): string {
-  const lines = text.split(/\r?\n/);
-  const joined = lines.map((l) => l.replace(/^\d{3}[ -](\d\.\d{1,3}\.\d{1,3}\s+)?/, '').trim()).filter(Boolean).join(' ');
+/** `535 5.7.8 Username and Password not accepted. ...`, on one line, at most 300 characters. */
+function summarizeReply(text: string): string {
   const enhanced = parseEnhancedCode(text);
-  return `${text.slice(0, 3)}${enhanced ? ` ${enhanced}` : ''} ${joined}`.slice(0, 300);
+  return `${text.trimStart().slice(0, 3)}${enhanced ? ` ${enhanced}` : ''} ${replyText(text)}`.slice(0, 300);
 }

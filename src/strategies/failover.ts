@@ -1,0 +1,231 @@
+import type { SentMessageInfo } from 'nodemailer';
+import type { CommonOptions, ResolvedConfig, Strategy, StrategyContext } from './types.js';
+import type { GmailTransportConfig } from './index.js';
+import { isGmailTransportError, type ErrorCode, type GmailTransportError } from '../errors.js';
+import { mapError } from '../errors/map-error.js';
+import { allRoutesFailed, withRoute } from '../errors/route-errors.js';
+import { sendWithRetry } from '../internal/retry.js';
+import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
+import type { OutgoingMail, Route } from '../internal/route.js';
+
+/** A route of a failover: any other strategy's config. */
+export type FailoverRouteConfig = Exclude<GmailTransportConfig, { strategy: 'failover' }>;
+
+/**
+ * Several routes tried in order: the first that takes the message wins. The next route is
+ * tried only when the failed one cannot take mail now (quota, throttling after its own
+ * retries, connection or TLS failure, refused credentials or relay), never when the message
+ * itself was refused, and never after DELIVERY_UNCERTAIN.
+ */
+export interface FailoverConfig extends CommonOptions {
+  strategy: 'failover';
+  /**
+   * The routes, in order of preference. Each is a full config of another strategy, retried
+   * with its own `retry` policy. The common options given on the failover (`locale`, `retry`,
+   * `logger`, and the pool options as a group) apply to each route that does not set its own.
+   */
+  transports: FailoverRouteConfig[];
+  /**
+   * How long a route that answered QUOTA_EXCEEDED is skipped. Gmail's daily limits lift within
+   * 24 hours, on a rolling window, so an hourly probe costs one refused connection an hour.
+   * @default 3600000 (1 hour)
+   */
+  cooldownMs?: number;
+}
+
+export interface FailoverOptions {
+  routes: readonly ResolvedConfig[];
+  cooldownMs: number;
+}
+
+/** @default for `cooldownMs` */
+export const DEFAULT_COOLDOWN_MS = 3_600_000;
+
+/**
+ * Codes after which the next route is tried: the route can't take mail now, and the message
+ * was certainly not accepted. RECIPIENT_REJECTED, MESSAGE_REJECTED, POLICY_REJECTED,
+ * SYNTAX_ERROR, PERMANENT_FAILURE and UNKNOWN may be about the message, which another route
+ * would refuse or (worse) deliver differently; DELIVERY_UNCERTAIN may have been delivered.
+ */
+export const FAILOVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'QUOTA_EXCEEDED',
+  'RATE_LIMITED',
+  'TEMPORARY_FAILURE',
+  'CONNECTION_FAILED',
+  'TLS_FAILED',
+  'TLS_REQUIRED',
+  'RELAY_DENIED',
+  'AUTH_INVALID_CREDENTIALS',
+  'AUTH_APP_PASSWORD_REQUIRED',
+  'AUTH_WEB_LOGIN_REQUIRED',
+  'OAUTH_TOKEN_REJECTED',
+  'OAUTH_INVALID_GRANT',
+  'OAUTH_INVALID_CLIENT',
+  'OAUTH_SCOPE_DENIED',
+]);
+
+const INHERITED_KEYS = ['locale', 'retry', 'logger'] as const;
+// Inherited together: `maxConnections` alone would be refused on a route that sets `pool: false`.
+const POOL_KEYS = ['pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'] as const;
+
+export const failover: Strategy<'failover', FailoverConfig, FailoverOptions> = {
+  name: 'failover',
+  keys: ['transports', 'cooldownMs'],
+  parse(input, check, ctx) {
+    const cooldownMs = check.integer(input, 'cooldownMs', { min: 0 }) ?? DEFAULT_COOLDOWN_MS;
+    const list = input.transports;
+    if (list === undefined) {
+      check.fail('transports', 'is required: a list of transport configs, tried in order');
+      return undefined;
+    }
+    if (!Array.isArray(list) || list.length === 0) {
+      check.fail('transports', Array.isArray(list) ? 'must list at least one transport config' : `must be an array of transport configs, got ${describeType(list)}`);
+      return undefined;
+    }
+    const routes: (ResolvedConfig | undefined)[] = list.map((item: unknown, index) => {
+      const at = check.at(`transports[${index}]`);
+      if (!isPlainObject(item)) {
+        check.at('transports').fail(`[${index}]`, `must be a transport config object, got ${describeType(item)}`);
+        return undefined;
+      }
+      if (item.strategy === 'failover') {
+        at.fail('strategy', "cannot be 'failover': list the inner failover's routes here instead");
+        return undefined;
+      }
+      return ctx.resolveNested(inherit(item, input, check), at);
+    });
+    if (routes.some((r) => r === undefined)) return undefined;
+    return { routes: routes as ResolvedConfig[], cooldownMs };
+  },
+  create: (options, ctx) => new FailoverRoute(options, ctx),
+};
+
+/** The route's own setting wins; a valid one on the failover fills the gap. */
+function inherit(item: Raw, parent: Raw, check: ConfigChecker): Raw {
+  // An invalid parent value is already reported under its own path; don't report it again per route.
+  const valid = (key: string) => {
+    const path = check.join(key);
+    return parent[key] !== undefined && !check.issues.some((issue) => issue.path === path || issue.path.startsWith(`${path}.`));
+  };
+  const merged: Raw = { ...item };
+  for (const key of INHERITED_KEYS) {
+    if (item[key] === undefined && valid(key)) merged[key] = parent[key];
+  }
+  if (POOL_KEYS.every((key) => item[key] === undefined) && POOL_KEYS.every((key) => parent[key] === undefined || valid(key))) {
+    for (const key of POOL_KEYS) if (parent[key] !== undefined) merged[key] = parent[key];
+  }
+  return merged;
+}
+
+interface RouteSlot {
+  readonly config: ResolvedConfig;
+  readonly route: Route;
+  coolingUntil: number;
+  coolingError?: GmailTransportError;
+}
+
+class FailoverRoute implements Route {
+  readonly strategy = 'failover';
+  readonly retriesInside = true;
+  readonly #slots: RouteSlot[];
+  readonly #cooldownMs: number;
+  readonly #ctx: StrategyContext;
+
+  constructor(options: FailoverOptions, ctx: StrategyContext) {
+    this.#ctx = ctx;
+    this.#cooldownMs = options.cooldownMs;
+    this.#slots = options.routes.map((config, index) => ({ config, route: ctx.createRoute(config, index), coolingUntil: 0 }));
+  }
+
+  async send(mail: OutgoingMail): Promise<SentMessageInfo> {
+    const messageId = safeMessageId(mail);
+    const errors: GmailTransportError[] = [];
+    let failedOver = false;
+    for (let index = 0; index < this.#slots.length; index++) {
+      const slot = this.#slots[index]!;
+      if (slot.coolingError && Date.now() < slot.coolingUntil) {
+        errors.push(slot.coolingError);
+        continue;
+      }
+      try {
+        const info = await sendWithRetry(slot.route, mail, slot.config.retry, this.#ctx.emit, { routeIndex: index });
+        this.#ctx.emit('delivered', { route: index, strategy: slot.config.strategy, failedOver, ...(messageId ? { messageId } : {}) });
+        return info;
+      } catch (thrown) {
+        const error = withRoute(isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }), index);
+        if (error.code === 'QUOTA_EXCEEDED' && this.#cooldownMs > 0) {
+          slot.coolingUntil = Date.now() + this.#cooldownMs;
+          slot.coolingError = error;
+        }
+        if (!FAILOVER_CODES.has(error.code)) throw error;
+        errors.push(error);
+        const next = this.#nextAvailable(index + 1);
+        if (next !== undefined) {
+          failedOver = true;
+          this.#ctx.emit('failover', {
+            from: index,
+            to: next,
+            fromStrategy: slot.config.strategy,
+            toStrategy: this.#slots[next]!.config.strategy,
+            code: error.code,
+            ...(messageId ? { messageId } : {}),
+          });
+        }
+      }
+    }
+    throw allRoutesFailed(errors, { ...this.#quotaRetryAfter(errors), ...(messageId ? { messageId } : {}) });
+  }
+
+  /** Ready when at least one route is; each route that is not is reported as a `warning`. */
+  async verify(): Promise<true> {
+    const results = await Promise.allSettled(this.#slots.map((slot) => slot.route.verify()));
+    const errors = results.flatMap((result, index) => {
+      if (result.status === 'fulfilled') return [];
+      const slot = this.#slots[index]!;
+      const reason: unknown = result.reason;
+      return [withRoute(isGmailTransportError(reason) ? reason : mapError(reason, { strategy: slot.config.strategy, locale: slot.config.locale }), index)];
+    });
+    if (errors.length === results.length) throw allRoutesFailed(errors);
+    for (const error of errors) {
+      this.#ctx.emit('warning', { code: error.code, message: `Failover route ${error.route} failed verification: ${error.message}`, strategy: error.strategy ?? this.strategy });
+    }
+    return true;
+  }
+
+  close(): void {
+    for (const slot of this.#slots) slot.route.close();
+  }
+
+  isIdle(): boolean {
+    return this.#slots.every((slot) => slot.route.isIdle?.() ?? true);
+  }
+
+  onIdle(listener: () => void): void {
+    for (const slot of this.#slots) slot.route.onIdle?.(listener);
+  }
+
+  #nextAvailable(from: number): number | undefined {
+    const now = Date.now();
+    for (let index = from; index < this.#slots.length; index++) {
+      const slot = this.#slots[index]!;
+      if (!slot.coolingError || now >= slot.coolingUntil) return index;
+    }
+    return undefined;
+  }
+
+  /** When the aggregate is a quota error, the wait until the first cool-down ends. */
+  #quotaRetryAfter(errors: readonly GmailTransportError[]): { retryAfterMs?: number } {
+    if (errors.some((e) => e.retryable)) return {};
+    const now = Date.now();
+    const ends = this.#slots.filter((s) => s.coolingError && s.coolingUntil > now).map((s) => s.coolingUntil - now);
+    return ends.length > 0 && errors.at(-1)?.code === 'QUOTA_EXCEEDED' ? { retryAfterMs: Math.min(...ends) } : {};
+  }
+}
+
+function safeMessageId(mail: OutgoingMail): string | undefined {
+  try {
+    return mail.message.messageId();
+  } catch {
+    return undefined;
+  }
+}
