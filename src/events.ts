@@ -9,12 +9,15 @@ export interface TransportEvents {
   token: { strategy: string; user: string; expiresAt: number; source: 'endpoint' | 'store' };
   /** Something went wrong that did not fail the send (a token store outage, a bad cached value). */
   warning: { code: string; message: string; strategy?: string };
-  /** A failed attempt is about to be retried. */
-  retry: { strategy: string; attempt: number; delayMs: number; code: ErrorCode; messageId?: string };
-  /** Failover: a route failed and the next one is tried, or a route delivered. */
-  failover: { from: number; to: number; fromStrategy: string; toStrategy: string; code: ErrorCode };
-  /** Failover: which route delivered the message. */
-  delivered: { route: number; strategy: string; messageId?: string };
+  /**
+   * A failed attempt is about to be retried after `delayMs`. `attempt` is the attempt that
+   * failed (1 = the first); `route` is the failover route's index, for a failover transport.
+   */
+  retry: { strategy: string; attempt: number; delayMs: number; code: ErrorCode; messageId?: string; route?: number };
+  /** Failover: route `from` failed with `code` (after its own retries) and route `to` is tried next. */
+  failover: { from: number; to: number; fromStrategy: string; toStrategy: string; code: ErrorCode; messageId?: string };
+  /** Failover: route `route` delivered the message (`failedOver`: after another route failed). */
+  delivered: { route: number; strategy: string; messageId?: string; failedOver: boolean };
 }
 
 /** Names of the events in {@link TransportEvents}. */
