@@ -90,9 +90,8 @@ export const gmailApi: Strategy<'gmail-api', GmailApiConfig, GmailApiOptions> = 
   parse(input, check) {
     const settings = parseOAuthSettings(check, input, { kind: 'either', defaultScopes: [GMAIL_SEND_SCOPE], extraEndpointKeys: ['gmailApi'] });
     const maxConcurrent = check.integer(input, 'maxConcurrent', { min: 1, max: 100 });
-    if (input.pool === true) {
-      check.fail('pool', 'does not apply to gmail-api, which sends over HTTPS without SMTP connections; use maxConcurrent');
-    }
+    // The pool options (pool, maxConnections, …) are accepted and have no effect: there are no
+    // SMTP connections to pool, and a failover passes its own pool options down to every route.
     if (settings && !settings.scopes.some((s) => SENDING_SCOPES.includes(s))) {
       check.fail('scopes', `must include a scope that may send, such as ${GMAIL_SEND_SCOPE} or https://mail.google.com/`);
       return undefined;

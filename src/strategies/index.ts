@@ -1,6 +1,8 @@
 import { appPassword } from './app-password.js';
 import { ipRelay } from './ip-relay.js';
 import { relay } from './relay.js';
+import { oauth2 } from './oauth2.js';
+import { serviceAccount } from './service-account.js';
 import { gmailApi } from './gmail-api.js';
 
 /** The registry: one line per strategy. Config types and names derive from it. */
@@ -8,6 +10,8 @@ export const strategies = {
   'app-password': appPassword,
   'ip-relay': ipRelay,
   relay,
+  oauth2,
+  'service-account': serviceAccount,
   'gmail-api': gmailApi,
 } as const;
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateKeyPairSync, createVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
 import { simpleParser } from 'mailparser';
@@ -8,6 +9,7 @@ import type { MailMessage } from 'nodemailer/lib/mailer';
 import { createGmailTransport, isGmailTransportError, type GmailApiConfig, type GmailTransporter, type TransportEvents } from '../../src/index.js';
 import { JSON_MAX_BYTES } from '../../src/strategies/gmail-api.js';
 import { expectNoSecret, readmeBlock } from '../contract/strategy.js';
+import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 
 const CLIENT_SECRET = 'FAKE-CLIENT-SECRET-9c1e';
 const REFRESH_TOKEN = 'FAKE-REFRESH-7f3a';
@@ -470,7 +472,6 @@ describe('gmail-api: config', () => {
   const bad: Array<[string, Record<string, unknown>, string[]]> = [
     ['plain http to a non-loopback API base', { endpoints: { gmailApi: 'http://gmail.example.com' } }, ['endpoints.gmailApi']],
     ['maxConcurrent below 1', { maxConcurrent: 0 }, ['maxConcurrent']],
-    ['pool: true (no SMTP connections here)', { pool: true }, ['pool']],
     ['scopes that cannot send', { scopes: ['https://www.googleapis.com/auth/gmail.readonly'] }, ['scopes']],
     ['no credentials', { clientId: undefined, clientSecret: undefined, refreshToken: undefined }, ['clientId']],
     ['an unknown endpoint key', { endpoints: { smtp: 'https://example.com' } }, ['endpoints.smtp']],
@@ -501,5 +502,42 @@ describe('gmail-api: config', () => {
     const block = readmeBlock('gmail-api');
     expect(block).toContain("strategy: 'gmail-api'");
     for (const key of ['user', 'clientId', 'clientSecret', 'refreshToken']) expect(block).toMatch(new RegExp(`\\b${key}:`));
+  });
+});
+
+describe('gmail-api as a failover route', () => {
+  let smtp: RecordingServer;
+  beforeAll(async () => {
+    smtp = await startRecordingServer({ noAuth: true });
+  });
+  afterAll(() => smtp.close());
+
+  const relayTo = (port: number): Record<string, unknown> => ({ strategy: 'relay', host: '127.0.0.1', port, smtp: { tls: { ca: [smtp.cert] } }, retry: false });
+
+  it('takes over when the SMTP route cannot connect (ports blocked), pool options inherited and ignored', async () => {
+    const dead = createNetServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+
+    const mailer = transport({ strategy: 'failover', pool: true, maxConnections: 2, transports: [relayTo(deadPort), config()] } as unknown as GmailApiConfig);
+    const delivered: TransportEvents['delivered'][] = [];
+    mailer.on('delivered', (e) => delivered.push(e));
+    const info = await mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x' });
+    expect(info.id).toBe('msg-1');
+    expect(delivered).toEqual([expect.objectContaining({ route: 1, strategy: 'gmail-api' })]);
+  });
+
+  it('when gmail-api is rate limited, the SMTP route gets the message without the Bcc header gmail-api kept', async () => {
+    const limited = fixtures.find((f) => f.id === 'gmailapi-403-ratelimitexceeded-doc')!;
+    reply = () => HttpResponse.json(limited.reply.body as Record<string, unknown>, { status: 403 });
+    const mailer = transport({ strategy: 'failover', transports: [config(), relayTo(smtp.port)] } as unknown as GmailApiConfig);
+    await mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', bcc: 'hidden@example.com', subject: 'failover bcc', text: 'x' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.raw!.toString()).toMatch(/^Bcc: hidden@example\.com\r$/m);
+    const got = smtp.messages.at(-1)!;
+    expect(got.parsed.subject).toBe('failover bcc');
+    expect(got.envelope.to).toEqual(['you@example.com', 'hidden@example.com']);
+    expect(got.raw.toString()).not.toMatch(/^Bcc:/im);
   });
 });

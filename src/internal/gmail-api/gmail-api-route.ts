@@ -80,8 +80,8 @@ export class GmailApiRoute implements Route {
   /**
    * Obtains a token and calls `users.getProfile` (1 quota unit). With the default scope,
    * gmail.send, which cannot read the profile, Google answers 403 insufficientPermissions: that
-   * still proves the token is valid, the mailbox is the token's and the Gmail API is enabled for
-   * the project, so it counts as success. With a scope that may read the profile, that answer is
+   * still proves the token is valid and the Gmail API is enabled for the project (a disabled API
+   * and a bad token are reported before scopes), so it counts as success. With a scope that may read the profile, that answer is
    * a failure (the token lacks the scope configured). Only a real send proves the token may send.
    */
   async verify(): Promise<true> {
