@@ -37,7 +37,10 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   }
 
   send(mail: OutgoingMail, callback: ResultCallback): void {
-    sendWithRetry(this.route, mail, this.#config.retry, (event, payload) => this.publish(event, payload)).then(
+    // A failover route retries each of its routes with that route's own policy; retrying the
+    // whole failover again here would multiply the attempts.
+    const policy = this.route.retriesInside ? false : this.#config.retry;
+    sendWithRetry(this.route, mail, policy, (event, payload) => this.publish(event, payload)).then(
       (info) => callback(null, info),
       (err: unknown) => callback(err as Error),
     );

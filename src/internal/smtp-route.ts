@@ -6,6 +6,7 @@ import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/ty
 import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
+import { noteContentUnread } from './retry.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
 
@@ -59,9 +60,7 @@ export class SmtpRoute implements Route {
         // EAUTH. Our provider shares that refresh across connections, pools and transports.
         provisionCallback: (_user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) => {
           tokens.getAccessToken({ forceRefresh: renew }).then(
-            // nodemailer reuses a token until the expiry given here without asking again: give
-            // it the provider's refresh time, so the eager refresh happens.
-            (t) => callback(null, t.token.reveal(), t.refreshAt ?? t.expiresAt),
+            (t) => callback(null, t.token.reveal(), t.expiresAt),
             (err: unknown) => callback(carryError(mapError(err, { ...this.#errorContext, phase: 'token' }))),
           );
         },
@@ -96,7 +95,8 @@ export class SmtpRoute implements Route {
       this.#inner.send(mail, (err, info) => {
         progress.restore();
         if (err) {
-          reject(this.#map(err, progress.body, mail));
+          if (!progress.contentRead) noteContentUnread(mail);
+          reject(this.#map(err, progress, mail));
           return;
         }
         resolve(info);
@@ -108,7 +108,7 @@ export class SmtpRoute implements Route {
     try {
       return await this.#inner.verify();
     } catch (err) {
-      throw this.#map(err, 'not-sent');
+      throw this.#map(err, { body: 'not-sent', reachedEnvelope: false });
     }
   }
 
@@ -124,31 +124,59 @@ export class SmtpRoute implements Route {
     this.#inner.on('idle', listener);
   }
 
-  #map(err: unknown, body: BodyProgress, mail?: OutgoingMail): GmailTransportError {
+  #map(err: unknown, progress: Pick<BodyTracker, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
     const messageId = mail ? safeMessageId(mail) : undefined;
-    return mapError(err, { ...this.#errorContext, body, ...(messageId ? { messageId } : {}) });
+    return mapError(err, {
+      ...this.#errorContext,
+      body: progress.body,
+      ...(progress.reachedEnvelope ? { reached: 'mail' as const } : {}),
+      ...(messageId ? { messageId } : {}),
+    });
   }
 }
 
+interface BodyTracker {
+  readonly body: BodyProgress;
+  /** The session got past greeting, EHLO and AUTH: nodemailer asked for the envelope. */
+  readonly reachedEnvelope: boolean;
+  /** The message content (and any stream in it) started to be read. */
+  readonly contentRead: boolean;
+  restore(): void;
+}
+
 /**
- * Follows how far the message body got in this attempt. nodemailer pipes the message stream
- * only after the server answered DATA with 354, so `pipe` marks the body as partly sent and
- * the stream's end as wholly sent (the final dot follows at once). A connection lost after that
- * is DELIVERY_UNCERTAIN: the server may have queued the message before the reply was lost.
+ * Follows how far this attempt got, by watching the calls nodemailer makes on the message
+ * (smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
+ * `createReadStream()`). nodemailer pipes the message stream only after the server answered
+ * DATA with 354, so `pipe` marks the body as partly sent and the stream's end as wholly sent:
+ * the final dot follows at once. That end comes no later than the dot, so a loss reported as
+ * "complete" may in fact precede the dot, never the reverse: we may call a message uncertain
+ * that was not delivered, never retry one that may have been (RFC 5321 §4.1.1.4: the server
+ * takes the message on the final dot). A connection lost after that is DELIVERY_UNCERTAIN.
  */
-function trackBody(mail: OutgoingMail): { readonly body: BodyProgress; restore(): void } {
-  const node = mail.message as unknown as { createReadStream: (opts?: unknown) => Readable };
-  const own = Object.prototype.hasOwnProperty.call(node, 'createReadStream');
-  const previous = node.createReadStream;
-  const state: { body: BodyProgress; restore(): void } = {
-    body: 'not-sent',
+function trackBody(mail: OutgoingMail): BodyTracker {
+  const node = mail.message as unknown as { createReadStream: (opts?: unknown) => Readable; getEnvelope: () => unknown };
+  const saved = (['createReadStream', 'getEnvelope'] as const).map((key) => ({ key, own: Object.prototype.hasOwnProperty.call(node, key), value: node[key] }));
+  const previousRead = node.createReadStream;
+  const previousEnvelope = node.getEnvelope;
+  const state = {
+    body: 'not-sent' as BodyProgress,
+    reachedEnvelope: false,
+    contentRead: false,
     restore() {
-      if (own) node.createReadStream = previous;
-      else delete (node as Partial<typeof node>).createReadStream;
+      for (const { key, own, value } of saved) {
+        if (own) (node as Record<string, unknown>)[key] = value;
+        else delete (node as Partial<typeof node>)[key];
+      }
     },
   };
+  node.getEnvelope = function (this: unknown) {
+    state.reachedEnvelope = true;
+    return previousEnvelope.call(node);
+  };
   node.createReadStream = function (this: unknown, opts?: unknown) {
-    const stream = previous.call(node, opts);
+    state.contentRead = true;
+    const stream = previousRead.call(node, opts);
     const pipe = stream.pipe;
     stream.pipe = function <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T {
       state.body = 'partial';

@@ -3,6 +3,7 @@ import { ipRelay } from './ip-relay.js';
 import { relay } from './relay.js';
 import { oauth2 } from './oauth2.js';
 import { serviceAccount } from './service-account.js';
+import { failover } from './failover.js';
 import { gmailApi } from './gmail-api.js';
 
 /** The registry: one line per strategy. Config types and names derive from it. */
@@ -13,6 +14,7 @@ export const strategies = {
   oauth2,
   'service-account': serviceAccount,
   'gmail-api': gmailApi,
+  failover,
 } as const;
 
 /** Every strategy name. */

@@ -1,6 +1,24 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
+import type { ConfigChecker, Raw } from '../internal/validate.js';
 import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
 import { parseAppPassword, parseMailbox } from '../internal/credentials.js';
+import {
+  MAIL_SCOPE,
+  REFRESH_TOKEN_KEYS,
+  SERVICE_ACCOUNT_KEYS,
+  createTokenSource,
+  parseOAuthSettings,
+  type OAuthSettings,
+  type RefreshTokenCredentials,
+  type ServiceAccountCredentials,
+  type TokenOptions,
+} from '../tokens/oauth-config.js';
+
+/** Credentials for a relay set to "Require SMTP Authentication": an app password or OAuth. */
+export type IpRelayAuth =
+  | { type?: 'app-password'; user: string; appPassword: string }
+  | ({ type: 'oauth2' } & RefreshTokenCredentials & TokenOptions)
+  | ({ type: 'service-account' } & ServiceAccountCredentials & TokenOptions);
 
 /** Google Workspace's SMTP relay, which trusts the sender's IP registered in the admin console. */
 export interface IpRelayConfig extends CommonOptions {
@@ -10,15 +28,19 @@ export interface IpRelayConfig extends CommonOptions {
    * name or `[127.0.0.1]` (nodemailer's default when the machine's name is not a FQDN).
    */
   domain: string;
-  /** Only for a relay set to "Require SMTP Authentication". */
-  auth?: { user: string; appPassword: string };
+  /**
+   * Only for a relay set to "Require SMTP Authentication": an app password
+   * (`{ user, appPassword }`), or OAuth (`{ type: 'oauth2', user, clientId, clientSecret,
+   * refreshToken }` or `{ type: 'service-account', user, serviceAccount | keyFile }`).
+   */
+  auth?: IpRelayAuth;
   /** Endpoint override. @default smtp-relay.gmail.com:587, STARTTLS required */
   smtp?: SmtpOverride;
 }
 
 export interface IpRelayOptions {
   endpoint: SmtpEndpoint;
-  auth?: SmtpAuth;
+  auth?: Extract<SmtpAuth, { kind: 'password' }> | { kind: 'oauth'; settings: OAuthSettings };
 }
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -31,15 +53,8 @@ export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
     if (domain !== undefined && !DOMAIN.test(domain)) {
       check.fail('domain', 'must be a fully qualified domain name such as example.com (it is sent as the EHLO name)');
     }
-    let auth: SmtpAuth | undefined;
     const rawAuth = check.object(input, 'auth');
-    if (rawAuth) {
-      const at = check.at('auth');
-      at.unknownKeys(rawAuth, ['user', 'appPassword']);
-      const user = parseMailbox(at, rawAuth, 'user');
-      const pass = parseAppPassword(at, rawAuth, 'appPassword');
-      if (user && pass) auth = { kind: 'password', user, pass };
-    }
+    const auth = rawAuth ? parseRelayAuth(check.at('auth'), rawAuth) : undefined;
     // Google: smtp-relay.gmail.com on 587 with TLS, https://support.google.com/a/answer/2956491
     const endpoint = resolveSmtpEndpoint(
       check,
@@ -50,10 +65,35 @@ export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
     if (!endpoint || !domain || !DOMAIN.test(domain) || (rawAuth && !auth)) return undefined;
     return { endpoint, ...(auth ? { auth } : {}) };
   },
-  create: (options) => ({
-    kind: 'smtp',
-    endpoint: options.endpoint,
-    ...(options.auth ? { auth: options.auth } : {}),
-    errorContext: { authKind: options.auth ? 'app-password' : 'none' },
-  }),
+  create: (options, ctx) => {
+    const auth = options.auth;
+    if (auth?.kind === 'oauth') {
+      return {
+        kind: 'smtp',
+        endpoint: options.endpoint,
+        auth: { kind: 'oauth2', user: auth.settings.user, tokens: createTokenSource(auth.settings, ctx, 'ip-relay') },
+        errorContext: { authKind: 'oauth2' },
+      };
+    }
+    return {
+      kind: 'smtp',
+      endpoint: options.endpoint,
+      ...(auth ? { auth } : {}),
+      errorContext: { authKind: auth ? 'app-password' : 'none' },
+    };
+  },
 };
+
+function parseRelayAuth(at: ConfigChecker, rawAuth: Raw): IpRelayOptions['auth'] {
+  const type = at.oneOf(rawAuth, 'type', ['app-password', 'oauth2', 'service-account'] as const) ?? (rawAuth.type === undefined ? 'app-password' : undefined);
+  if (type === 'oauth2' || type === 'service-account') {
+    at.unknownKeys(rawAuth, ['type', ...(type === 'oauth2' ? REFRESH_TOKEN_KEYS : SERVICE_ACCOUNT_KEYS)]);
+    const settings = parseOAuthSettings(at, rawAuth, { kind: type === 'oauth2' ? 'refresh-token' : 'service-account', defaultScopes: [MAIL_SCOPE] });
+    return settings ? { kind: 'oauth', settings } : undefined;
+  }
+  if (type === undefined) return undefined;
+  at.unknownKeys(rawAuth, ['type', 'user', 'appPassword']);
+  const user = parseMailbox(at, rawAuth, 'user');
+  const pass = parseAppPassword(at, rawAuth, 'appPassword');
+  return user && pass ? { kind: 'password', user, pass } : undefined;
+}

@@ -5,6 +5,12 @@ export interface AccessToken {
   token: Secret;
   /** Epoch ms. */
   expiresAt: number;
+  /**
+   * Epoch ms after which the provider would refresh this token rather than hand it out (the
+   * expiry minus the eager-refresh skew). A caller that caches the token itself (nodemailer's
+   * XOAuth2 does) should ask again from then on.
+   */
+  refreshAt?: number;
 }
 
 /**
@@ -28,4 +34,17 @@ export interface TokenStore {
   get(key: string): Promise<unknown> | unknown;
   set(key: string, value: string, ttlMs?: number): Promise<unknown> | unknown;
   delete(key: string): Promise<unknown> | unknown;
+}
+
+/**
+ * A cross-process lock for stores that cannot lock themselves: whoever acquires it refreshes
+ * the token, the others wait for that token to appear in the store. `acquire` must be atomic
+ * (set-if-absent) and the lock must expire by itself after `ttlMs`, so a crashed holder does
+ * not block the others for longer than that.
+ */
+export interface TokenLock {
+  /** Takes the lock if nobody holds it; resolves whether it was taken. */
+  acquire(key: string, ttlMs: number): Promise<boolean> | boolean;
+  /** Gives the lock back (only called by the holder). */
+  release(key: string): Promise<unknown> | unknown;
 }

@@ -1,0 +1,45 @@
+import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
+import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import {
+  MAIL_SCOPE,
+  REFRESH_TOKEN_KEYS,
+  createTokenSource,
+  parseOAuthSettings,
+  type OAuthSettings,
+  type RefreshTokenCredentials,
+  type TokenOptions,
+} from '../tokens/oauth-config.js';
+
+/**
+ * Sends through smtp.gmail.com with SASL XOAUTH2, as the user who consented, with access
+ * tokens refreshed from their refresh token (Google's recommended way for apps:
+ * https://developers.google.com/workspace/gmail/imap/xoauth2-protocol).
+ */
+export interface OAuth2Config extends CommonOptions, RefreshTokenCredentials, TokenOptions {
+  strategy: 'oauth2';
+  /** Endpoint override. @default smtp.gmail.com:465, implicit TLS */
+  smtp?: SmtpOverride;
+}
+
+export interface OAuth2Options {
+  settings: OAuthSettings;
+  endpoint: SmtpEndpoint;
+}
+
+export const oauth2: Strategy<'oauth2', OAuth2Config, OAuth2Options> = {
+  name: 'oauth2',
+  keys: [...REFRESH_TOKEN_KEYS, 'smtp'],
+  parse(input, check) {
+    const settings = parseOAuthSettings(check, input, { kind: 'refresh-token', defaultScopes: [MAIL_SCOPE] });
+    // Google: smtp.gmail.com, 465 (SSL) or 587 (TLS), https://support.google.com/mail/answer/7126229
+    const endpoint = resolveSmtpEndpoint(check, input, { host: 'smtp.gmail.com', port: 465, secure: true }, { credentials: true });
+    if (!settings || !endpoint) return undefined;
+    return { settings, endpoint };
+  },
+  create: (options, ctx) => ({
+    kind: 'smtp',
+    endpoint: options.endpoint,
+    auth: { kind: 'oauth2', user: options.settings.user, tokens: createTokenSource(options.settings, ctx, 'oauth2') },
+    errorContext: { authKind: 'oauth2' },
+  }),
+};

@@ -1,0 +1,44 @@
+import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
+import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import {
+  MAIL_SCOPE,
+  SERVICE_ACCOUNT_KEYS,
+  createTokenSource,
+  parseOAuthSettings,
+  type OAuthSettings,
+  type ServiceAccountCredentials,
+  type TokenOptions,
+} from '../tokens/oauth-config.js';
+
+/**
+ * Sends through smtp.gmail.com with SASL XOAUTH2 as any mailbox of a Google Workspace domain,
+ * with a service account granted domain-wide delegation for https://mail.google.com/
+ * (https://developers.google.com/identity/protocols/oauth2/service-account#delegatingauthority).
+ */
+export interface ServiceAccountConfig extends CommonOptions, ServiceAccountCredentials, TokenOptions {
+  strategy: 'service-account';
+  /** Endpoint override. @default smtp.gmail.com:465, implicit TLS */
+  smtp?: SmtpOverride;
+}
+
+export interface ServiceAccountOptions {
+  settings: OAuthSettings;
+  endpoint: SmtpEndpoint;
+}
+
+export const serviceAccount: Strategy<'service-account', ServiceAccountConfig, ServiceAccountOptions> = {
+  name: 'service-account',
+  keys: [...SERVICE_ACCOUNT_KEYS, 'smtp'],
+  parse(input, check) {
+    const settings = parseOAuthSettings(check, input, { kind: 'service-account', defaultScopes: [MAIL_SCOPE] });
+    const endpoint = resolveSmtpEndpoint(check, input, { host: 'smtp.gmail.com', port: 465, secure: true }, { credentials: true });
+    if (!settings || !endpoint) return undefined;
+    return { settings, endpoint };
+  },
+  create: (options, ctx) => ({
+    kind: 'smtp',
+    endpoint: options.endpoint,
+    auth: { kind: 'oauth2', user: options.settings.user, tokens: createTokenSource(options.settings, ctx, 'service-account') },
+    errorContext: { authKind: 'oauth2' },
+  }),
+};

@@ -1,0 +1,97 @@
+import type { OAuthSettings } from './oauth-config.js';
+import type { StoredToken } from './crypto.js';
+import { TokenFailure, classifyTokenError } from './failure.js';
+
+type GoogleAuthModule = typeof import('google-auth-library');
+
+/** Google's token endpoint; the JWT-bearer grant hard-codes it, so an override rewrites it. */
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+// Google access tokens last an hour; RFC 6749 §5.1 makes expires_in only RECOMMENDED.
+const ASSUMED_LIFETIME_MS = 3_600_000;
+
+let loading: Promise<GoogleAuthModule> | undefined;
+
+/**
+ * google-auth-library, loaded on first use only, so transports that never use OAuth never load
+ * it. A dynamic import works from our CJS build too (Node >= 20.19 loads ESM and CJS either way).
+ */
+export function loadGoogleAuth(): Promise<GoogleAuthModule> {
+  loading ??= import('google-auth-library').catch((err: unknown) => {
+    loading = undefined;
+    throw err;
+  });
+  return loading;
+}
+
+/** Fetches one new access token per call; the provider caches, shares and retries. */
+export interface TokenFetcher {
+  fetch(requestTimeoutMs: number): Promise<StoredToken>;
+}
+
+/**
+ * The fetcher for OAuth settings: `OAuth2Client` with the refresh token, or `JWT` with
+ * `subject` (domain-wide delegation) for a service account. A new client per fetch: the
+ * libraries' own caches would hand back the token a forced refresh must replace. Their
+ * built-in retries are off (the provider retries with its own bounds), every failure becomes a
+ * {@link TokenFailure} without the library's error attached (it holds the secrets it sent).
+ */
+export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
+  const { credentials } = settings;
+  const tokenUrl = settings.endpoints.token;
+  const secrets =
+    credentials.kind === 'refresh-token' ? [credentials.clientSecret.reveal(), credentials.refreshToken.reveal()] : [credentials.privateKey.reveal()];
+  return {
+    async fetch(requestTimeoutMs) {
+      let lib: GoogleAuthModule;
+      try {
+        lib = await loadGoogleAuth();
+      } catch {
+        throw new TokenFailure('google-auth-library could not be loaded; reinstall gmail-transport', 'UNKNOWN', false);
+      }
+      const transporterOptions = { timeout: requestTimeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } };
+      try {
+        if (credentials.kind === 'refresh-token') {
+          const client = new lib.OAuth2Client({
+            clientId: credentials.clientId,
+            clientSecret: credentials.clientSecret.reveal(),
+            transporterOptions,
+            ...(tokenUrl ? { endpoints: { oauth2TokenUrl: tokenUrl } } : {}),
+          });
+          client.setCredentials({ refresh_token: credentials.refreshToken.reveal() });
+          const { credentials: result } = await client.refreshAccessToken();
+          return toStoredToken(result.access_token, result.expiry_date);
+        }
+        const jwt = new lib.JWT({
+          email: credentials.clientEmail,
+          key: credentials.privateKey.reveal(),
+          scopes: [...settings.scopes],
+          subject: settings.user,
+          transporterOptions,
+        });
+        if (tokenUrl) {
+          jwt.transporter.interceptors.request.add({
+            resolved: async (config) => {
+              // The assertion's `aud` stays Google's token URL, as Google requires; only where
+              // it is posted changes (a proxy, or a stand-in in tests).
+              if (config.url.toString() === GOOGLE_TOKEN_URL) config.url = new URL(tokenUrl);
+              return config;
+            },
+          });
+        }
+        const result = await jwt.authorize();
+        return toStoredToken(result.access_token, result.expiry_date);
+      } catch (err) {
+        throw classifyTokenError(err, credentials.kind, secrets);
+      }
+    },
+  };
+}
+
+function toStoredToken(token: string | null | undefined, expiryDate: number | null | undefined): StoredToken {
+  if (typeof token !== 'string' || token === '') {
+    throw new TokenFailure("Google's token endpoint answered without an access token", 'TEMPORARY_FAILURE', true);
+  }
+  const expiresAt = typeof expiryDate === 'number' && Number.isFinite(expiryDate) ? expiryDate : Date.now() + ASSUMED_LIFETIME_MS;
+  return { token, expiresAt };
+}

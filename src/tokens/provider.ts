@@ -1,0 +1,292 @@
+import type { Locale } from '../errors/hints.js';
+import type { TransportEvents } from '../events.js';
+import type { StrategyContext } from '../strategies/types.js';
+import { Secret } from '../internal/secret.js';
+import type { OAuthSettings } from './oauth-config.js';
+import type { AccessToken } from './types.js';
+import { createTokenCodec, type DecodeFailure, type StoredToken, type TokenCodec } from './crypto.js';
+import { GuardedStore } from './store.js';
+import { resolveRefreshLock, type RefreshLock } from './lock.js';
+import { createGoogleFetcher, type TokenFetcher } from './google.js';
+import { TokenFailure, classifyTokenError } from './failure.js';
+import { fingerprint, tokenLockKey, tokenStoreKey } from './keys.js';
+import { fullJitterDelay, sleep, withTimeout } from './timing.js';
+
+type Emit = StrategyContext['emit'];
+
+/** One request for a token, from one transport. */
+export interface TokenCall {
+  emit: Emit;
+  strategy: string;
+  locale: Locale;
+  forceRefresh: boolean;
+}
+
+interface Held extends StoredToken {
+  /** When the provider stops handing this token out and refreshes instead. */
+  refreshAt: number;
+  obtainedAt: number;
+  /** Obtained by a forced refresh, i.e. in answer to a server refusing the previous token. */
+  forced: boolean;
+}
+
+interface Flight {
+  promise: Promise<Held>;
+  /** Every transport waiting on this refresh, to receive its `token` event and warnings. */
+  callers: Map<Emit, string>;
+}
+
+/** Bound on one token request; a slower answer counts as a transient failure. */
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_ATTEMPTS = 4;
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 4_000;
+/** No retry starts after this long: a refresh fails within about this plus one request timeout. */
+const MAX_ELAPSED_MS = 30_000;
+/** The lock outlives the longest refresh, so a waiter never takes over a refresh still running. */
+const LOCK_TTL_MS = MAX_ELAPSED_MS + REQUEST_TIMEOUT_MS;
+const LOCK_POLL_MS = 100;
+/** A forced refresh younger than this answers other connections that refused the same old token. */
+const FORCED_REUSE_MS = 10_000;
+/** When a refresh fails transiently, a token with at least this much left is handed out still. */
+const MIN_LEFT_FOR_FALLBACK_MS = 60_000;
+
+const DECODE_WARNINGS: Record<DecodeFailure, string> = {
+  tampered: 'a stored token failed its integrity check (another tokenEncryptionKey, or the value was altered); it was ignored',
+  'not-sealed': 'a stored token is not encrypted although tokenEncryptionKey is set; it was ignored',
+  'sealed-without-key': 'a stored token is encrypted but no tokenEncryptionKey is set; it was ignored',
+  malformed: 'a stored token value could not be read; it was ignored',
+};
+
+/**
+ * The token lifecycle for one (client, user, scopes, store): a token in memory handed out while
+ * more than `eagerRefreshMs` is left; one refresh at a time, shared by every caller (every
+ * connection of a pool, every transport with these credentials); tokens shared through the
+ * store, with a cross-process lock where the store has one; transient failures retried with
+ * backoff and full jitter within a bound.
+ */
+export class TokenProvider {
+  readonly #settings: OAuthSettings;
+  readonly #key: string;
+  readonly #lockKey: string;
+  readonly #store: GuardedStore;
+  readonly #lock: RefreshLock | undefined;
+  readonly #codec: TokenCodec;
+  readonly #fetcher: TokenFetcher;
+  readonly #recent = new Map<Emit, string>();
+  #held: Held | undefined;
+  #flight: Flight | undefined;
+
+  constructor(settings: OAuthSettings, fetcher: TokenFetcher = createGoogleFetcher(settings)) {
+    this.#settings = settings;
+    this.#key = storeKeyOf(settings);
+    this.#lockKey = tokenLockKey(this.#key);
+    const { cache } = settings;
+    this.#store = new GuardedStore(cache.store, cache.storeTimeoutMs, (code, message) => this.#warn(this.#flight?.callers ?? this.#recent, code, message));
+    this.#lock = resolveRefreshLock(cache.store, cache.lock);
+    this.#codec = createTokenCodec(cache.encryptionKey);
+    this.#fetcher = fetcher;
+  }
+
+  async getAccessToken(call: TokenCall): Promise<AccessToken> {
+    this.#remember(call);
+    try {
+      const held = await this.#obtain(call);
+      return { token: new Secret(held.token), expiresAt: held.expiresAt, refreshAt: held.refreshAt };
+    } catch (err) {
+      const failure = err instanceof TokenFailure ? err : new TokenFailure('Unexpected failure while obtaining an access token', 'UNKNOWN', false);
+      throw failure.toTransportError(call.strategy, call.locale);
+    }
+  }
+
+  async #obtain(call: TokenCall): Promise<Held> {
+    if (!call.forceRefresh) {
+      const held = this.#held;
+      if (held && Date.now() < held.refreshAt) return held;
+      return this.#flight ? this.#join(call) : this.#start(call, false, held);
+    }
+    // The server refused the token it was given (nodemailer's renew after the XOAUTH2 334
+    // challenge). Every connection holding that token asks at once; one refresh answers all.
+    const suspect = this.#held;
+    if (this.#flight) {
+      const joined = await this.#join(call);
+      if (joined.forced || joined.token !== suspect?.token) return joined;
+    } else if (suspect?.forced && Date.now() - suspect.obtainedAt < FORCED_REUSE_MS && suspect.expiresAt > Date.now()) {
+      return suspect;
+    }
+    if (this.#flight) return this.#join(call);
+    const rejected = this.#held?.token;
+    this.#held = undefined;
+    return this.#start(call, true, undefined, rejected);
+  }
+
+  #join(call: TokenCall): Promise<Held> {
+    const flight = this.#flight as Flight;
+    flight.callers.set(call.emit, call.strategy);
+    return flight.promise;
+  }
+
+  #start(call: TokenCall, forced: boolean, previous: Held | undefined, rejected?: string): Promise<Held> {
+    const callers = new Map([[call.emit, call.strategy]]);
+    const promise = this.#refresh(forced, rejected).then(
+      ({ held, source }) => {
+        this.#held = held;
+        for (const [emit, strategy] of callers) safeEmit(emit, 'token', { strategy, user: this.#settings.user, expiresAt: held.expiresAt, source });
+        return held;
+      },
+      (err: unknown) => {
+        // An eager refresh that fails transiently keeps the still-valid token in service.
+        if (!forced && previous && err instanceof TokenFailure && err.retryable && previous.expiresAt - Date.now() >= MIN_LEFT_FOR_FALLBACK_MS) {
+          this.#warn(callers, 'TOKEN_REFRESH_DEFERRED', `refreshing the access token failed (${err.code}); the current one is used until it nears expiry`);
+          return previous;
+        }
+        throw err;
+      },
+    );
+    const flight: Flight = { promise, callers };
+    this.#flight = flight;
+    const clear = (): void => {
+      if (this.#flight === flight) this.#flight = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
+  }
+
+  async #refresh(forced: boolean, rejected: string | undefined): Promise<{ held: Held; source: 'endpoint' | 'store' }> {
+    const stored = await this.#readStore(rejected);
+    if (stored) return { held: stored, source: 'store' };
+    const lock = this.#lock;
+    if (!lock) return this.#fetchAndStore(forced);
+    const deadline = Date.now() + LOCK_TTL_MS;
+    while (Date.now() < deadline && this.#store.available) {
+      const acquired = await this.#store.guard(() => lock.acquire(this.#lockKey, LOCK_TTL_MS), 'token lock');
+      if (acquired === undefined) break;
+      if (acquired) {
+        try {
+          // The previous holder may have stored a token between our read and our lock.
+          const again = await this.#readStore(rejected);
+          if (again) return { held: again, source: 'store' };
+          return await this.#fetchAndStore(forced);
+        } finally {
+          await this.#store.guard(() => lock.release(this.#lockKey), 'token lock release');
+        }
+      }
+      // Another process is refreshing: wait for its token in the store instead of asking Google.
+      await sleep(LOCK_POLL_MS);
+      const theirs = await this.#readStore(rejected);
+      if (theirs) return { held: theirs, source: 'store' };
+    }
+    return this.#fetchAndStore(forced);
+  }
+
+  async #readStore(rejected: string | undefined): Promise<Held | undefined> {
+    const raw = await this.#store.get(this.#key);
+    if (raw === undefined) return undefined;
+    const decoded = this.#codec.decode(raw, this.#key);
+    if (!decoded.ok) {
+      this.#warn(this.#flight?.callers ?? this.#recent, 'TOKEN_STORE_VALUE_REJECTED', DECODE_WARNINGS[decoded.reason]);
+      return undefined;
+    }
+    const { token, expiresAt } = decoded.value;
+    if (token === rejected) {
+      await this.#store.delete(this.#key);
+      return undefined;
+    }
+    const now = Date.now();
+    if (expiresAt - now <= this.#settings.cache.eagerRefreshMs) return undefined;
+    return { token, expiresAt, obtainedAt: now, refreshAt: expiresAt - this.#settings.cache.eagerRefreshMs, forced: false };
+  }
+
+  async #fetchAndStore(forced: boolean): Promise<{ held: Held; source: 'endpoint' }> {
+    const fetched = await this.#fetchWithRetry();
+    const now = Date.now();
+    const lifetime = fetched.expiresAt - now;
+    // A skew larger than half the token's life would refresh on nearly every send.
+    const skew = Math.min(this.#settings.cache.eagerRefreshMs, Math.max(0, lifetime / 2));
+    const held: Held = { ...fetched, obtainedAt: now, refreshAt: fetched.expiresAt - skew, forced };
+    if (lifetime > 0) await this.#store.set(this.#key, this.#codec.encode(fetched, this.#key), lifetime);
+    return { held, source: 'endpoint' };
+  }
+
+  async #fetchWithRetry(): Promise<StoredToken> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTimeout(this.#fetcher.fetch(REQUEST_TIMEOUT_MS), REQUEST_TIMEOUT_MS, "Google's token endpoint");
+      } catch (err) {
+        const failure = classifyTokenError(err, this.#settings.kind, []);
+        if (!failure.retryable) throw failure;
+        const delayMs = fullJitterDelay(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+        if (attempt >= MAX_ATTEMPTS || Date.now() - started + delayMs > MAX_ELAPSED_MS) {
+          throw new TokenFailure(`${failure.message}, ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 1000)} s`, failure.code, true, failure.details);
+        }
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  #remember(call: TokenCall): void {
+    this.#recent.delete(call.emit);
+    this.#recent.set(call.emit, call.strategy);
+    // Bounded: transports created per request must not pile up here.
+    if (this.#recent.size > 32) this.#recent.delete(this.#recent.keys().next().value as Emit);
+  }
+
+  #warn(to: Map<Emit, string>, code: string, message: string): void {
+    for (const [emit, strategy] of to) safeEmit(emit, 'warning', { code, message, strategy });
+  }
+}
+
+function safeEmit<K extends 'token' | 'warning'>(emit: Emit, event: K, payload: TransportEvents[K]): void {
+  try {
+    emit(event, payload);
+  } catch {
+    // A throwing listener must not fail the send that happened to trigger the event.
+  }
+}
+
+function storeKeyOf(settings: OAuthSettings): string {
+  const c = settings.credentials;
+  return tokenStoreKey(settings.kind, c.kind === 'refresh-token' ? c.clientId : c.clientEmail, settings.user, settings.scopes);
+}
+
+const providers = new Map<string, TokenProvider>();
+const identities = new WeakMap<object, number>();
+let nextIdentity = 1;
+
+function identityOf(value: object | undefined): string {
+  if (!value) return '-';
+  let id = identities.get(value);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(value, id);
+  }
+  return String(id);
+}
+
+/**
+ * The process-wide provider for these settings. Transports share one when everything that
+ * changes a token's lifecycle matches: the credentials (secrets compared by hash, in memory
+ * only), scopes, store and lock instances, encryption key, endpoint and timings.
+ */
+export function getTokenProvider(settings: OAuthSettings): TokenProvider {
+  const c = settings.credentials;
+  const secretParts = c.kind === 'refresh-token' ? [c.clientSecret.reveal(), c.refreshToken.reveal()] : [c.privateKey.reveal()];
+  const { cache } = settings;
+  const id = fingerprint(
+    storeKeyOf(settings),
+    ...secretParts,
+    identityOf(cache.store),
+    identityOf(cache.lock),
+    cache.encryptionKey?.reveal() ?? '',
+    settings.endpoints.token ?? '',
+    String(cache.eagerRefreshMs),
+    String(cache.storeTimeoutMs),
+  );
+  let provider = providers.get(id);
+  if (!provider) {
+    provider = new TokenProvider(settings);
+    providers.set(id, provider);
+  }
+  return provider;
+}
