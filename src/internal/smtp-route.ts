@@ -60,7 +60,9 @@ export class SmtpRoute implements Route {
         // EAUTH. Our provider shares that refresh across connections, pools and transports.
         provisionCallback: (_user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) => {
           tokens.getAccessToken({ forceRefresh: renew }).then(
-            (t) => callback(null, t.token.reveal(), t.expiresAt),
+            // nodemailer reuses a token until the expiry given here without asking again: give
+            // it the provider's refresh time, so the eager refresh happens.
+            (t) => callback(null, t.token.reveal(), t.refreshAt ?? t.expiresAt),
             (err: unknown) => callback(carryError(mapError(err, { ...this.#errorContext, phase: 'token' }))),
           );
         },
