@@ -72,7 +72,8 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
   }
   // Problems with the upstream's credentials show at start, not at the first scan of the day.
   // Not fatal: Google may be unreachable for a moment, and devices then get 451 and retry.
-  void verifyUpstream(upstream, logger);
+  const state = { stopping: false };
+  void verifyUpstream(upstream, logger, state);
 
   const signals = io.signals ?? process;
   await new Promise<void>((done) => {
@@ -84,18 +85,22 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
     signals.once('SIGTERM', stop);
     signals.once('SIGINT', stop);
   });
+  state.stopping = true;
   logger.info?.({ event: 'stopping' }, 'gmail-transport bridge: stopping; messages in flight finish first');
   await bridge.close();
   return EXIT_OK;
 }
 
-async function verifyUpstream(config: GmailTransportConfig, logger: Logger): Promise<void> {
+async function verifyUpstream(config: GmailTransportConfig, logger: Logger, state: { stopping: boolean }): Promise<void> {
   const mailer = createGmailTransport(config);
   try {
     await mailer.verify();
+    if (state.stopping) return;
     logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream connected and authenticated');
   } catch (err) {
     const e = mapError(err);
+    // After a stop the answer no longer matters, and the last line stays "closed".
+    if (state.stopping) return;
     logger.error?.({ event: 'upstream-verify-failed', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }, 'gmail-transport bridge: upstream check failed; devices will get 451 until it is fixed');
   } finally {
     mailer.close();

@@ -124,6 +124,7 @@ function parseListen(check: ConfigChecker, raw: Raw): ResolvedBridgeConfig['list
 
 function parseAccounts(check: ConfigChecker, raw: Raw): Map<string, ResolvedAccount> | undefined {
   const accounts = new Map<string, ResolvedAccount>();
+  const seen = new Set<string>();
   const value = raw.accounts;
   if (value === undefined) return accounts;
   if (!Array.isArray(value)) {
@@ -140,14 +141,16 @@ function parseAccounts(check: ConfigChecker, raw: Raw): Map<string, ResolvedAcco
     const user = at.string(item, 'user', { required: true });
     // smtp-server refuses control characters in user names; so do we, earlier.
     if (user !== undefined && /[\x00-\x1f\x7f\s]/.test(user)) at.fail('user', 'must not contain spaces or control characters');
-    else if (user !== undefined && accounts.has(user)) at.fail('user', 'is listed twice');
+    else if (user !== undefined && seen.has(user)) at.fail('user', 'is listed twice');
+    const duplicate = user !== undefined && seen.has(user);
+    if (user !== undefined) seen.add(user);
     const hashText = at.string(item, 'passwordHash', { required: true });
     const hash = hashText !== undefined ? parsePasswordHash(hashText) : undefined;
     if (hashText !== undefined && !hash) {
       at.fail('passwordHash', 'is not a password hash from `gmail-transport hash-password` ($scrypt$ln=…,r=…,p=…$salt$hash)', 'Hash device passwords with `gmail-transport hash-password` and put the printed line in passwordHash; never the password itself.');
     }
     const allowFrom = parseAllowFrom(at, item);
-    if (user && hash && !accounts.has(user) && allowFrom !== null) accounts.set(user, { user, hash, ...(allowFrom ? { allowFrom } : {}) });
+    if (user && hash && !duplicate && allowFrom !== null) accounts.set(user, { user, hash, ...(allowFrom ? { allowFrom } : {}) });
   });
   return accounts;
 }

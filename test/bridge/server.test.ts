@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTransport } from 'nodemailer';
+import { connect } from 'node:net';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { messageLogs, relayTo, startBridge, type RunningBridge } from '../helpers/bridge.js';
 import { RawSmtpClient, printerSend, scanMessage } from '../helpers/printer.js';
@@ -144,5 +145,69 @@ describe('bridge delivery (createBridge)', () => {
     const info = await device.sendMail({ from: 'app@example.com', to: 'alice@example.com', subject: 'Nightly report', text: 'ok' });
     expect(info.response).toMatch(/^250 2\.0\.0 Accepted by upstream/);
     expect(upstream.accepted[0]!.raw.toString()).toContain('Subject: Nightly report');
+  });
+});
+
+// close(): the SIGTERM path of `gmail-transport serve`.
+describe('bridge graceful shutdown (Bridge.close)', () => {
+  it('stops accepting, lets the message in flight finish with its 250, tells idle devices 421, then resolves', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const upstream = await startScriptedUpstream({ decide: () => gate.then(() => undefined) });
+    const b = await startBridge({ allowNetworks: ['127.0.0.1'], upstream: relayTo(upstream) });
+    try {
+      const busy = await RawSmtpClient.connect(b.port);
+      await busy.read();
+      await busy.command('EHLO printer.local');
+      await busy.command('MAIL FROM:<scans@example.com>');
+      await busy.command('RCPT TO:<alice@example.com>');
+      await busy.command('DATA');
+      const busyReply = busy.command(`${scanMessage({ from: 'scans@example.com', to: 'alice@example.com' })}.`);
+      while (upstream.pending === 0) await new Promise((r) => setTimeout(r, 10));
+
+      const idle = await RawSmtpClient.connect(b.port);
+      await idle.read();
+      await idle.command('EHLO idle.local');
+
+      let closed = false;
+      const closing = b.bridge.close().then(() => (closed = true));
+      await new Promise((r) => setTimeout(r, 200));
+      // No new connections.
+      const refused = await new Promise<string>((resolve) => {
+        const s = connect(b.port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+      // A new transaction on an open connection is turned away; the device retries later.
+      expect(await idle.command('MAIL FROM:<x@example.com>')).toMatch(/^421 /);
+      expect(closed).toBe(false);
+
+      release();
+      expect(await busyReply).toMatch(/^250 2\.0\.0 /);
+      await closing;
+      expect(upstream.accepted).toHaveLength(1);
+      expect(b.bridge.addresses).toEqual([]);
+      expect(b.logs.at(-1)?.record).toEqual({ event: 'closed' });
+      busy.close();
+      idle.close();
+    } finally {
+      release();
+      await b.close();
+      await upstream.close();
+    }
+  });
+
+  it('close() with no device connected resolves at once and listen() afterwards is refused', async () => {
+    const upstream = await startScriptedUpstream();
+    const b = await startBridge({ allowNetworks: ['127.0.0.1'], upstream: relayTo(upstream) });
+    const started = Date.now();
+    await b.bridge.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    await expect(b.bridge.listen()).rejects.toThrow(/after close/);
+    await upstream.close();
   });
 });
