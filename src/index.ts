@@ -25,3 +25,21 @@ export type { TokenStore, TokenLock } from './tokens/types.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
+export { createBridge } from './bridge/server.js';
+export { hashPassword } from './bridge/password-hash.js';
+export type {
+  Bridge,
+  BridgeOptions,
+  BridgeListenOptions,
+  BridgeTlsOptions,
+  BridgeTlsFiles,
+  BridgeTlsSelfSigned,
+  BridgeTlsVersion,
+  BridgeAccount,
+  BridgeLimits,
+  BridgeAddress,
+  BridgeEvents,
+  BridgeMessageRecord,
+  BridgeRefusalRecord,
+  BridgeLockoutRecord,
+} from './bridge/types.js';

@@ -3,6 +3,7 @@ import { runAuth } from './auth.js';
 import { openBrowser } from './browser.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 import { runVerify } from './verify.js';
+import { runHashPassword, runServe } from '../bridge/cli.js';
 
 export type { CliIo } from './io.js';
 
@@ -10,6 +11,8 @@ export type { CliIo } from './io.js';
 const COMMANDS: Readonly<Record<string, { summary: string; run: (args: readonly string[], io: CliIo) => Promise<number> }>> = {
   auth: { summary: 'get an OAuth2 refresh token (browser consent, loopback redirect, PKCE)', run: runAuth },
   verify: { summary: 'connect and authenticate with a config; optionally send a test message', run: runVerify },
+  serve: { summary: 'run the SMTP bridge for printers and devices (--config bridge.json)', run: runServe },
+  'hash-password': { summary: 'hash a device password from stdin for the bridge config', run: runHashPassword },
 };
 
 function help(): string {
@@ -31,7 +34,9 @@ gmail-transport ${VERSION}
  * process.exit, so tests run it in-process with their own `io`.
  */
 export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  // The spread keeps extra io of single commands (the bridge's stdin and signals) for tests.
   const full: CliIo = {
+    ...io,
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
