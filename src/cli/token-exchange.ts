@@ -63,10 +63,11 @@ export function classifyExchangeError(err: unknown): GmailTransportError {
   // Google's descriptions are fixed phrases ("Bad Request", "Malformed auth code."); cut to one
   // short line all the same, as the body is not ours.
   const description = typeof data.error_description === 'string' ? data.error_description.replace(/\s+/g, ' ').slice(0, 200) : undefined;
+  // No `cause`: google-auth-library's error carries the request it sent, client secret, code
+  // and verifier included, and util.inspect would print it.
   const base = {
     strategy: 'oauth2',
     phase: 'token' as const,
-    cause: err,
     ...(status !== undefined ? { httpStatus: status } : {}),
     ...(reason ? { reason } : {}),
     ...(description ? { response: description } : {}),

@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
@@ -137,5 +139,85 @@ describe('gmail-transport verify', () => {
     expect(noSender.stderr).toMatch(/--send-to needs --from/);
     const both = await run(['--config', 'x.json', '--env-prefix', 'X_']);
     expect(both.code).toBe(2);
+  });
+});
+
+describe('gmail-transport verify with oauth2', () => {
+  const CLIENT_SECRET = 'FAKE-CLIENT-SECRET-91c2';
+  const REFRESH = 'FAKE-REFRESH-7f3a';
+  const ACCESS = 'FAKE-ACCESS-TOKEN-c3d9';
+  const TOKEN_URL = 'https://oauth2.test.example/token';
+  let dir: string;
+  let server: RecordingServer;
+  let grant: 'ok' | 'invalid_grant' = 'ok';
+  const google = setupServer(
+    http.post(TOKEN_URL, async ({ request }) => {
+      const form = new URLSearchParams(await request.text());
+      if (grant === 'invalid_grant' || form.get('refresh_token') !== REFRESH || form.get('client_secret') !== CLIENT_SECRET) {
+        return HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 });
+      }
+      return HttpResponse.json({ access_token: ACCESS, expires_in: 3599, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+    }),
+  );
+
+  beforeAll(async () => {
+    google.listen({ onUnhandledRequest: 'error' });
+    dir = await mkdtemp(join(tmpdir(), 'gmail-transport-verify-oauth2-'));
+    server = await startRecordingServer({ secure: true, checkAuth: (auth) => auth.method === 'XOAUTH2' && auth.accessToken === ACCESS ? true : 'xoauth2-reject' });
+    await writeFile(join(dir, 'ca.pem'), server.cert);
+    // What `gmail-transport auth --out refresh-token` leaves behind.
+    await writeFile(join(dir, 'refresh-token'), `${REFRESH}\n`, { mode: 0o600 });
+    await writeFile(
+      join(dir, 'gmail.json'),
+      JSON.stringify({
+        strategy: 'oauth2',
+        user: 'me@example.com',
+        clientId: '1234-test.apps.googleusercontent.com',
+        clientSecret: { env: 'GMAIL_CLIENT_SECRET' },
+        refreshToken: { file: 'refresh-token' },
+        endpoints: { token: TOKEN_URL },
+        smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [{ file: 'ca.pem' }] } },
+      }),
+    );
+  });
+  afterAll(async () => {
+    google.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function verifyOAuth(args: string[] = [], file = 'gmail.json') {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['verify', '--config', join(dir, file), ...args], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    for (const secret of [CLIENT_SECRET, REFRESH, ACCESS]) expect(stdout + stderr).not.toContain(secret);
+    return { code, stdout, stderr };
+  }
+
+  it('refreshes a token and logs in over XOAUTH2 with the refresh token from a file', async () => {
+    const result = await verifyOAuth();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/OK \(strategy oauth2, user me@example\.com\)/);
+    expect(server.authAttempts.at(-1)).toMatchObject({ method: 'XOAUTH2', username: 'me@example.com', accessToken: ACCESS });
+  });
+
+  it('reports a revoked refresh token as OAUTH_INVALID_GRANT with the way to a new one', async () => {
+    // Another user: the process-wide token cache holds the first test's token for me@example.com.
+    const config = JSON.parse(await readFile(join(dir, 'gmail.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(dir, 'revoked.json'), JSON.stringify({ ...config, user: 'revoked@example.com' }));
+    grant = 'invalid_grant';
+    try {
+      const result = await verifyOAuth(['--json'], 'revoked.json');
+      expect(result.code).toBe(1);
+      const { error } = JSON.parse(result.stdout) as { error: Record<string, unknown> };
+      expect(error).toMatchObject({ code: 'OAUTH_INVALID_GRANT', retryable: false, strategy: 'oauth2' });
+      expect(String(error.hint)).toMatch(/gmail-transport auth/);
+    } finally {
+      grant = 'ok';
+    }
   });
 });
