@@ -60,7 +60,6 @@ export function acceptedReply(upstreamResponse?: string): SmtpReply {
 // are answered 451, not 5xx: the device keeps the message and retries, and it is delivered once
 // the configuration is fixed, instead of being dropped because of the bridge's own setup.
 const OPERATOR_SIDE = new Set<ErrorCode>([
-  'CONFIG_INVALID',
   'AUTH_INVALID_CREDENTIALS',
   'AUTH_APP_PASSWORD_REQUIRED',
   'AUTH_WEB_LOGIN_REQUIRED',
@@ -96,6 +95,10 @@ const REJECTED: Partial<Record<ErrorCode, SmtpReply>> = {
   POLICY_REJECTED: { code: 550, enhanced: '5.7.1', text: 'Upstream refused the message by policy' },
   SYNTAX_ERROR: { code: 554, enhanced: '5.5.0', text: 'Upstream refused the message as malformed' },
   PERMANENT_FAILURE: { code: 554, enhanced: '5.0.0', text: 'Upstream refused the message' },
+  // The bridge's own config was checked at start, so a CONFIG_INVALID now concerns this
+  // message: the Gmail API delivers to the headers and refuses an envelope that differs (Bcc
+  // recipients, another MAIL FROM). RFC 3463 X.3.3: features the destination cannot support.
+  CONFIG_INVALID: { code: 554, enhanced: '5.3.3', text: 'Upstream cannot send this message as addressed (its envelope differs from its headers)' },
 };
 
 /** Reply codes RFC 5321 section 4.3.2 allows after the final dot of DATA. */

@@ -30,6 +30,7 @@ describe('device replies for upstream outcomes', () => {
     ['TLS_FAILED', '451 4.7.0'],
     ['RELAY_DENIED', '451 4.7.0'],
     ['UNKNOWN', '451 4.7.0'],
+    ['CONFIG_INVALID', '554 5.3.3'],
     ['RECIPIENT_REJECTED', '550 5.1.1'],
     ['QUOTA_EXCEEDED', '550 5.4.5'],
     ['MESSAGE_REJECTED', '554 5.6.0'],
