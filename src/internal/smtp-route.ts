@@ -150,11 +150,10 @@ interface BodyTracker {
  * Follows how far this attempt got, by watching the calls nodemailer makes on the message
  * (smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
  * `createReadStream()`). nodemailer pipes the message stream only after the server answered
- * DATA with 354, so `pipe` marks the body as partly sent and the stream's end as wholly sent:
- * the final dot follows at once. That end comes no later than the dot, so a loss reported as
- * "complete" may in fact precede the dot, never the reverse: we may call a message uncertain
- * that was not delivered, never retry one that may have been (RFC 5321 §4.1.1.4: the server
- * takes the message on the final dot). A connection lost after that is DELIVERY_UNCERTAIN.
+ * DATA with 354, so `pipe` marks the body as partly sent, and the end of the stream it is
+ * piped into (the final dot handed to the socket) as wholly sent. A dot handed to the socket
+ * may or may not have arrived, so a loss after that is DELIVERY_UNCERTAIN; before it, the
+ * server cannot have taken the message (RFC 5321 §4.1.1.4: it takes it on the final dot).
  */
 function trackBody(mail: OutgoingMail): BodyTracker {
   const node = mail.message as unknown as { createReadStream: (opts?: unknown) => Readable; getEnvelope: () => unknown };
@@ -182,11 +181,15 @@ function trackBody(mail: OutgoingMail): BodyTracker {
     const pipe = stream.pipe;
     stream.pipe = function <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T {
       state.body = 'partial';
+      // The destination is nodemailer's DataStream, which dot-stuffs the message and appends the
+      // final "\r\n.\r\n"; its readable side ends once that dot has been handed to the socket.
+      // The message's own stream may end much earlier: its content sits in buffers until the
+      // socket drains, and a connection lost meanwhile never carried the dot.
+      (destination as unknown as NodeJS.EventEmitter).once('end', () => {
+        state.body = 'complete';
+      });
       return pipe.call(stream, destination, pipeOpts) as T;
     };
-    stream.once('end', () => {
-      state.body = 'complete';
-    });
     return stream;
   };
   return state;
