@@ -1,4 +1,4 @@
-import type { GmailTransportConfig } from '../../src/index.js';
+import type { FailoverRouteConfig } from '../../src/index.js';
 import type { ReplayStrategy, SmtpFixturePhase } from '../fixtures/smtp-replies.js';
 import type { ScriptedSmtpServer, ScriptedStep, SessionScript } from './scripted-smtp.js';
 
@@ -50,7 +50,7 @@ export function scriptFor(phase: SmtpFixturePhase, reply: string): SessionScript
  * The config of a user of `strategy` pointed at the scripted server over implicit TLS, with
  * credentials where the strategy has some (so that a leak would show), and retries off.
  */
-export function replayConfig(strategy: Exclude<ReplayStrategy, 'oauth2'>, server: Pick<ScriptedSmtpServer, 'port' | 'cert'>, extra: Record<string, unknown> = {}): GmailTransportConfig {
+export function replayConfig(strategy: Exclude<ReplayStrategy, 'oauth2'>, server: Pick<ScriptedSmtpServer, 'port' | 'cert'>, extra: Record<string, unknown> = {}): FailoverRouteConfig {
   const smtp = { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } };
   const base = { retry: false as const, ...extra };
   switch (strategy) {
