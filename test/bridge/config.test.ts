@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBridge, isGmailTransportError, type BridgeOptions, type GmailTransportError } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { createBridge, isGmailTransportError, loadConfig, type BridgeOptions, type GmailTransportError } from '../../src/index.js';
 import { testCert } from '../helpers/certs.js';
 import { fastHash } from '../helpers/bridge.js';
 import { RawSmtpClient } from '../helpers/printer.js';
@@ -74,6 +75,23 @@ describe('bridge config validation (createBridge)', () => {
       expect(text).not.toContain(PLAIN_PASSWORD);
       expect(text).not.toContain('PRIVATE KEY');
     }
+  });
+
+  it("the README's bridge.json (office printers through OAuth2) is a valid config", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## SMTP bridge for printers and devices'));
+    const fence = section.indexOf('```json');
+    const json = JSON.parse(section.slice(fence + 7, section.indexOf('```', fence + 7))) as Record<string, unknown> & { accounts: Array<Record<string, unknown>> };
+    expect(json.upstream).toMatchObject({ strategy: 'oauth2' });
+    await writeFile(join(dir, 'client-secret'), 'FAKE-CLIENT-SECRET-readme\n');
+    await writeFile(join(dir, 'refresh-token'), '1//FAKE-REFRESH-readme\n');
+    // The README shows a shortened hash; everything else is used as printed.
+    json.accounts[0]!.passwordHash = hash;
+    await writeFile(join(dir, 'bridge.json'), JSON.stringify(json));
+    const loaded = await loadConfig<Record<string, unknown>>(join(dir, 'bridge.json'));
+    const bridge = createBridge({ ...(loaded as unknown as BridgeOptions), baseDir: dir });
+    expect(bridge.addresses).toEqual([]);
+    await bridge.close();
   });
 
   it('needs the upstream, and someone to admit', () => {
