@@ -6,6 +6,7 @@ import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/ty
 import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
+import { Secret } from './secret.js';
 import { noteContentUnread } from './retry.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
@@ -52,18 +53,23 @@ export class SmtpRoute implements Route {
       options.auth = { user: auth.user, pass: auth.pass.reveal(), ...(auth.method ? { method: auth.method } : {}) };
     } else if (auth?.kind === 'oauth2') {
       const tokens = auth.tokens;
+      const errorContext = this.#errorContext;
       options.auth = {
         type: 'OAuth2',
         user: auth.user,
         // nodemailer calls this for a token at each login, with renew=true after the server
         // answered XOAUTH2 with its 334 challenge: one forced refresh, then one more try, then
         // EAUTH. Our provider shares that refresh across connections, pools and transports.
-        provisionCallback: (_user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) => {
-          tokens.getAccessToken({ forceRefresh: renew }).then(
+        // A plain function: nodemailer calls it as a method of its XOAuth2 object, whose
+        // `accessToken` is then the token the server just refused; naming it lets the provider
+        // tell a refusal it already answered (another connection's) from a new one.
+        provisionCallback(this: { accessToken?: unknown } | undefined, _user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) {
+          const refused = renew && typeof this?.accessToken === 'string' ? new Secret(this.accessToken) : undefined;
+          tokens.getAccessToken({ forceRefresh: renew, ...(refused ? { rejectedToken: refused } : {}) }).then(
             // nodemailer reuses a token until the expiry given here without asking again: give
             // it the provider's refresh time, so the eager refresh happens.
             (t) => callback(null, t.token.reveal(), t.refreshAt ?? t.expiresAt),
-            (err: unknown) => callback(carryError(mapError(err, { ...this.#errorContext, phase: 'token' }))),
+            (err: unknown) => callback(carryError(mapError(err, { ...errorContext, phase: 'token' }))),
           );
         },
       };

@@ -136,7 +136,14 @@ export function createTokenSource(settings: OAuthSettings, ctx: StrategyContext,
   const provider = getTokenProvider(settings);
   return {
     user: settings.user,
-    getAccessToken: (opts) => provider.getAccessToken({ emit: ctx.emit, strategy, locale: ctx.locale, forceRefresh: opts?.forceRefresh ?? false }),
+    getAccessToken: (opts) =>
+      provider.getAccessToken({
+        emit: ctx.emit,
+        strategy,
+        locale: ctx.locale,
+        forceRefresh: opts?.forceRefresh ?? false,
+        ...(opts?.rejectedToken ? { rejectedToken: opts.rejectedToken.reveal() } : {}),
+      }),
   };
 }
 

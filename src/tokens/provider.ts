@@ -20,6 +20,8 @@ export interface TokenCall {
   strategy: string;
   locale: Locale;
   forceRefresh: boolean;
+  /** With `forceRefresh`: the token the server refused, when the caller knows it. */
+  rejectedToken?: string;
 }
 
 interface Held extends StoredToken {
@@ -107,16 +109,21 @@ export class TokenProvider {
     }
     // The server refused the token it was given (nodemailer's renew after the XOAUTH2 334
     // challenge). Every connection holding that token asks at once; one refresh answers all.
-    const suspect = this.#held;
+    const rejected = call.rejectedToken ?? this.#held?.token;
+    if (call.rejectedToken !== undefined) {
+      const held = this.#held;
+      if (held && held.token !== rejected && Date.now() < held.refreshAt) return held;
+    } else {
+      const suspect = this.#held;
+      // Without the refused token's identity: a forced refresh this recent answered the same refusal.
+      if (!this.#flight && suspect?.forced && Date.now() - suspect.obtainedAt < FORCED_REUSE_MS && suspect.expiresAt > Date.now()) return suspect;
+    }
     if (this.#flight) {
       const joined = await this.#join(call);
-      if (joined.forced || joined.token !== suspect?.token) return joined;
-    } else if (suspect?.forced && Date.now() - suspect.obtainedAt < FORCED_REUSE_MS && suspect.expiresAt > Date.now()) {
-      return suspect;
+      if (joined.token !== rejected) return joined;
+      if (this.#flight) return this.#join(call);
     }
-    if (this.#flight) return this.#join(call);
-    const rejected = this.#held?.token;
-    this.#held = undefined;
+    if (this.#held?.token === rejected) this.#held = undefined;
     return this.#start(call, true, undefined, rejected);
   }
 

@@ -22,8 +22,11 @@ export interface AccessTokenSource {
   /**
    * A token with more than the skew left. `forceRefresh` is asked when the server refused the
    * token it was given: the cached one is dropped and a new one fetched (once, shared).
+   * `rejectedToken`, when the caller knows which token was refused, makes that precise: if the
+   * provider already holds another one (a refresh made for another connection refused at the
+   * same time), that one is returned instead of refreshing again.
    */
-  getAccessToken(opts?: { forceRefresh?: boolean }): Promise<AccessToken>;
+  getAccessToken(opts?: { forceRefresh?: boolean; rejectedToken?: Secret }): Promise<AccessToken>;
 }
 
 /**

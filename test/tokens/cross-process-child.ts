@@ -8,17 +8,21 @@ import Keyv from 'keyv';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { createGmailTransport, type TokenStore, type TransportEvents } from '../../src/index.js';
 
-const env = process.env as Record<string, string>;
-const storeKind = env.STORE_KIND ?? 'keyv-redis';
+const need = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const storeKind = process.env.STORE_KIND ?? 'keyv-redis';
 let disconnect: () => Promise<unknown>;
 let tokenStore: TokenStore;
 if (storeKind === 'keyv-redis') {
-  const keyv = new Keyv(new KeyvRedis(env.REDIS_URL, { throwOnConnectError: true, connectionTimeout: 2_000 }));
+  const keyv = new Keyv(new KeyvRedis(need('REDIS_URL'), { throwOnConnectError: true, connectionTimeout: 2_000 }));
   tokenStore = keyv;
   disconnect = () => keyv.disconnect();
 } else {
   // A bare { get, set, delete } over Redis: shares tokens, but cannot lock.
-  const client = createClient({ url: env.REDIS_URL });
+  const client = createClient({ url: need('REDIS_URL') });
   await client.connect();
   tokenStore = {
     get: async (k) => (await client.get(k)) ?? undefined,
@@ -31,13 +35,13 @@ if (storeKind === 'keyv-redis') {
 const mailer = createGmailTransport({
   strategy: 'oauth2',
   user: 'me@gmail.com',
-  clientId: env.CLIENT_ID,
-  clientSecret: env.CLIENT_SECRET,
-  refreshToken: env.REFRESH_TOKEN,
-  endpoints: { token: env.TOKEN_URL },
+  clientId: need('CLIENT_ID'),
+  clientSecret: need('CLIENT_SECRET'),
+  refreshToken: need('REFRESH_TOKEN'),
+  endpoints: { token: need('TOKEN_URL') },
   tokenStore,
-  ...(env.ENCRYPTION_KEY ? { tokenEncryptionKey: env.ENCRYPTION_KEY } : {}),
-  smtp: { host: '127.0.0.1', port: Number(env.SMTP_PORT), secure: true, tls: { ca: [env.SMTP_CA] } },
+  ...(process.env.ENCRYPTION_KEY ? { tokenEncryptionKey: process.env.ENCRYPTION_KEY } : {}),
+  smtp: { host: '127.0.0.1', port: Number(need('SMTP_PORT')), secure: true, tls: { ca: [need('SMTP_CA')] } },
   retry: false,
 });
 const tokens: TransportEvents['token'][] = [];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import { setupServer } from 'msw/node';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
@@ -162,7 +163,9 @@ if (!HAS_REDIS) {
 
       it('make one token request in total, then none until the token nears expiry', { timeout: 60_000 }, async () => {
         const clientId = uniqueClientId();
-        const results = await runProcesses(4, { CLIENT_ID: clientId });
+        // Sealed too: every process holds the same tokenEncryptionKey.
+        const sealed = { CLIENT_ID: clientId, ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+        const results = await runProcesses(4, sealed);
         try {
           expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
           expect(authority.requests).toHaveLength(1);
@@ -172,7 +175,7 @@ if (!HAS_REDIS) {
           expect(JSON.stringify(results)).not.toContain(authority.issued[0]);
 
           // More processes later: the token in Redis is still fresh.
-          const again = await runProcesses(2, { CLIENT_ID: clientId });
+          const again = await runProcesses(2, sealed);
           expect(again.map((r) => (r.tokens as TransportEvents['token'][])[0]!.source)).toEqual(['store', 'store']);
           expect(authority.requests).toHaveLength(1);
         } finally {

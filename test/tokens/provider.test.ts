@@ -188,3 +188,50 @@ describe('token provider: transient token-endpoint failures', () => {
     mailer.close();
   });
 });
+
+describe('token provider: the store and a refused token', () => {
+  it('a refused token is deleted from the shared store, so no other process picks it up', async () => {
+    const values = new Map<string, string>();
+    const handle = () => ({ get: (k: string) => values.get(k), set: (k: string, v: string) => void values.set(k, v), delete: (k: string) => values.delete(k) });
+    const clientId = uniqueClientId();
+    const a = createGmailTransport(oauth2({ clientId, tokenStore: handle() }));
+    const b = createGmailTransport(oauth2({ clientId, tokenStore: handle() }));
+    await a.sendMail(mail(1));
+    authority.revokeAll();
+    // "Process" b finds the revoked token in the store, is refused, and refreshes once.
+    await b.sendMail(mail(2));
+    expect(authority.requests).toHaveLength(2);
+    expect([...values.values()][0]).toContain(authority.issued[1]);
+    // "Process" a, refused in turn, finds b's fresh token in the store: no third request.
+    await a.sendMail(mail(3));
+    expect(authority.requests).toHaveLength(2);
+    expect(server.authAttempts.at(-1)!.accessToken).toBe(authority.issued[1]);
+    a.close();
+    b.close();
+  });
+});
+
+describe('no token, secret or refresh token in any output', () => {
+  it('events, log lines and errors of a whole session stay clean', async () => {
+    const lines: string[] = [];
+    const log = (obj: Record<string, unknown>, msg?: string) => lines.push(`${JSON.stringify(obj)} ${msg ?? ''}`);
+    const logger = { debug: log, info: log, warn: log, error: log };
+    const broken = { get: () => Promise.reject(new Error(`boom ${REFRESH_TOKEN}`)), set: () => undefined, delete: () => undefined };
+    const mailer = createGmailTransport(oauth2({ logger, tokenStore: broken }));
+    const events: unknown[] = [];
+    for (const name of ['token', 'warning', 'retry'] as const) mailer.on(name, (e: unknown) => events.push(e));
+    await mailer.sendMail(mail(1));
+    authority.revokeAll();
+    await mailer.sendMail(mail(2));
+    authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } };
+    authority.revokeAll();
+    const err = await mailer.sendMail(mail(3)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OAUTH_INVALID_GRANT' });
+    expect(lines.length).toBeGreaterThan(0);
+    const secrets = [CLIENT_SECRET, REFRESH_TOKEN, ...authority.issued];
+    const everything = `${lines.join('\n')} ${JSON.stringify(events)}`;
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+    expectNoSecret(err, secrets);
+    mailer.close();
+  });
+});
