@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTransport } from 'nodemailer';
 import { connect } from 'node:net';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
+import { startScriptedServer } from '../helpers/scripted-smtp.js';
 import { messageLogs, relayTo, startBridge, type RunningBridge } from '../helpers/bridge.js';
 import { RawSmtpClient, printerSend, scanMessage } from '../helpers/printer.js';
 
@@ -84,6 +85,20 @@ describe('bridge delivery (createBridge)', () => {
     const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
     expect(result.final).toMatch(/^451 4\.4\.1 /);
     expect(messageLogs(bridge.logs)[0]).toMatchObject({ outcome: 'deferred', upstreamCode: 'CONNECTION_FAILED' });
+  });
+
+  it('upstream connection lost after the final dot: 451 4.4.2, logged as uncertain (a duplicate beats a loss)', async () => {
+    const upstream = await startScriptedServer({ tls: 'implicit', script: { drop: 'after-dot' } });
+    cleanup.push(() => upstream.close());
+    const bridge = await startBridge({ ...NETWORK, upstream: { strategy: 'relay', host: '127.0.0.1', port: upstream.port, secure: true, smtp: { tls: { ca: [upstream.cert] } } } });
+    cleanup.push(() => bridge.close());
+    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    expect(result.final).toMatch(/^451 4\.4\.2 /);
+    // Sent once: an uncertain delivery is never retried by the bridge itself.
+    expect(upstream.received).toHaveLength(1);
+    const line = bridge.logs.find((l) => l.record.event === 'message')!;
+    expect(line.record).toMatchObject({ outcome: 'deferred', upstreamCode: 'DELIVERY_UNCERTAIN', uncertain: true });
+    expect(line.level).toBe('warn');
   });
 
   it('upstream 550 for the message: the device gets a permanent 5xx', async () => {
