@@ -8,7 +8,7 @@ import { parseServiceAccount, type ServiceAccountKey } from './service-account-k
 import { parseEncryptionKey } from './crypto.js';
 import { isTokenStoreLike } from './store.js';
 import { isTokenLockLike } from './lock.js';
-import { getTokenProvider } from './provider.js';
+import { getTokenProvider } from './registry.js';
 
 /** Options every OAuth strategy accepts about how access tokens are cached and refreshed. */
 export interface TokenOptions {

@@ -9,7 +9,7 @@ import { GuardedStore } from './store.js';
 import { resolveRefreshLock, type RefreshLock } from './lock.js';
 import { createGoogleFetcher, type TokenFetcher } from './google.js';
 import { TokenFailure, classifyTokenError } from './failure.js';
-import { fingerprint, tokenLockKey, tokenStoreKey } from './keys.js';
+import { tokenLockKey, tokenStoreKey } from './keys.js';
 import { fullJitterDelay, sleep, withTimeout } from './timing.js';
 
 type Emit = StrategyContext['emit'];
@@ -252,48 +252,8 @@ function safeEmit<K extends 'token' | 'warning'>(emit: Emit, event: K, payload: 
   }
 }
 
-function storeKeyOf(settings: OAuthSettings): string {
+/** The store key of these settings' token (see keys.ts). */
+export function storeKeyOf(settings: OAuthSettings): string {
   const c = settings.credentials;
   return tokenStoreKey(settings.kind, c.kind === 'refresh-token' ? c.clientId : c.clientEmail, settings.user, settings.scopes);
-}
-
-const providers = new Map<string, TokenProvider>();
-const identities = new WeakMap<object, number>();
-let nextIdentity = 1;
-
-function identityOf(value: object | undefined): string {
-  if (!value) return '-';
-  let id = identities.get(value);
-  if (id === undefined) {
-    id = nextIdentity++;
-    identities.set(value, id);
-  }
-  return String(id);
-}
-
-/**
- * The process-wide provider for these settings. Transports share one when everything that
- * changes a token's lifecycle matches: the credentials (secrets compared by hash, in memory
- * only), scopes, store and lock instances, encryption key, endpoint and timings.
- */
-export function getTokenProvider(settings: OAuthSettings): TokenProvider {
-  const c = settings.credentials;
-  const secretParts = c.kind === 'refresh-token' ? [c.clientSecret.reveal(), c.refreshToken.reveal()] : [c.privateKey.reveal()];
-  const { cache } = settings;
-  const id = fingerprint(
-    storeKeyOf(settings),
-    ...secretParts,
-    identityOf(cache.store),
-    identityOf(cache.lock),
-    cache.encryptionKey?.reveal() ?? '',
-    settings.endpoints.token ?? '',
-    String(cache.eagerRefreshMs),
-    String(cache.storeTimeoutMs),
-  );
-  let provider = providers.get(id);
-  if (!provider) {
-    provider = new TokenProvider(settings);
-    providers.set(id, provider);
-  }
-  return provider;
 }
