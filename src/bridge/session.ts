@@ -76,6 +76,7 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
         if (lockedUntil !== undefined) ctx.report({ event: 'lockout', client, failures, until: lockedUntil }, 'warn');
         callback(err);
       });
+      // RFC 4954 section 6: 454 4.7.0 when the server cannot check the credentials right now.
       ctx.track(check.catch(() => callback(replyError({ code: 454, enhanced: '4.7.0', text: 'Temporary authentication failure' }))));
     },
 
