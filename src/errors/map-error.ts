@@ -170,8 +170,10 @@ export function errorFor(
 
 /** The server answered: its reply decides, read with the phase and the way we logged in. */
 function judgeReply(reply: { code: number; text: string }, nmCode: string | undefined, command: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
-  if (nmCode === 'ETLS' && command === 'STARTTLS') {
-    // The server refused STARTTLS or does not offer it; RFC 3207 §4: 454 is temporary.
+  if (command === 'STARTTLS') {
+    // With requireTLS nodemailer sends STARTTLS even when it was not offered; a server without
+    // it answers 500/502 "command not recognized", no syntax problem of ours: the channel cannot
+    // be encrypted. RFC 3207 §4: 454 "TLS not available due to temporary reason" may pass.
     return { code: 'TLS_FAILED', retryable: reply.code >= 400 && reply.code < 500, phase: 'tls' };
   }
   const { code, retryable, variant } = classifySmtpReply(reply.code, reply.text, phase);

@@ -5,6 +5,9 @@ import { createGmailTransport, isGmailTransportError, mapError, type GmailTransp
 import { SMTP_REPLIES } from '../fixtures/smtp-replies.js';
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { replayConfig, scriptFor } from '../helpers/replay.js';
+import { setupServer } from 'msw/node';
+import { TokenAuthority } from '../helpers/google-token.js';
+import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
 
 const MESSAGE = { from: 'me@gmail.com', to: 'you@example.com', subject: 'Replay', text: 'Hello' };
 
@@ -67,5 +70,53 @@ describe('recorded Google replies replayed byte for byte by a local SMTP server'
     const err = (await mailer.verify().catch((e: unknown) => e)) as GmailTransportError;
     mailer.close();
     expect(err).toMatchObject({ code: 'AUTH_APP_PASSWORD_REQUIRED', retryable: false, phase: 'auth', responseCode: 534, enhancedCode: '5.7.9' });
+  });
+});
+
+describe('XOAUTH2 replies replayed to an oauth2 user (token endpoint played by msw)', () => {
+  const msw = setupServer();
+  const authority = new TokenAuthority();
+  let server: ScriptedSmtpServer;
+  let script: SessionScript = {};
+  beforeAll(async () => {
+    msw.listen({ onUnhandledRequest: 'error' });
+    msw.use(authority.handler());
+    server = await startScriptedServer({ script: () => script, authMethods: ['XOAUTH2'] });
+  });
+  afterAll(async () => {
+    msw.close();
+    await server.close();
+  });
+
+  const rows = SMTP_REPLIES.flatMap((row) => (row.strategy === 'oauth2' ? [[row.id, row.phase, row] as const] : []));
+
+  it.each(rows)('%s (at %s)', async (_id, phase, row) => {
+    script = scriptFor(phase, row.reply);
+    const requestsBefore = authority.requests.length;
+    const mailer = createGmailTransport({
+      strategy: 'oauth2',
+      user: 'me@gmail.com',
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } },
+      retry: false,
+    });
+    const err = (await mailer.sendMail(MESSAGE).catch((e: unknown) => e)) as GmailTransportError;
+    mailer.close();
+    expect(isGmailTransportError(err)).toBe(true);
+    expect({ code: err.code, retryable: err.retryable, phase: err.phase }).toEqual(row.expected);
+    expect(err.strategy).toBe('oauth2');
+    const transcript = server.transcripts.at(-1)!;
+    if (row.reply.startsWith('334 ')) {
+      // Gmail's challenge: the client answers with an empty line, takes one forced refresh and
+      // tries once more; the 535 after the second challenge is final.
+      expect(authority.requests.length - requestsBefore).toBe(2);
+      expect(transcript.filter((line) => line.startsWith('AUTH XOAUTH2'))).toHaveLength(2);
+      expect(err.responseCode).toBe(535);
+    } else {
+      expect(authority.requests.length - requestsBefore).toBe(1);
+      expect(err.responseCode).toBe(row.replyCode);
+    }
   });
 });
