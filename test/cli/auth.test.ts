@@ -6,7 +6,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import replies from '../../../shared/fixtures/google-replies.json' with { type: 'json' };
+import replies from '../fixtures/google-replies.json' with { type: 'json' };
 
 const CLIENT_ID = '1234-test.apps.googleusercontent.com';
 const CLIENT_SECRET = 'FAKE-CLIENT-SECRET-91c2';
