@@ -38,6 +38,7 @@ export interface IpRelayConfig extends CommonOptions {
   smtp?: SmtpOverride;
 }
 
+/** The validated options `create` builds the SMTP plan from. */
 export interface IpRelayOptions {
   endpoint: SmtpEndpoint;
   auth?: Extract<SmtpAuth, { kind: 'password' }> | { kind: 'oauth'; settings: OAuthSettings };

@@ -21,6 +21,7 @@ export interface OAuth2Config extends CommonOptions, RefreshTokenCredentials, To
   smtp?: SmtpOverride;
 }
 
+/** The validated options `create` builds the SMTP plan from. */
 export interface OAuth2Options {
   settings: OAuthSettings;
   endpoint: SmtpEndpoint;

@@ -21,6 +21,7 @@ export interface ServiceAccountConfig extends CommonOptions, ServiceAccountCrede
   smtp?: SmtpOverride;
 }
 
+/** The validated options `create` builds the SMTP plan from. */
 export interface ServiceAccountOptions {
   settings: OAuthSettings;
   endpoint: SmtpEndpoint;

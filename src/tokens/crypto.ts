@@ -11,6 +11,7 @@ export interface StoredToken {
 /** Why a stored value could not be used; each is a cache miss plus a `warning`. */
 export type DecodeFailure = 'tampered' | 'not-sealed' | 'sealed-without-key' | 'malformed';
 
+/** A decoded store value, or why it cannot be used. */
 export type DecodeResult = { ok: true; value: StoredToken } | { ok: false; reason: DecodeFailure };
 
 /** Turns tokens into store values and back, sealed with AES-256-GCM when a key is set. */

@@ -72,7 +72,9 @@ export const SERVICE_ACCOUNT_KEYS: readonly string[] = [...TOKEN_KEYS, ...SERVIC
 /** Every top-level key the OAuth strategies accept. */
 export const OAUTH_KEYS: readonly string[] = [...TOKEN_KEYS, ...REFRESH_TOKEN_FIELDS, ...SERVICE_ACCOUNT_FIELDS];
 
+/** How long before expiry a cached token is refreshed, unless `eagerRefreshMs` says otherwise. */
 export const DEFAULT_EAGER_REFRESH_MS = 5 * 60_000;
+/** Bound on each token store call, unless `tokenStoreTimeoutMs` says otherwise. */
 export const DEFAULT_STORE_TIMEOUT_MS = 1_000;
 
 /** The credentials proper, by kind. */

@@ -24,6 +24,7 @@ export function withTimeout<T>(work: Promise<T> | T, ms: number, what: string): 
   });
 }
 
+/** Resolves after `ms`, on the global (fakeable) timers. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
