@@ -4,7 +4,7 @@ import type { GmailTransportConfig } from './index.js';
 import { isGmailTransportError, type ErrorCode, type GmailTransportError } from '../errors.js';
 import { mapError } from '../errors/map-error.js';
 import { allRoutesFailed, withRoute } from '../errors/route-errors.js';
-import { sendWithRetry } from '../internal/retry.js';
+import { isReplayable, sendWithRetry } from '../internal/retry.js';
 import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
 import type { OutgoingMail, Route } from '../internal/route.js';
 
@@ -160,6 +160,10 @@ class FailoverRoute implements Route {
         if (!FAILOVER_CODES.has(error.code)) throw error;
         errors.push(error);
         const next = this.#nextAvailable(index + 1);
+        // A stream in the message that this route already read cannot be read again: the next
+        // route would send a truncated message. The caller gets the error, still `retryable`
+        // where it was, to resend with fresh content.
+        if (next !== undefined && !isReplayable(mail)) throw error;
         if (next !== undefined) {
           failedOver = true;
           this.#ctx.emit('failover', {

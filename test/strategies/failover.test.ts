@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspect } from 'node:util';
+import { Readable } from 'node:stream';
 import { createGmailTransport, isGmailTransportError, type ErrorCode, type FailoverRouteConfig, type GmailTransportError, type TransportEvents } from '../../src/index.js';
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { replayConfig, secretForms, SECRETS } from '../helpers/replay.js';
@@ -151,6 +152,27 @@ describe('failover strategy: sending', () => {
     expect(a.connections).toBe(1);
     expect(a.received.length).toBe(code === 'DELIVERY_UNCERTAIN' || code === 'MESSAGE_REJECTED' || code === 'POLICY_REJECTED' ? 1 : 0);
     expect(events.filter((e) => e.name !== 'retry')).toEqual([]);
+  });
+});
+
+describe('failover strategy: stream content', () => {
+  it('moves on with a message whose stream the failed route never read', async () => {
+    const a = await server({ drop: 'before-greeting' });
+    const b = await server();
+    const { mailer } = failoverTransport(routes(a, b));
+    await mailer.sendMail({ ...MESSAGE, text: Readable.from(['streamed ', 'body']) });
+    mailer.close();
+    expect(b.received[0]!.raw.toString('utf8')).toContain('streamed body');
+  });
+
+  it('does not hand a message whose stream was consumed to the next route (it would go out truncated)', async () => {
+    const [a, b] = [await server({ replies: { dot: QUOTA } }), await server()];
+    const { mailer, events } = failoverTransport(routes(a, b));
+    const err = (await mailer.sendMail({ ...MESSAGE, text: Readable.from(['streamed ', 'body']) }).catch((e: unknown) => e)) as GmailTransportError;
+    mailer.close();
+    expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', route: 0 });
+    expect(b.connections).toBe(0);
+    expect(events).toEqual([]);
   });
 });
 
