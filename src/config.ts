@@ -1,6 +1,6 @@
 import { strategies, type StrategyName, type GmailTransportConfig } from './strategies/index.js';
 import type { Logger, ResolvedConfig, RetryOptions } from './strategies/types.js';
-import { LOCALES } from './errors/hints.js';
+import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
@@ -25,7 +25,8 @@ const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 export function resolveConfig(input: GmailTransportConfig | unknown): ResolvedConfig {
   const check = new ConfigChecker();
   const resolved = resolveInto(input, check);
-  check.throwIfAny(isPlainObject(input) && typeof input.strategy === 'string' ? input.strategy : undefined);
+  const locale = isPlainObject(input) && (LOCALES as readonly unknown[]).includes(input.locale) ? (input.locale as Locale) : 'en';
+  check.throwIfAny(isPlainObject(input) && typeof input.strategy === 'string' ? input.strategy : undefined, locale);
   return resolved as ResolvedConfig;
 }
 

@@ -213,6 +213,15 @@ describe('app passwords', () => {
     expect(paths(err)).toEqual(['appPassword']);
   });
 
+  it("gives the hint in the config's locale: Japanese with locale: 'ja'", async () => {
+    const err = await configError({ ...appPassword(), appPassword: ACCOUNT_PASSWORD, locale: 'ja' });
+    expect(err.hint).toMatch(/アプリ パスワード/);
+    expect(err.hint).toMatch(/2025-03-14/);
+    const generic = await configError({ ...appPassword(), smtp: { port: 0 }, locale: 'ja' });
+    expect(generic.hint).toMatch(/README/);
+    expect(generic.hint).toMatch(/修正/);
+  });
+
   it('refuses a bad app password under ip-relay auth with the same hint', async () => {
     const err = await configError({ strategy: 'ip-relay', domain: 'example.com', auth: { user: 'app@example.com', appPassword: ACCOUNT_PASSWORD } });
     expect(paths(err)).toEqual(['auth.appPassword']);

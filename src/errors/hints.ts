@@ -111,6 +111,10 @@ const HINTS: HintTable = {
     en: 'The Gmail API takes messages up to 35 MB as encoded, and MIME grows attachments by about a third. Shrink the attachments or share large files as links (e.g. Google Drive).',
     ja: 'Gmail API が受け付けるのはエンコード後 35 MB までで、MIME では添付ファイルが約 3 分の 1 大きくなります。添付ファイルを小さくするか、大きなファイルは Google ドライブなどのリンクで共有してください。',
   },
+  'CONFIG_INVALID:app-password': {
+    en: 'An app password is 16 letters, shown by Google in four groups (abcd efgh ijkl mnop): turn on 2-Step Verification, then create one under Google Account > Security > App passwords. A normal account password no longer works: Google ended basic auth for SMTP on 2025-03-14.',
+    ja: 'アプリ パスワードは 16 文字の英字で、Google では 4 文字ずつ 4 組（abcd efgh ijkl mnop）で表示されます。2 段階認証プロセスを有効にしてから、Google アカウント > セキュリティ > アプリ パスワード で作成してください。通常のアカウント パスワードは使えません（Google は 2025-03-14 に SMTP の基本認証を終了しました）。',
+  },
   'CONFIG_INVALID:gmail-api-envelope': {
     en: 'The Gmail API delivers to the To, Cc and Bcc headers and sends from the account, so it cannot use a separate envelope: drop `envelope` and put every recipient in to/cc/bcc, or send this message through an SMTP strategy.',
     ja: 'Gmail API は To・Cc・Bcc ヘッダーの宛先に配信し、差出人はアカウントになるため、別の envelope は使えません。envelope を外して全宛先を to/cc/bcc に入れるか、このメッセージは SMTP のストラテジーで送ってください。',

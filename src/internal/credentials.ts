@@ -1,8 +1,8 @@
 import { Secret } from './secret.js';
 import type { ConfigChecker, Raw } from './validate.js';
 
-export const APP_PASSWORD_HINT =
-  'An app password is 16 letters, shown by Google in four groups (abcd efgh ijkl mnop): turn on 2-Step Verification, then create one under Google Account > Security > App passwords. A normal account password no longer works: Google ended basic auth for SMTP on 2025-03-14.';
+/** Resolved in the config's locale by configError (see errors/hints.ts). */
+export const APP_PASSWORD_HINT = 'CONFIG_INVALID:app-password';
 
 /** Google app passwords are 16 letters; Google displays them in four groups of four. */
 const APP_PASSWORD = /^[a-z]{16}$/i;

@@ -1,4 +1,5 @@
 import { GmailTransportError, type ConfigIssue } from '../errors.js';
+import { hintFor, type HintKey, type Locale } from '../errors/hints.js';
 
 /** The plain-object type user config arrives as before it is checked. */
 export type Raw = Record<string, unknown>;
@@ -113,19 +114,24 @@ export class ConfigChecker {
   }
 
   /** Throws one CONFIG_INVALID listing every issue, if there is any. */
-  throwIfAny(strategy?: string): void {
+  throwIfAny(strategy?: string, locale: Locale = 'en'): void {
     if (this.issues.length === 0) return;
-    throw configError(this.issues, this.hints, strategy);
+    throw configError(this.issues, this.hints, strategy, locale);
   }
 }
 
-export function configError(issues: readonly ConfigIssue[], hints: readonly string[] = [], strategy?: string): GmailTransportError {
+/**
+ * One CONFIG_INVALID for every issue found. A hint may be literal text or a `CONFIG_INVALID:*`
+ * hint key, which is resolved in the config's locale.
+ */
+export function configError(issues: readonly ConfigIssue[], hints: readonly string[] = [], strategy?: string, locale: Locale = 'en'): GmailTransportError {
   const list = issues.map((i) => `${i.path} ${i.message}`).join('; ');
+  const resolvedHints = hints.map((h) => (h.startsWith('CONFIG_INVALID:') ? hintFor(h as HintKey, locale) : h));
   return new GmailTransportError({
     code: 'CONFIG_INVALID',
     message: `Invalid gmail-transport config: ${list}`,
     retryable: false,
-    hint: hints.length > 0 ? hints.join(' ') : 'Fix the fields listed and create the transport again; the README has a complete config for each strategy.',
+    hint: resolvedHints.length > 0 ? resolvedHints.join(' ') : hintFor('CONFIG_INVALID', locale),
     phase: 'config',
     issues,
     ...(strategy ? { strategy } : {}),
