@@ -36,8 +36,8 @@ const HINTS: HintTable = {
     ja: 'リレーが認証情報を拒否しました。プロバイダーの SMTP 設定にあるユーザー名とパスワード（または API キー）を確認してください（SendGrid のユーザー名は "apikey" です）。',
   },
   AUTH_APP_PASSWORD_REQUIRED: {
-    en: 'The account has 2-Step Verification on, so Google wants an app password, not the account password: create one under Google Account > Security > App passwords.',
-    ja: 'このアカウントは 2 段階認証が有効なため、アカウントのパスワードではなくアプリ パスワードが必要です。Google アカウント > セキュリティ > アプリ パスワード で作成してください。',
+    en: 'The account has 2-Step Verification on, so Google wants an app password, not the account password: create one under Google Account > Security > 2-Step Verification > App passwords (https://myaccount.google.com/apppasswords).',
+    ja: 'このアカウントは 2 段階認証が有効なため、アカウントのパスワードではなくアプリ パスワードが必要です。Google アカウント > セキュリティ > 2 段階認証プロセス > アプリ パスワード（https://myaccount.google.com/apppasswords）で作成してください。',
   },
   AUTH_WEB_LOGIN_REQUIRED: {
     en: 'Google blocked the sign-in until someone signs in to this account in a browser. Sign in at https://accounts.google.com, then prefer the oauth2 strategy over passwords.',
