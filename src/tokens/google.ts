@@ -58,6 +58,7 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
             transporterOptions,
             ...(tokenUrl ? { endpoints: { oauth2TokenUrl: tokenUrl } } : {}),
           });
+          refuseNonJsonBodies(client.transporter);
           client.setCredentials({ refresh_token: credentials.refreshToken.reveal() });
           const { credentials: result } = await client.refreshAccessToken();
           return toStoredToken(result.access_token, result.expiry_date);
@@ -69,6 +70,7 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
           subject: settings.user,
           transporterOptions,
         });
+        refuseNonJsonBodies(jwt.transporter);
         if (tokenUrl) {
           jwt.transporter.interceptors.request.add({
             resolved: async (config) => {
@@ -86,6 +88,28 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
       }
     },
   };
+}
+
+type Transporter = InstanceType<GoogleAuthModule['OAuth2Client']>['transporter'];
+
+/**
+ * A 2xx answer whose body is not a JSON object (a captive portal's or a misrouted proxy's HTML
+ * page, a truncated body) is no token response (RFC 6749 §5.1 requires a JSON object).
+ * google-auth-library would fail on it with a TypeError quoting the body, which would be
+ * classified as an unknown, final failure; it is a transient one, reported without the body.
+ */
+function refuseNonJsonBodies(transporter: Transporter): void {
+  transporter.interceptors.response.add({
+    resolved: async (response) => {
+      const { data } = response;
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        throw new TokenFailure(`Google's token endpoint answered HTTP ${response.status} with a body that is not a JSON token response`, 'TEMPORARY_FAILURE', true, {
+          httpStatus: response.status,
+        });
+      }
+      return response;
+    },
+  });
 }
 
 function toStoredToken(token: string | null | undefined, expiryDate: number | null | undefined): StoredToken {
