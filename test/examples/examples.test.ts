@@ -85,6 +85,13 @@ describe('examples/express-password-reset.ts', () => {
     expect(stack.received().length).toBe(before);
   });
 
+  it('answers 500 when Gmail refuses for good (its daily limit is spent), without a secret in the body', async () => {
+    stack.setGmailQuotaExceeded(true);
+    const response = await post({ email: 'frank@example.org' });
+    expect(response.status).toBe(500);
+    expectNoSecret(await response.text());
+  });
+
   it('answers 503 with Retry-After when Gmail cannot be reached for now', async () => {
     const unreachable = express.createPasswordResetApp({
       mail: { strategy: 'oauth2', ...stack.credentials.oauth2, ...stack.overrides.gmailSmtp, smtp: { ...stack.overrides.gmailSmtp.smtp, port: await closedPort() }, retry: false },
