@@ -150,8 +150,8 @@ export function createTokenSource(settings: OAuthSettings, ctx: StrategyContext,
 }
 
 function decideKind(check: ConfigChecker, input: Raw): OAuthSettings['kind'] | undefined {
-  const hasRefresh = REFRESH_TOKEN_FIELDS.some((k) => input[k] !== undefined);
-  const hasServiceAccount = SERVICE_ACCOUNT_FIELDS.some((k) => input[k] !== undefined);
+  const hasRefresh = REFRESH_TOKEN_FIELDS.some((k) => input[k] != null);
+  const hasServiceAccount = SERVICE_ACCOUNT_FIELDS.some((k) => input[k] != null);
   if (hasRefresh && hasServiceAccount) {
     check.fail('serviceAccount', 'cannot be combined with clientId/clientSecret/refreshToken: give one kind of credentials');
     return undefined;
@@ -230,7 +230,8 @@ function parseEndpoints(check: ConfigChecker, input: Raw, extraKeys: readonly st
   const out: Record<string, string | undefined> = {};
   let ok = Object.keys(raw).every((k) => keys.includes(k));
   for (const key of keys) {
-    if (raw[key] === undefined) continue;
+    // null means unset, as everywhere in the config (ConfigChecker.string): the default endpoint.
+    if (raw[key] === undefined || raw[key] === null) continue;
     const url = checkEndpointUrl(at, raw, key);
     if (url === undefined) ok = false;
     else out[key] = url;

@@ -23,8 +23,9 @@ export interface ParsedServiceAccount {
  * holds a private key.
  */
 export function parseServiceAccount(check: ConfigChecker, input: Raw): ParsedServiceAccount | undefined {
-  const inline = input.serviceAccount;
-  const keyFile = input.keyFile;
+  // null means unset, as everywhere in the config (ConfigChecker.string).
+  const inline = input.serviceAccount ?? undefined;
+  const keyFile = input.keyFile ?? undefined;
   if (inline !== undefined && keyFile !== undefined) {
     check.fail('keyFile', 'cannot be combined with serviceAccount: give one of them');
     return undefined;
