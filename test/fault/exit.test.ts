@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runChild } from '../helpers/child-run.js';
 import { PASS, drop, reply421, stall, type Fault } from '../helpers/fault-proxy.js';
 import { duplicates, startFaultHarness, type FaultHarness } from '../helpers/fault-harness.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
@@ -27,25 +27,15 @@ describe('a process that met every kind of fault exits on its own after close()'
   });
 
   it(`prints its outcomes and exits with code 0 within ${EXIT_BOUND_MS} ms, with nothing escaped`, async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-      env: { ...process.env, CLIENT_ID: uniqueClientId(), CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL: tokens.url, SMTP_PORT: String(h.proxy.port), SMTP_CA: h.proxy.cert, MESSAGES: String(MESSAGES) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const printed = new Promise<number>((resolve) => child.stdout.on('data', () => stdout.includes('\n') && resolve(Date.now())));
-    const exit = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
-    const closedAt = await Promise.race([printed, exit.then(() => Number.NaN)]);
-    expect(closedAt, `the child ended before printing: ${stderr}`).not.toBeNaN();
-    const deadline = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), EXIT_BOUND_MS).unref());
-    const ended = await Promise.race([exit, deadline]);
-    if (ended === 'still running') child.kill('SIGKILL');
-    expect(ended, 'the child kept running after close(): something keeps its event loop alive').not.toBe('still running');
-    expect((ended as { code: number | null }).code, stderr).toBe(0);
+    const { report, exit, stderr } = await runChild<{ outcomes: string[]; escaped: string[] }>(
+      CHILD,
+      { CLIENT_ID: uniqueClientId(), CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL: tokens.url, SMTP_PORT: String(h.proxy.port), SMTP_CA: h.proxy.cert, MESSAGES: String(MESSAGES) },
+      { exitBoundMs: EXIT_BOUND_MS },
+    );
+    expect(exit, 'the child kept running after close(): something keeps its event loop alive').not.toBe('still running');
+    expect(exit, stderr).toBe(0);
 
-    const { outcomes, escaped } = JSON.parse(stdout.trim()) as { outcomes: string[]; escaped: string[] };
+    const { outcomes, escaped } = report;
     expect(escaped).toEqual([]);
     expect(outcomes.every((o) => o === 'ok' || o === 'DELIVERY_UNCERTAIN'), outcomes.join()).toBe(true);
     expect(outcomes.filter((o) => o === 'DELIVERY_UNCERTAIN')).toHaveLength(1);

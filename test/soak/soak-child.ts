@@ -1,0 +1,81 @@
+/**
+ * The client side of soak.test.ts, in a process of its own started with --expose-gc so its heap
+ * can be measured alone: an oauth2 transport (pool of 5, maxMessages Infinity) sends WARMUP
+ * messages, then MESSAGES more with at most WINDOW in flight, and prints one JSON line: what
+ * became of each message, the heap after a forced GC before and after the run, and the time.
+ */
+import { createGmailTransport, isGmailTransportError, type TransportEvents } from '../../src/index.js';
+
+const need = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+const escaped: string[] = [];
+process.on('unhandledRejection', (reason) => escaped.push(String(reason)));
+
+const mailer = createGmailTransport({
+  strategy: 'oauth2',
+  user: 'me@gmail.com',
+  clientId: need('CLIENT_ID'),
+  clientSecret: need('CLIENT_SECRET'),
+  refreshToken: need('REFRESH_TOKEN'),
+  endpoints: { token: need('TOKEN_URL') },
+  smtp: { host: '127.0.0.1', port: Number(need('SMTP_PORT')), secure: true, tls: { ca: [need('SMTP_CA')] } },
+  pool: true,
+  maxConnections: 5,
+  maxMessages: Infinity,
+  retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10 },
+});
+let tokenEvents = 0;
+let retryEvents = 0;
+const warnings: TransportEvents['warning'][] = [];
+mailer.on('token', () => tokenEvents++);
+mailer.on('retry', () => retryEvents++);
+mailer.on('warning', (w) => warnings.push(w));
+
+interface Rejection {
+  id: string;
+  code: string;
+  retryable?: boolean;
+  phase?: string;
+}
+
+async function run(prefix: string, count: number, window: number): Promise<{ accepted: number; rejected: Rejection[] }> {
+  let next = 0;
+  let accepted = 0;
+  const rejected: Rejection[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const id = `${prefix}${next++}`;
+      try {
+        await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: id, text: 'soak', headers: { [need('ID_HEADER')]: id } });
+        accepted++;
+      } catch (err) {
+        rejected.push(isGmailTransportError(err) ? { id, code: err.code, retryable: err.retryable, ...(err.phase ? { phase: err.phase } : {}) } : { id, code: `untyped: ${String(err)}` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  return { accepted, rejected };
+}
+
+function settledHeap(): number {
+  // Several passes: a finalizer or a weak reference can free more on the next one.
+  for (let i = 0; i < 4; i++) gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+const window = Number(need('WINDOW'));
+const warmup = await run('w', Number(need('WARMUP')), window);
+const heapStart = settledHeap();
+const started = performance.now();
+const main = await run('m', Number(need('MESSAGES')), window);
+const durationMs = Math.round(performance.now() - started);
+const heapEnd = settledHeap();
+const totalMs = Math.round(performance.now());
+mailer.close();
+process.stdout.write(`${JSON.stringify({ warmup, main, heapStart, heapEnd, durationMs, totalMs, tokenEvents, retryEvents, warnings, escaped })}\n`);
