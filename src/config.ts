@@ -26,7 +26,9 @@ export function resolveConfig(input: GmailTransportConfig | unknown): ResolvedCo
   const check = new ConfigChecker();
   const resolved = resolveInto(input, check);
   const locale = isPlainObject(input) && (LOCALES as readonly unknown[]).includes(input.locale) ? (input.locale as Locale) : 'en';
-  check.throwIfAny(isPlainObject(input) && typeof input.strategy === 'string' ? input.strategy : undefined, locale);
+  // Only a known name goes into the error: an unknown value could be anything, a secret included.
+  const strategy = isPlainObject(input) && (STRATEGY_NAMES as readonly unknown[]).includes(input.strategy) ? (input.strategy as string) : undefined;
+  check.throwIfAny(strategy, locale);
   return resolved as ResolvedConfig;
 }
 

@@ -82,7 +82,8 @@ export const failover: Strategy<'failover', FailoverConfig, FailoverOptions> = {
       check.fail('transports', Array.isArray(list) ? 'must list at least one transport config' : `must be an array of transport configs, got ${describeType(list)}`);
       return undefined;
     }
-    const routes: (ResolvedConfig | undefined)[] = list.map((item: unknown, index) => {
+    // Array.from visits holes of a sparse array (map skips them, leaving holes in the result).
+    const routes: (ResolvedConfig | undefined)[] = Array.from(list as unknown[], (item: unknown, index) => {
       const at = check.at(`transports[${index}]`);
       if (!isPlainObject(item)) {
         check.at('transports').fail(`[${index}]`, `must be a transport config object, got ${describeType(item)}`);
