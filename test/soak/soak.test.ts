@@ -53,7 +53,7 @@ describe(`soak: ${MESSAGES.toLocaleString('en')} messages, tokens expiring every
     await tokens.close();
   });
 
-  it('every message delivered exactly once or rejected with a typed error; the heap after GC stays within 10% of the start', { timeout: 300_000 }, async () => {
+  it('every message delivered exactly once or rejected with a typed error; the heap after GC stays within 10% of the start', { timeout: Math.max(180_000, MESSAGES * 10) }, async () => {
     const { report, exit, stderr } = await runChild<ChildReport>(
       CHILD,
       {
