@@ -10,6 +10,7 @@ import { startLocalStack, type LocalStack } from '../../examples/lib/local-stack
 import { LOCAL_FLAG } from '../../examples/lib/target.js';
 import * as express from '../../examples/express-password-reset.js';
 import * as authjs from '../../examples/authjs-email-provider.js';
+import Nodemailer from '@auth/core/providers/nodemailer';
 import * as serviceAccounts from '../../examples/service-account-multi-user.js';
 import * as failover from '../../examples/failover-gmail-to-relay.js';
 import * as gmailApi from '../../examples/gmail-api-smtp-blocked.js';
@@ -137,6 +138,29 @@ describe('examples/authjs-email-provider.ts', () => {
       const provider = authjs.gmailSignInEmail(mailer, { from: 'me@example.com' });
       await createTransport(provider.server).sendMail({ from: provider.from, to: 'dave@example.org', subject: 'Sign in (default sender)', text: 'x' });
       expect(arrived('Sign in (default sender)')[0]?.auth).toMatch(/^XOAUTH2 as me@example\.com/);
+    } finally {
+      mailer.close();
+    }
+  });
+
+  it('plugs into the real @auth/core Nodemailer provider: its merged config sends through us, and so does its default sender', async () => {
+    const mailer = createGmailTransport({ strategy: 'oauth2', ...stack.credentials.oauth2, ...stack.overrides.gmailSmtp });
+    try {
+      const built = Nodemailer(authjs.gmailSignInEmail(mailer, { from: 'Example <me@example.com>' }));
+      expect(built.type).toBe('email');
+      // Auth.js keeps the user's config under `options` and merges it over the defaults when it
+      // sets providers up (parseProviders); this is the object its sign-in handler then uses.
+      const merged = { ...built, ...built.options } as typeof built;
+      expect(merged.server).toBe(mailer.transporter);
+      const request = new Request('https://app.example.com/api/auth/signin/nodemailer', { method: 'POST' });
+      const url = 'https://app.example.com/api/auth/callback/nodemailer?token=one-time-41c9&email=faye%40example.org';
+      await merged.sendVerificationRequest({ identifier: 'faye@example.org', url, expires: new Date(Date.now() + 5 * 60_000), provider: merged, token: 'one-time-41c9', theme: {}, request });
+      expect(arrived('Sign in to app.example.com').some((m) => m.envelope.to.includes('faye@example.org') && m.text?.includes(url))).toBe(true);
+      // Without a custom sender, Auth.js's own one does createTransport(provider.server).sendMail(...).
+      const withDefaultSender = { ...merged, sendVerificationRequest: built.sendVerificationRequest };
+      await built.sendVerificationRequest({ identifier: 'gus@example.org', url, expires: new Date(Date.now() + 5 * 60_000), provider: withDefaultSender, token: 'one-time-41c9', theme: {}, request });
+      const viaDefault = arrived('Sign in to app.example.com').find((m) => m.envelope.to.includes('gus@example.org'));
+      expect(viaDefault?.auth).toMatch(/^XOAUTH2 as me@example\.com/);
     } finally {
       mailer.close();
     }
