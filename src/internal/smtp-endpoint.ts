@@ -15,6 +15,12 @@ const SMTP_KEYS = [
   'dangerouslyAllowCredentialsInClear',
 ] as const;
 
+/**
+ * Gmail's SMTP submission endpoint, for every strategy that logs in to a Google account:
+ * 465 with implicit TLS (587 with STARTTLS works too), https://support.google.com/mail/answer/7126229
+ */
+export const GMAIL_SMTP: EndpointDefaults = Object.freeze({ host: 'smtp.gmail.com', port: 465, secure: true });
+
 /** Where a strategy connects when the user does not override it. */
 export interface EndpointDefaults {
   host?: string;

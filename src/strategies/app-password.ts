@@ -1,6 +1,6 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
 import { Secret } from '../internal/secret.js';
-import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import { GMAIL_SMTP, resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
 import { parseAppPassword, parseMailbox } from '../internal/credentials.js';
 
 /** Sends through smtp.gmail.com with a Google app password (needs 2-Step Verification). */
@@ -26,8 +26,7 @@ export const appPassword: Strategy<'app-password', AppPasswordConfig, AppPasswor
   parse(input, check) {
     const user = parseMailbox(check, input, 'user');
     const pass = parseAppPassword(check, input, 'appPassword');
-    // Google: smtp.gmail.com, 465 (SSL) or 587 (TLS), https://support.google.com/mail/answer/7126229
-    const endpoint = resolveSmtpEndpoint(check, input, { host: 'smtp.gmail.com', port: 465, secure: true }, { credentials: true });
+    const endpoint = resolveSmtpEndpoint(check, input, GMAIL_SMTP, { credentials: true });
     if (!user || !pass || !endpoint) return undefined;
     return { user, pass, endpoint };
   },

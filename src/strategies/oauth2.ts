@@ -1,5 +1,5 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
-import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import { GMAIL_SMTP, resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
 import {
   MAIL_SCOPE,
   REFRESH_TOKEN_KEYS,
@@ -32,8 +32,7 @@ export const oauth2: Strategy<'oauth2', OAuth2Config, OAuth2Options> = {
   keys: [...REFRESH_TOKEN_KEYS, 'smtp'],
   parse(input, check) {
     const settings = parseOAuthSettings(check, input, { kind: 'refresh-token', defaultScopes: [MAIL_SCOPE] });
-    // Google: smtp.gmail.com, 465 (SSL) or 587 (TLS), https://support.google.com/mail/answer/7126229
-    const endpoint = resolveSmtpEndpoint(check, input, { host: 'smtp.gmail.com', port: 465, secure: true }, { credentials: true });
+    const endpoint = resolveSmtpEndpoint(check, input, GMAIL_SMTP, { credentials: true });
     if (!settings || !endpoint) return undefined;
     return { settings, endpoint };
   },

@@ -1,5 +1,5 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
-import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import { GMAIL_SMTP, resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
 import {
   MAIL_SCOPE,
   SERVICE_ACCOUNT_KEYS,
@@ -32,7 +32,7 @@ export const serviceAccount: Strategy<'service-account', ServiceAccountConfig, S
   keys: [...SERVICE_ACCOUNT_KEYS, 'smtp'],
   parse(input, check) {
     const settings = parseOAuthSettings(check, input, { kind: 'service-account', defaultScopes: [MAIL_SCOPE] });
-    const endpoint = resolveSmtpEndpoint(check, input, { host: 'smtp.gmail.com', port: 465, secure: true }, { credentials: true });
+    const endpoint = resolveSmtpEndpoint(check, input, GMAIL_SMTP, { credentials: true });
     if (!settings || !endpoint) return undefined;
     return { settings, endpoint };
   },
