@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
@@ -7,15 +8,37 @@ const shared = {
   sourcemap: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
   define: { __GMAIL_TRANSPORT_VERSION__: JSON.stringify(version) },
 } as const;
+
+/**
+ * tsup's treeshake pass (rollup) ends each file with its sourceMappingURL comment, then tsup
+ * appends the same line again: keep one.
+ */
+async function dropRepeatedSourceMapComment(): Promise<void> {
+  const dir = new URL('./dist/', import.meta.url);
+  for (const name of await readdir(dir)) {
+    if (!/\.c?js$/.test(name) || name === 'cli.js') continue;
+    const file = new URL(name, dir);
+    const code = await readFile(file, 'utf8');
+    const fixed = code.replace(/(\/\/# sourceMappingURL=(\S+))\n\/\/# sourceMappingURL=\2\n?$/, '$1\n');
+    if (fixed !== code) await writeFile(file, fixed);
+  }
+}
 
 export default defineConfig([
   {
     ...shared,
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
+    // Parts only some users need (the bridge's listener, the token provider, the Gmail API
+    // route) are separate chunks, loaded on first use: importing the package stays cheap.
+    // For CJS, tsup turns esbuild's ESM chunks into CommonJS (its `splitting` for cjs).
+    splitting: true,
+    // Rollup's pass over each chunk; it also turns the CJS chunks into plain CommonJS without
+    // down-levelling `?.` and `??` (tsup's other CJS-splitting path, sucrase, would).
+    treeshake: true,
+    onSuccess: dropRepeatedSourceMapComment,
     dts: true,
     // The two builds run side by side: leave the bin's files to the second one.
     clean: ['!cli.js', '!cli.js.map'],
@@ -25,6 +48,8 @@ export default defineConfig([
     // The `gmail-transport` bin: ESM only; esbuild keeps src/cli/bin.ts's shebang and tsup marks the file executable.
     entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
+    // One file: a command runs once, and a lone executable is simpler to install and inspect.
+    splitting: false,
     dts: false,
     clean: false,
   },

@@ -1,16 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { createGmailTransport, type GmailTransporter } from '../create.js';
-import { GmailTransportError } from '../errors.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
-import { deliverUpstream } from './delivery.js';
-import { LOCAL_REPLIES } from './replies.js';
-import { createSessionHandlers } from './session.js';
-import { loadOrCreateSelfSigned } from './self-signed-store.js';
 import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
 
+type BridgeRuntime = typeof import('./runtime.js');
 type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
 type SmtpConnectionLike = { send(code: number, text: string, context?: false): void; close(): void };
 
@@ -46,6 +41,8 @@ class SmtpBridge extends EventEmitter implements Bridge {
   readonly #upstream: GmailTransporter;
   readonly #logger: Logger | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** What only a listening bridge needs; loaded by listen() (see runtime.ts). */
+  #runtime?: BridgeRuntime;
   #servers: SMTPServer[] = [];
   #addresses: BridgeAddress[] = [];
   #listening?: Promise<BridgeAddress[]>;
@@ -88,9 +85,10 @@ class SmtpBridge extends EventEmitter implements Bridge {
 
   async #start(): Promise<BridgeAddress[]> {
     // Loaded here, not at import: library users who never run a bridge do not pay for it.
-    const { SMTPServer } = await import('smtp-server');
+    const runtime = (this.#runtime ??= await import('./runtime.js'));
+    const { SMTPServer, bind, createSessionHandlers, deliverUpstream } = runtime;
     const config = this.#config;
-    const tls = await this.#tlsMaterial();
+    const tls = await this.#tlsMaterial(runtime);
     const handlers = createSessionHandlers({
       config,
       deliver: (message) => deliverUpstream(this.#upstream, message),
@@ -136,7 +134,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
     return this.addresses as BridgeAddress[];
   }
 
-  async #tlsMaterial(): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
+  async #tlsMaterial({ loadOrCreateSelfSigned }: BridgeRuntime): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
     const tls = this.#config.tls;
     if (!tls) return undefined;
     const legacy = tls.minVersion === 'TLSv1' || tls.minVersion === 'TLSv1.1';
@@ -192,7 +190,8 @@ class SmtpBridge extends EventEmitter implements Bridge {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     for (const server of servers) {
       for (const connection of server.connections as unknown as Set<SmtpConnectionLike>) {
-        const { code, enhanced, text } = LOCAL_REPLIES.shuttingDown;
+        // Servers exist only once listen() loaded the runtime.
+        const { code, enhanced, text } = this.#runtime!.LOCAL_REPLIES.shuttingDown;
         connection.send(code, `${enhanced} ${text}`, false);
         connection.close();
       }
@@ -202,30 +201,4 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#upstream.close();
     this.#logger?.info?.({ event: 'closed' }, 'gmail-transport bridge: closed');
   }
-}
-
-function bind(server: SMTPServer, host: string, port: number, onClientError: (err: Error) => void): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'error';
-      reject(
-        new GmailTransportError({
-          code: 'CONFIG_INVALID',
-          message: `Invalid gmail-transport config: listen cannot bind ${host}:${port} (${code})`,
-          hint: code === 'EADDRINUSE' ? 'Another program uses this port; pick another listen.port or stop it.' : code === 'EACCES' ? 'Ports below 1024 need privileges; use a port such as 2525, or grant CAP_NET_BIND_SERVICE.' : 'Check listen.host: it must be an address of this machine.',
-          phase: 'config',
-          issues: [{ path: 'listen', message: `cannot bind ${host}:${port} (${code})` }],
-          cause: err,
-        }),
-      );
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      // Errors of single client connections (resets, TLS handshakes that fail) land here; they
-      // concern one device and must not stop the bridge.
-      server.on('error', onClientError);
-      resolve((server.server.address() as AddressInfo).port);
-    });
-  });
 }

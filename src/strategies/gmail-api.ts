@@ -8,7 +8,8 @@ import {
   type ServiceAccountCredentials,
   type TokenOptions,
 } from '../tokens/oauth-config.js';
-import { GmailApiRoute, type GmailApiRouteOptions } from '../internal/gmail-api/gmail-api-route.js';
+import type { GmailApiRouteOptions } from '../internal/gmail-api/gmail-api-route.js';
+import { DeferredRoute } from '../internal/deferred-route.js';
 
 /** The narrowest scope that may call `users.messages.send`. */
 export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
@@ -108,5 +109,12 @@ export const gmailApi: Strategy<'gmail-api', GmailApiConfig, GmailApiOptions> = 
       },
     };
   },
-  create: (options, ctx) => new GmailApiRoute(options.route, createTokenSource(options.settings, ctx, 'gmail-api'), ctx.locale),
+  create(options, ctx) {
+    const tokens = createTokenSource(options.settings, ctx, 'gmail-api');
+    // The route (MIME, uploads, HTTP, Google's error reasons) loads at the first send or verify.
+    return new DeferredRoute('gmail-api', async () => {
+      const { GmailApiRoute } = await import('../internal/gmail-api/gmail-api-route.js');
+      return new GmailApiRoute(options.route, tokens, ctx.locale);
+    });
+  },
 };

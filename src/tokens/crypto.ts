@@ -26,22 +26,6 @@ const IV_BYTES = 12; // the GCM nonce size NIST SP 800-38D recommends
 const TAG_BYTES = 16;
 
 /**
- * Reads a 32-byte key given as 64 hex characters, base64/base64url, or bytes. The result is
- * held as base64 in a Secret; `undefined` when it is not exactly 32 bytes.
- */
-export function parseEncryptionKey(value: unknown): Secret | undefined {
-  let bytes: Buffer | undefined;
-  if (value instanceof Uint8Array) bytes = Buffer.from(value);
-  else if (typeof value === 'string') {
-    const text = value.trim();
-    if (/^[0-9a-f]{64}$/i.test(text)) bytes = Buffer.from(text, 'hex');
-    else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  }
-  if (!bytes || bytes.length !== 32) return undefined;
-  return new Secret(bytes.toString('base64'));
-}
-
-/**
  * The codec for one provider. With a key, values are `gt1.<iv>.<ciphertext>.<tag>` (base64url)
  * and the store key is bound in as additional authenticated data, so a value copied under
  * another key fails too. A plain value where a sealed one is expected is refused: whoever can

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { OAuthSettings } from './oauth-config.js';
 
 /** Bumped when the stored value's format changes, so old and new versions never mix values. */
 const KEY_VERSION = 'v1';
@@ -15,6 +16,12 @@ export function tokenStoreKey(kind: string, client: string, user: string, scopes
   const normalizedScopes = [...new Set(scopes)].sort().join(' ');
   const digest = createHash('sha256').update(`${client}\n${user.toLowerCase()}\n${normalizedScopes}`, 'utf8').digest('hex');
   return `gmail-transport:${KEY_VERSION}:${kind}:${digest}`;
+}
+
+/** The store key of these settings' token. */
+export function storeKeyOf(settings: OAuthSettings): string {
+  const c = settings.credentials;
+  return tokenStoreKey(settings.kind, c.kind === 'refresh-token' ? c.clientId : c.clientEmail, settings.user, settings.scopes);
 }
 
 /** The key of the cross-process refresh lock that goes with a token key. */

@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenLock, TokenStore } from './types.js';
 
-/** Whether a value can serve as an explicit `tokenLock`. */
-export function isTokenLockLike(value: unknown): value is TokenLock {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.acquire === 'function' && typeof v.release === 'function';
-}
-
 /** A lock as the provider uses it; `acquire` resolves whether this process holds it. */
 export interface RefreshLock {
   /** Where the lock comes from, for the README's "when one request per process happens". */

@@ -5,9 +5,7 @@ import type { Secret } from '../internal/secret.js';
 import type { StrategyContext } from '../strategies/types.js';
 import type { AccessTokenSource, TokenLock, TokenStore } from './types.js';
 import { parseServiceAccount, type ServiceAccountKey } from './service-account-key.js';
-import { parseEncryptionKey } from './crypto.js';
-import { isTokenStoreLike } from './store.js';
-import { isTokenLockLike } from './lock.js';
+import { isTokenLockLike, isTokenStoreLike, parseEncryptionKey } from './recognize.js';
 import { getTokenProvider } from './registry.js';
 
 /** Options every OAuth strategy accepts about how access tokens are cached and refreshed. */

@@ -9,7 +9,7 @@ import { GuardedStore } from './store.js';
 import { resolveRefreshLock, type RefreshLock } from './lock.js';
 import { createGoogleFetcher, type TokenFetcher } from './google.js';
 import { TokenFailure, classifyTokenError } from './failure.js';
-import { tokenLockKey, tokenStoreKey } from './keys.js';
+import { storeKeyOf, tokenLockKey } from './keys.js';
 import { fullJitterDelay, sleep, withTimeout } from './timing.js';
 
 type Emit = StrategyContext['emit'];
@@ -250,10 +250,4 @@ function safeEmit<K extends 'token' | 'warning'>(emit: Emit, event: K, payload: 
   } catch {
     // A throwing listener must not fail the send that happened to trigger the event.
   }
-}
-
-/** The store key of these settings' token (see keys.ts). */
-export function storeKeyOf(settings: OAuthSettings): string {
-  const c = settings.credentials;
-  return tokenStoreKey(settings.kind, c.kind === 'refresh-token' ? c.clientId : c.clientEmail, settings.user, settings.scopes);
 }

@@ -1,11 +1,48 @@
 import type { OAuthSettings } from './oauth-config.js';
-import { TokenProvider, storeKeyOf } from './provider.js';
-import { fingerprint } from './keys.js';
+import type { TokenCall, TokenProvider } from './provider.js';
+import type { AccessToken } from './types.js';
+import { fingerprint, storeKeyOf } from './keys.js';
+
+/**
+ * The shared handle of one credential's provider. The provider's code (store guard, lock,
+ * codec, the google-auth-library glue) is not part of what importing the package loads:
+ * transports that never need a token (app passwords, relays) do not carry it. The handle
+ * starts loading it in the background as soon as a transport with OAuth credentials is
+ * created, so the provider is in place (listening to its store's errors) before the first send.
+ */
+export class SharedTokenProvider {
+  readonly #settings: OAuthSettings;
+  #provider: TokenProvider | undefined;
+  #loading: Promise<TokenProvider> | undefined;
+
+  constructor(settings: OAuthSettings) {
+    this.#settings = settings;
+    // A failure here is not lost: the first getAccessToken() loads again and reports it.
+    this.#load().catch(() => undefined);
+  }
+
+  getAccessToken(call: TokenCall): Promise<AccessToken> {
+    if (this.#provider) return this.#provider.getAccessToken(call);
+    return this.#load().then((provider) => provider.getAccessToken(call));
+  }
+
+  #load(): Promise<TokenProvider> {
+    this.#loading ??= import('./provider.js').then(
+      ({ TokenProvider }) => (this.#provider = new TokenProvider(this.#settings)),
+      (err: unknown) => {
+        // A failed load (a chunk missing from a broken install) is tried again by the next call.
+        this.#loading = undefined;
+        throw err;
+      },
+    );
+    return this.#loading;
+  }
+}
 
 // Providers of a store are held through the store itself: a store created per transport (and
 // then dropped) takes its providers with it instead of piling them up here.
-const byStore = new WeakMap<object, Map<string, TokenProvider>>();
-const withoutStore = new Map<string, TokenProvider>();
+const byStore = new WeakMap<object, Map<string, SharedTokenProvider>>();
+const withoutStore = new Map<string, SharedTokenProvider>();
 const identities = new WeakMap<object, number>();
 let nextIdentity = 1;
 
@@ -24,7 +61,7 @@ function identityOf(value: object | undefined): string {
  * changes a token's lifecycle matches: the credentials (secrets compared by hash, in memory
  * only), scopes, store and lock instances, encryption key, endpoint and timings.
  */
-export function getTokenProvider(settings: OAuthSettings): TokenProvider {
+export function getTokenProvider(settings: OAuthSettings): SharedTokenProvider {
   const c = settings.credentials;
   const secretParts = c.kind === 'refresh-token' ? [c.clientSecret.reveal(), c.refreshToken.reveal()] : [c.privateKey.reveal()];
   const { cache } = settings;
@@ -45,7 +82,7 @@ export function getTokenProvider(settings: OAuthSettings): TokenProvider {
   }
   let provider = providers.get(id);
   if (!provider) {
-    provider = new TokenProvider(settings);
+    provider = new SharedTokenProvider(settings);
     providers.set(id, provider);
   }
   return provider;

@@ -1,19 +1,13 @@
 import type { TokenStore } from './types.js';
 import { createMemoryTokenStore } from './memory.js';
 import { describeFailure, withTimeout } from './timing.js';
+import { isTokenStoreLike } from './recognize.js';
 
 /** How long a store that failed is left alone before it is tried again. */
 export const STORE_RETRY_AFTER_MS = 30_000;
 
 /** A store problem, reported as a transporter `warning` (never carrying a value or key). */
 export type StoreWarning = (code: string, message: string) => void;
-
-/** Whether a value can serve as a token store: a Keyv instance or any `{ get, set, delete }`. */
-export function isTokenStoreLike(value: unknown): value is TokenStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.get === 'function' && typeof v.set === 'function' && typeof v.delete === 'function';
-}
 
 /**
  * Whether a store is a Keyv instance, judged by its shape: the instance a user passes may come

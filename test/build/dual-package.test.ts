@@ -5,7 +5,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTransport } from 'nodemailer';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
+import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
+import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
 
 /**
  * The built package, as users get it: dist/index.js through `import`, dist/index.cjs through
@@ -38,18 +43,71 @@ function ensureBuilt(): void {
   execFileSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: 'pipe' });
 }
 
+/**
+ * Source modules that importing the package must not load: each sits behind a dynamic import
+ * and loads at first use (tsup.config.ts splits them into chunks).
+ */
+const LAZY_MODULES = [
+  'src/tokens/provider.ts',
+  'src/tokens/google.ts',
+  'src/tokens/store.ts',
+  'src/internal/gmail-api/gmail-api-route.ts',
+  'src/internal/gmail-api/compose.ts',
+  'src/bridge/runtime.ts',
+  'src/bridge/session.ts',
+  'src/bridge/self-signed.ts',
+];
+
+/** The dist files an entry loads before any of its code runs: its static relative imports, transitively. */
+function eagerFiles(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(join(root, 'dist', file), 'utf8');
+    // ESM: `import ... from './x.js'`, `export ... from './x.js'`; CJS: `require('./x.cjs')`.
+    // A dynamic `import('./x')` matches neither: it is what stays lazy.
+    const specifiers = [...code.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*['"](\.\/[^'"]+)['"]/gm), ...code.matchAll(/\brequire\(['"](\.\/[^'"]+)['"]\)/g)];
+    for (const [, specifier] of specifiers) visit(specifier!.slice(2));
+  };
+  visit(entry);
+  return [...seen].sort();
+}
+
+/** The source modules bundled into dist files, from their source maps (`../src/x.ts` → `src/x.ts`). */
+function sourceModulesOf(files: string[]): string[] {
+  return files.flatMap((file) => (JSON.parse(readFileSync(join(root, 'dist', `${file}.map`), 'utf8')) as { sources: string[] }).sources.map((source) => source.replace(/^(\.\.\/)+/, '')));
+}
+
 describe('dual ESM/CJS build', () => {
   let server: RecordingServer;
   let esm: Api;
   let cjs: Api;
 
+  let tokens: BreakableTokenEndpoint;
+  let gmailApi: Server;
+  let gmailApiUrl: string;
+  const gmailApiPaths: string[] = [];
+
   beforeAll(async () => {
     ensureBuilt();
     server = await startRecordingServer({ secure: true });
+    tokens = await startTokenEndpoint('ya29.FAKE-BUILD');
+    // Enough of the Gmail API for verify(): the profile of the authorised mailbox.
+    gmailApi = createServer((req, res) => {
+      gmailApiPaths.push(`${req.method} ${req.url} ${tokens.isValid(req.headers.authorization?.replace(/^Bearer /, '')) ? 'valid-token' : 'bad-token'}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ emailAddress: 'build@gmail.com', messagesTotal: 1 }));
+    });
+    await new Promise<void>((resolve) => gmailApi.listen(0, '127.0.0.1', resolve));
+    gmailApiUrl = `http://127.0.0.1:${(gmailApi.address() as AddressInfo).port}`;
     esm = (await import(/* @vite-ignore */ pathToFileURL(join(root, 'dist/index.js')).href)) as Api;
     cjs = createRequire(import.meta.url)(join(root, 'dist/index.cjs')) as Api;
   }, 180_000);
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    await tokens?.close();
+    await new Promise((resolve) => (gmailApi ? gmailApi.close(resolve) : resolve(undefined)));
+  });
 
   const configFor = (label: string): AppPasswordConfig => ({
     strategy: 'app-password',
@@ -62,7 +120,7 @@ describe('dual ESM/CJS build', () => {
     for (const file of outputs) expect(existsSync(file), file).toBe(true);
     expect(readFileSync(join(root, 'dist/index.cjs'), 'utf8')).toMatch(/exports\.|module\.exports/);
     expect(readFileSync(join(root, 'dist/index.js'), 'utf8')).toMatch(/^export \{/m);
-    expect(readFileSync(join(root, 'dist/index.js'), 'utf8')).toContain(JSON.stringify(version));
+    expect(eagerFiles('index.js').some((file) => readFileSync(join(root, 'dist', file), 'utf8').includes(JSON.stringify(version)))).toBe(true);
   });
 
   for (const format of ['esm', 'cjs'] as const) {
@@ -125,4 +183,56 @@ describe('dual ESM/CJS build', () => {
     expect(JSON.parse(stdout)).toEqual({ sent: ['you@example.com', 'you@example.com'], sameModule: false, crossEsm: true, crossCjs: true });
     expect(server.messages.map((m) => m.parsed.subject)).toEqual(expect.arrayContaining(['esm native', 'cjs native']));
   });
+  it('importing either build and creating a transport loads none of the parts behind a dynamic import', async () => {
+    for (const entry of ['index.js', 'index.cjs']) {
+      const eager = sourceModulesOf(eagerFiles(entry));
+      expect(eager, entry).toEqual(expect.arrayContaining(['src/create.ts', 'src/errors.ts', 'src/strategies/app-password.ts', 'src/tokens/registry.ts']));
+      for (const lazy of LAZY_MODULES) expect(eager, `${entry} loads ${lazy} at import`).not.toContain(lazy);
+      // Each lazy module is in the build, in a chunk of its own format.
+      const all = readdirSync(join(root, 'dist')).filter((f) => f.endsWith(entry.endsWith('.cjs') ? '.cjs' : '.js') && f !== 'cli.js');
+      expect(sourceModulesOf(all), entry).toEqual(expect.arrayContaining(LAZY_MODULES));
+    }
+    // What plain Node loads for require() + an app-password transport is that same set, and
+    // neither smtp-server nor google-auth-library.
+    const script = `
+      const mailer = require(${JSON.stringify(join(root, 'dist/index.cjs'))}).createGmailTransport({ strategy: 'app-password', user: 'me@gmail.com', appPassword: 'abcd efgh ijkl mnop' });
+      console.log(JSON.stringify(Object.keys(require.cache)));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: root });
+    const loaded = JSON.parse(stdout) as string[];
+    const distDir = join(root, 'dist') + '/';
+    expect(loaded.filter((f) => f.startsWith(distDir)).map((f) => f.slice(distDir.length)).sort()).toEqual(eagerFiles('index.cjs'));
+    expect(loaded.filter((f) => /node_modules\/(smtp-server|google-auth-library)\//.test(f))).toEqual([]);
+  });
+
+  for (const format of ['esm', 'cjs'] as const) {
+    it(`the ${format} build loads each lazy part on first use: the token provider, the Gmail API route, the bridge listener`, async () => {
+      const api = format === 'esm' ? esm : cjs;
+      const oauth = { clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN };
+      const user = `${format}-lazy@gmail.com`;
+
+      // oauth2: the first send loads the provider (and google-auth-library) for its token.
+      const oauth2 = api.createGmailTransport({ strategy: 'oauth2', user, ...oauth, endpoints: { token: tokens.url }, smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } } });
+      await oauth2.sendMail({ from: user, to: 'you@example.com', subject: `${format} oauth2`, text: 'x' });
+      const viaOAuth = server.messages.find((m) => m.parsed.subject === `${format} oauth2`)!;
+      expect(viaOAuth.auth).toMatchObject({ method: 'XOAUTH2', username: user });
+      expect(tokens.isValid((viaOAuth.auth as { accessToken?: string }).accessToken)).toBe(true);
+      oauth2.close();
+
+      // gmail-api: verify() loads the route and reaches the API with a valid token.
+      const before = gmailApiPaths.length;
+      const viaApi = api.createGmailTransport({ strategy: 'gmail-api', user, ...oauth, endpoints: { token: tokens.url, gmailApi: gmailApiUrl } });
+      await expect(viaApi.verify()).resolves.toBe(true);
+      expect(gmailApiPaths.slice(before)).toEqual([`GET /gmail/v1/users/${encodeURIComponent(user)}/profile valid-token`]);
+      viaApi.close();
+
+      // bridge: listen() loads smtp-server and the session handlers; a device's message arrives upstream.
+      const bridge = api.createBridge({ listen: { host: '127.0.0.1', port: 0 }, allowNetworks: ['127.0.0.1'], upstream: configFor(`${format}-bridge`) });
+      const [address] = await bridge.listen();
+      const device = createTransport({ host: '127.0.0.1', port: address!.port, secure: false, ignoreTLS: true });
+      await device.sendMail({ from: `${format}-bridge@gmail.com`, to: 'you@example.com', subject: `${format} bridge`, text: 'x' });
+      device.close();
+      await bridge.close();
+      expect(server.messages.map((m) => m.parsed.subject)).toContain(`${format} bridge`);
+    });
+  }
 });

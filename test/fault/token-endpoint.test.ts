@@ -16,8 +16,10 @@ let guard: ReturnType<typeof startScenarioGuard> | undefined;
 
 beforeAll(async () => {
   // Loaded once up front: with timers faked, a first import inside the provider's 10 s request
-  // bound would take real time while fake time races past the bound.
+  // bound (the provider itself loads at the first token request) would take real time while
+  // fake time races past the bound.
   await import('google-auth-library');
+  await import('../../src/tokens/provider.js');
   server = await startRecordingServer({ secure: true, checkAuth: (auth) => auth.method === 'XOAUTH2' && endpoint.isValid(auth.accessToken) });
 });
 afterAll(() => server.close());

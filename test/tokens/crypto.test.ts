@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { createTokenCodec, parseEncryptionKey } from '../../src/tokens/crypto.js';
+import { createTokenCodec } from '../../src/tokens/crypto.js';
+import { parseEncryptionKey } from '../../src/tokens/recognize.js';
 
 const TOKEN = { token: 'ya29.FAKE-ACCESS-crypto', expiresAt: 1_900_000_000_000 };
 const KEY_A = parseEncryptionKey(randomBytes(32).toString('hex'))!;
