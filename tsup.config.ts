@@ -39,6 +39,11 @@ export default defineConfig([
     // down-levelling `?.` and `??` (tsup's other CJS-splitting path, sucrase, would).
     treeshake: true,
     onSuccess: dropRepeatedSourceMapComment,
+    // In the CJS build a lazy part (and google-auth-library) loads with require() behind a
+    // promise, not import(): a CommonJS app then never starts Node's ESM loader for us.
+    esbuildOptions(options, { format }) {
+      if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
+    },
     dts: true,
     // The two builds run side by side: leave the bin's files to the second one.
     clean: ['!cli.js', '!cli.js.map'],
