@@ -30,7 +30,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
 const FULL: Scale = { rounds: 16, overheadMessages: 2_000, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000 };
 const QUICK: Scale = { rounds: 3, overheadMessages: 300, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200 };
 /** A hard ceiling: whatever happens, the process ends. */
-const DEADLINE_MS = 20 * 60_000;
+const DEADLINE_MS = 40 * 60_000;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
