@@ -39,11 +39,8 @@ export default defineConfig([
     // down-levelling `?.` and `??` (tsup's other CJS-splitting path, sucrase, would).
     treeshake: true,
     onSuccess: dropRepeatedSourceMapComment,
-    // In the CJS build a lazy part (and google-auth-library) loads with require() behind a
-    // promise, not import(): a CommonJS app then never starts Node's ESM loader for us.
-    esbuildOptions(options, { format }) {
-      if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
-    },
+    // The CJS chunks load each other with import(), which Node runs from CommonJS too. Not
+    // esbuild's require() shim: bundlers follow a literal import(), not calls of that shim.
     dts: true,
     // The two builds run side by side: leave the bin's files to the second one.
     clean: ['!cli.js', '!cli.js.map'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTransport } from 'nodemailer';
+import { build } from 'esbuild';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
@@ -233,6 +234,46 @@ describe('dual ESM/CJS build', () => {
       device.close();
       await bridge.close();
       expect(server.messages.map((m) => m.parsed.subject)).toContain(`${format} bridge`);
+    });
+  }
+  for (const format of ['esm', 'cjs'] as const) {
+    it(`an app bundled with esbuild from the ${format} build carries the lazy parts along`, async () => {
+      // The bundle is written where dist/ is not beside it: a chunk the bundler did not follow
+      // would be a "Cannot find module" at run time. The dependencies stay external, as a
+      // server bundle usually keeps them.
+      mkdirSync(join(root, '.tmp'), { recursive: true });
+      const dir = mkdtempSync(join(root, '.tmp', 'bundle-'));
+      try {
+        const ext = format === 'esm' ? 'mjs' : 'cjs';
+        const load = format === 'esm' ? `import { createGmailTransport, createBridge } from ${JSON.stringify(join(root, 'dist/index.js'))};` : `const { createGmailTransport, createBridge } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});`;
+        writeFileSync(
+          join(dir, `app.${ext}`),
+          `${load}
+          const env = process.env;
+          (async () => {
+            const api = createGmailTransport({ strategy: 'gmail-api', user: 'bundled@gmail.com', clientId: env.CLIENT_ID, clientSecret: env.CLIENT_SECRET, refreshToken: env.REFRESH_TOKEN, endpoints: { token: env.TOKEN_URL, gmailApi: env.GMAIL_API_URL } });
+            const verified = await api.verify();
+            api.close();
+            const bridge = createBridge({ listen: { host: '127.0.0.1', port: 0 }, allowNetworks: ['127.0.0.1'], upstream: { strategy: 'relay', host: '127.0.0.1', port: Number(env.SMTP_PORT), secure: true, smtp: { tls: { ca: [env.SMTP_CA] } } } });
+            const [address] = await bridge.listen();
+            await bridge.close();
+            console.log(JSON.stringify({ verified, listened: address.port > 0 }));
+          })().catch((err) => { console.error(String(err && err.stack || err)); process.exit(1); });
+          `,
+        );
+        const outfile = join(dir, 'out', `app.${ext}`);
+        await build({ entryPoints: [join(dir, `app.${ext}`)], outfile, bundle: true, platform: 'node', target: 'node20', format, external: ['nodemailer', 'google-auth-library', 'smtp-server', 'keyv'], logLevel: 'silent' });
+        expect(readdirSync(join(dir, 'out'))).toEqual([`app.${ext}`]);
+        const before = gmailApiPaths.length;
+        const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+          cwd: dir,
+          env: { ...process.env, CLIENT_ID: uniqueClientId(), CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL: tokens.url, GMAIL_API_URL: gmailApiUrl, SMTP_PORT: String(server.port), SMTP_CA: server.cert },
+        });
+        expect(JSON.parse(stdout)).toEqual({ verified: true, listened: true });
+        expect(gmailApiPaths.slice(before)).toEqual(['GET /gmail/v1/users/bundled%40gmail.com/profile valid-token']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 });
