@@ -5,28 +5,16 @@
  * and the parent sees that it does not exit.
  */
 import { createGmailTransport, isGmailTransportError } from '../../src/index.js';
+import { localSmtpFromEnv, need, oauth2FromEnv } from '../helpers/child-env.js';
 
-const need = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
 
 const escaped: string[] = [];
 process.on('unhandledRejection', (reason) => escaped.push(`unhandledRejection: ${String(reason)}`));
 
 const mailer = createGmailTransport({
-  strategy: 'oauth2',
-  user: 'me@gmail.com',
-  clientId: need('CLIENT_ID'),
-  clientSecret: need('CLIENT_SECRET'),
-  refreshToken: need('REFRESH_TOKEN'),
-  endpoints: { token: need('TOKEN_URL') },
+  ...oauth2FromEnv(),
   smtp: {
-    host: '127.0.0.1',
-    port: Number(need('SMTP_PORT')),
-    secure: true,
-    tls: { ca: [need('SMTP_CA')] },
+    ...localSmtpFromEnv(),
     greetingTimeoutMs: 500,
     // Far longer than the parent's exit bound: an idle connection left open would be noticed.
     socketTimeoutMs: 60_000,

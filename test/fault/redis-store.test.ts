@@ -7,7 +7,7 @@ import { startKillableRedis, type KillableRedis } from '../helpers/fault-redis.j
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
 import { duplicates, sendAll, startScenarioGuard } from '../helpers/fault-harness.js';
-import { CLIENT_SECRET, REFRESH_TOKEN, localSmtp, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { localSmtp, oauth2Credentials, REFRESH_TOKEN } from '../helpers/oauth-fixtures.js';
 
 const USER = 'me@gmail.com';
 
@@ -55,12 +55,7 @@ if (!HAS_REDIS) {
       const store = new Keyv(adapter);
       const guard = startScenarioGuard();
       const mailer = createGmailTransport({
-        strategy: 'oauth2',
-        user: USER,
-        clientId: uniqueClientId(),
-        clientSecret: CLIENT_SECRET,
-        refreshToken: REFRESH_TOKEN,
-        endpoints: { token: endpoint.url },
+        ...oauth2Credentials(USER, endpoint.url),
         tokenStore: store,
         tokenStoreTimeoutMs: 300,
         smtp: localSmtp(smtp),

@@ -4,7 +4,7 @@ import { testCert } from '../helpers/certs.js';
 import { PASS, drop, reply421, stall, type DropPoint, type Fault, type Reply421Point, type StallPoint } from '../helpers/fault-proxy.js';
 import { duplicates, expectNoSecretIn, sendAll, startFaultHarness, startScenarioGuard, type FaultHarness } from '../helpers/fault-harness.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
-import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { CLIENT_SECRET, oauth2Credentials, REFRESH_TOKEN } from '../helpers/oauth-fixtures.js';
 import { SECRETS } from '../helpers/replay.js';
 
 const FAST_RETRY = { attempts: 3, minDelayMs: 1, maxDelayMs: 5, maxElapsedMs: 20_000 };
@@ -40,12 +40,7 @@ async function harness(plan: Fault | ((n: number) => Fault), cert?: { expired?: 
 
 function oauth2(h: FaultHarness, extra: Record<string, unknown> = {}): GmailTransportConfig {
   return {
-    strategy: 'oauth2',
-    user: SECRETS.user,
-    clientId: uniqueClientId(),
-    clientSecret: CLIENT_SECRET,
-    refreshToken: REFRESH_TOKEN,
-    endpoints: { token: tokens.url },
+    ...oauth2Credentials(SECRETS.user, tokens.url),
     smtp: h.smtp(),
     retry: FAST_RETRY,
     ...extra,

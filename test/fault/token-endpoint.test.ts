@@ -3,7 +3,7 @@ import { createGmailTransport, type GmailTransportConfig, type GmailTransportErr
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint, type TokenAnswer } from '../helpers/fault-token-endpoint.js';
 import { expectNoSecretIn, faultMessage, startScenarioGuard } from '../helpers/fault-harness.js';
-import { CLIENT_SECRET, REFRESH_TOKEN, localSmtp, settleWithFakeTimers, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { CLIENT_SECRET, localSmtp, oauth2Credentials, REFRESH_TOKEN, settleWithFakeTimers, uniqueClientId } from '../helpers/oauth-fixtures.js';
 import { makeServiceAccountKey } from '../helpers/google-token.js';
 
 const USER = 'me@gmail.com';
@@ -35,12 +35,7 @@ afterEach(async () => {
 
 function transport(extra: Record<string, unknown> = {}): GmailTransporter {
   return createGmailTransport({
-    strategy: 'oauth2',
-    user: USER,
-    clientId: uniqueClientId(),
-    clientSecret: CLIENT_SECRET,
-    refreshToken: REFRESH_TOKEN,
-    endpoints: { token: endpoint.url },
+    ...oauth2Credentials(USER, endpoint.url),
     smtp: localSmtp(server),
     retry: false,
     ...extra,

@@ -12,6 +12,11 @@ export function uniqueClientId(): string {
   return `${randomUUID().slice(0, 12)}.apps.googleusercontent.com`;
 }
 
+/** An oauth2 config's credentials (a fresh client id, so a cold token cache) and token endpoint. */
+export function oauth2Credentials(user: string, tokenUrl: string) {
+  return { strategy: 'oauth2' as const, user, clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, endpoints: { token: tokenUrl } };
+}
+
 /** The `smtp` override that points a strategy at a local implicit-TLS test server. */
 export function localSmtp(server: RecordingServer) {
   return { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } };

@@ -15,7 +15,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -23,23 +24,30 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A throw-away redis-server on a free port of 127.0.0.1, with persistence off. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts redis-server on `port` (persistence off) and resolves once it accepts connections. */
+export function spawnRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     let out = '';
-    const onData = (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       if (out.includes('Ready to accept connections')) {
         child.stdout?.off('data', onData);
-        resolve();
+        child.off('exit', onExit);
+        child.stdout?.resume();
+        resolve(child);
       }
     };
+    const onExit = (code: number | null): void => reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`));
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`)));
+    child.once('exit', onExit);
   });
-  child.stdout?.resume();
+}
+
+/** A throw-away redis-server on a free port of 127.0.0.1, with persistence off. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child = await spawnRedis(port);
   let stopped: Promise<void> | undefined;
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -5,12 +5,8 @@
  * became of each message, the heap after a forced GC before and after the run, and the time.
  */
 import { createGmailTransport, isGmailTransportError, type TransportEvents } from '../../src/index.js';
+import { localSmtpFromEnv, need, oauth2FromEnv } from '../helpers/child-env.js';
 
-const need = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
@@ -18,13 +14,8 @@ const escaped: string[] = [];
 process.on('unhandledRejection', (reason) => escaped.push(String(reason)));
 
 const mailer = createGmailTransport({
-  strategy: 'oauth2',
-  user: 'me@gmail.com',
-  clientId: need('CLIENT_ID'),
-  clientSecret: need('CLIENT_SECRET'),
-  refreshToken: need('REFRESH_TOKEN'),
-  endpoints: { token: need('TOKEN_URL') },
-  smtp: { host: '127.0.0.1', port: Number(need('SMTP_PORT')), secure: true, tls: { ca: [need('SMTP_CA')] } },
+  ...oauth2FromEnv(),
+  smtp: localSmtpFromEnv(),
   pool: true,
   maxConnections: 5,
   maxMessages: Infinity,

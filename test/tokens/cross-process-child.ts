@@ -7,12 +7,8 @@ import { createInterface } from 'node:readline';
 import Keyv from 'keyv';
 import KeyvRedis, { createClient } from '@keyv/redis';
 import { createGmailTransport, type TokenStore, type TransportEvents } from '../../src/index.js';
+import { localSmtpFromEnv, need, oauth2FromEnv } from '../helpers/child-env.js';
 
-const need = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
 const storeKind = process.env.STORE_KIND ?? 'keyv-redis';
 let disconnect: () => Promise<unknown>;
 let tokenStore: TokenStore;
@@ -33,15 +29,10 @@ if (storeKind === 'keyv-redis') {
 }
 
 const mailer = createGmailTransport({
-  strategy: 'oauth2',
-  user: 'me@gmail.com',
-  clientId: need('CLIENT_ID'),
-  clientSecret: need('CLIENT_SECRET'),
-  refreshToken: need('REFRESH_TOKEN'),
-  endpoints: { token: need('TOKEN_URL') },
+  ...oauth2FromEnv(),
   tokenStore,
   ...(process.env.ENCRYPTION_KEY ? { tokenEncryptionKey: process.env.ENCRYPTION_KEY } : {}),
-  smtp: { host: '127.0.0.1', port: Number(need('SMTP_PORT')), secure: true, tls: { ca: [need('SMTP_CA')] } },
+  smtp: localSmtpFromEnv(),
   retry: false,
 });
 const tokens: TransportEvents['token'][] = [];
