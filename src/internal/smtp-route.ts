@@ -175,8 +175,7 @@ function trackBody(mail: OutgoingMail): BodyTracker {
   const createReadStream = (opts?: unknown): Readable => {
     state.contentRead = true;
     const stream = node.createReadStream(opts);
-    const pipe = stream.pipe;
-    stream.pipe = function <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T {
+    const pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T => {
       state.body = 'partial';
       // The destination is nodemailer's DataStream, which dot-stuffs the message and appends the
       // final "\r\n.\r\n"; its readable side ends once that dot has been handed to the socket.
@@ -185,14 +184,15 @@ function trackBody(mail: OutgoingMail): BodyTracker {
       (destination as unknown as NodeJS.EventEmitter).once('end', () => {
         state.body = 'complete';
       });
-      return pipe.call(stream, destination, pipeOpts) as T;
+      return stream.pipe(destination, pipeOpts);
     };
-    return stream;
+    return new Proxy(stream, { get: (target, key) => (key === 'pipe' ? pipe : bound(target, key)) });
   };
-  // The MIME root stays untouched: own properties added to (and deleted from) every root node
-  // change the hidden class of objects V8 sees by the thousand, which cost 10-20% more CPU per
-  // message than plain nodemailer (docs/BENCHMARKS.md). Proxies intercept the two calls; every
-  // other method runs bound to the real object.
+  // Nothing of nodemailer's gets an own property: Proxies intercept the three calls, and every
+  // other method runs bound to the real object. Own properties set on every MIME root cost
+  // 10-20% more CPU per message than plain nodemailer; a `pipe` closure stored on every
+  // message stream doubled the time of young-generation GCs. Both made V8 reshape objects it
+  // sees by the thousand (docs/BENCHMARKS.md, "Findings").
   const message = new Proxy(node, { get: (target, key) => (key === 'createReadStream' ? createReadStream : key === 'getEnvelope' ? getEnvelope : bound(target, key)) });
   state.mail = new Proxy(mail, { get: (target, key) => (key === 'message' ? message : bound(target, key)) });
   return state;
