@@ -6,6 +6,9 @@ export interface Scale {
   /** Measured rounds per contender (after one warmup round). */
   rounds: number;
   overheadMessages: number;
+  /** Overhead in processes of their own: pairs of processes, and each process's batches. */
+  overheadPairs: number;
+  overheadBatches: { warmup: number; measured: number };
   concurrentColdSends: number;
   redisWorkers: number;
   importRounds: number;
