@@ -10,13 +10,20 @@ import { fingerprint, storeKeyOf } from './keys.js';
  * starts loading it in the background as soon as a transport with OAuth credentials is
  * created, so the provider is in place (listening to its store's errors) before the first send.
  */
+/** How the provider's chunk is loaded; a parameter so a test can make the load fail. */
+export type ProviderLoader = () => Promise<{ TokenProvider: new (settings: OAuthSettings) => TokenProvider }>;
+
+const loadProviderChunk: ProviderLoader = () => import('./provider.js');
+
 export class SharedTokenProvider {
   readonly #settings: OAuthSettings;
+  readonly #loadChunk: ProviderLoader;
   #provider: TokenProvider | undefined;
   #loading: Promise<TokenProvider> | undefined;
 
-  constructor(settings: OAuthSettings) {
+  constructor(settings: OAuthSettings, loadChunk: ProviderLoader = loadProviderChunk) {
     this.#settings = settings;
+    this.#loadChunk = loadChunk;
     // A failure here is not lost: the first getAccessToken() loads again and reports it.
     this.#load().catch(() => undefined);
   }
@@ -27,7 +34,7 @@ export class SharedTokenProvider {
   }
 
   #load(): Promise<TokenProvider> {
-    this.#loading ??= import('./provider.js').then(
+    this.#loading ??= this.#loadChunk().then(
       ({ TokenProvider }) => (this.#provider = new TokenProvider(this.#settings)),
       (err: unknown) => {
         // A failed load (a chunk missing from a broken install) is tried again by the next call.
