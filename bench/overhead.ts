@@ -92,7 +92,7 @@ export async function benchOverhead(ctx: BenchContext): Promise<SectionResult> {
   const markdown = [
     `${count} messages (about 1.3 kB each) sent at once through a pool of ${pool.maxConnections} connections, \`maxMessages: Infinity\` on both sides, to the TLS stand-in (implicit TLS, EC P-256 certificate). Ratios are ours ÷ nodemailer per pair; targets: wall ≤ ${WALL_TARGET}x, CPU ≤ ${CPU_TARGET}x. CPU is the sending process's user + system time (the server runs in another process).`,
     '',
-    `**Each side in processes of its own** (the figures checked against the targets): ${pairs} pairs of processes, one per side, the order flipping every pair. Each process sends ${batches.warmup} warmup batches, then ${batches.measured} measured ones, and reports their median. No process runs both libraries, as in an application. The last row runs nodemailer on both sides: how far from 1.000 a ratio lands by noise alone. Young-generation GC is the time V8 spent in scavenges per batch (median), ours / nodemailer's.`,
+    `**Each side in processes of its own** (the figures checked against the targets): ${pairs} pairs of processes, one per side, the order flipping every pair. Each process sends ${plural(batches.warmup, 'warmup batch', 'warmup batches')}, then ${plural(batches.measured, 'measured one', 'measured ones')}, and reports their median. No process runs both libraries, as in an application. The last row runs nodemailer on both sides: how far from 1.000 a ratio lands by noise alone. Young-generation GC is the time V8 spent in scavenges per batch (median), ours / nodemailer's.`,
     '',
     table(['route', 'ours wall', 'nodemailer wall', 'wall ratio', 'ours CPU', 'nodemailer CPU', 'CPU ratio', 'young-gen GC'], ownRows),
     '',
@@ -151,6 +151,8 @@ function compare(label: string, sides: { ours: SideSamples; raw: SideSamples }, 
   if (opts.gc !== false) row.push(`${Math.round(median(ours.minorGcMs))} / ${Math.round(median(raw.minorGcMs))} ms`);
   return { row, wall, cpu };
 }
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 const empty = (): SideSamples => ({ wallMs: [], cpuMs: [], minorGcMs: [] });
 

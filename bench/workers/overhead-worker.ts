@@ -31,9 +31,8 @@ export interface OverheadJob {
 export interface OverheadReport {
   wallMs: number[];
   cpuMs: number[];
-  /** Time in young-generation (scavenge) and full GCs during each measured batch. */
+  /** Time in young-generation GCs (scavenges) during each measured batch. */
   minorGcMs: number[];
-  majorGcMs: number[];
 }
 
 const WATCHDOG_MS = 5 * 60_000;
@@ -50,11 +49,10 @@ const pkg = job.side === 'ours' ? ((await import(pathToFileURL(job.distEsm).href
 
 // GC pauses, as V8 reports them to perf_hooks: the part of the CPU time that our allocations
 // (and how long they live) add, which a profile of our own functions does not show.
-const gcTotals = { minor: 0, major: 0 };
+let minorGcMs = 0;
 const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gcTotals.minor += entry.duration;
-    else gcTotals.major += entry.duration;
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorGcMs += entry.duration;
   }
 });
 gcObserver.observe({ entryTypes: ['gc'] });
@@ -77,7 +75,7 @@ const [samples] = await interleavedRounds(
       run: async () => {
         // The forced GC before each batch is reported asynchronously: count it out first.
         await new Promise((resolve) => setImmediate(resolve));
-        const before = { ...gcTotals };
+        const before = minorGcMs;
         const mailer = make();
         try {
           await sendAll(mailer, job.messages);
@@ -86,7 +84,7 @@ const [samples] = await interleavedRounds(
         }
         // GC entries are delivered asynchronously: let the last ones of this batch arrive.
         await new Promise((resolve) => setImmediate(resolve));
-        return { extra: { minorGcMs: gcTotals.minor - before.minor, majorGcMs: gcTotals.major - before.major } };
+        return { extra: { minorGcMs: minorGcMs - before } };
       },
     },
   ],
@@ -97,6 +95,5 @@ const report: OverheadReport = {
   wallMs: samples!.wallMs,
   cpuMs: samples!.cpuMs,
   minorGcMs: samples!.extra.minorGcMs ?? [],
-  majorGcMs: samples!.extra.majorGcMs ?? [],
 };
 process.send?.(report, () => process.disconnect());

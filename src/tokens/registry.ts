@@ -3,6 +3,11 @@ import type { TokenCall, TokenProvider } from './provider.js';
 import type { AccessToken } from './types.js';
 import { fingerprint, storeKeyOf } from './keys.js';
 
+/** How the provider's chunk is loaded; a parameter so a test can make the load fail. */
+export type ProviderLoader = () => Promise<{ TokenProvider: new (settings: OAuthSettings) => TokenProvider }>;
+
+const loadProviderChunk: ProviderLoader = () => import('./provider.js');
+
 /**
  * The shared handle of one credential's provider. The provider's code (store guard, lock,
  * codec, the google-auth-library glue) is not part of what importing the package loads:
@@ -10,11 +15,6 @@ import { fingerprint, storeKeyOf } from './keys.js';
  * starts loading it in the background as soon as a transport with OAuth credentials is
  * created, so the provider is in place (listening to its store's errors) before the first send.
  */
-/** How the provider's chunk is loaded; a parameter so a test can make the load fail. */
-export type ProviderLoader = () => Promise<{ TokenProvider: new (settings: OAuthSettings) => TokenProvider }>;
-
-const loadProviderChunk: ProviderLoader = () => import('./provider.js');
-
 export class SharedTokenProvider {
   readonly #settings: OAuthSettings;
   readonly #loadChunk: ProviderLoader;
