@@ -49,7 +49,11 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
       } catch {
         throw new TokenFailure('google-auth-library could not be loaded; reinstall gmail-transport', 'UNKNOWN', false);
       }
-      const transporterOptions = { timeout: requestTimeoutMs, retryConfig: { retry: 0, noResponseRetries: 0 } };
+      const transporterOptions = {
+        timeout: requestTimeoutMs,
+        retryConfig: { retry: 0, noResponseRetries: 0 },
+        ...(proxyFromEnv() ? {} : { fetchImplementation: runtimeFetch }),
+      };
       try {
         if (credentials.kind === 'refresh-token') {
           const client = new lib.OAuth2Client({
@@ -88,6 +92,24 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
       }
     },
   };
+}
+
+/**
+ * The runtime's fetch, looked up at each call (a test's interceptor, installed later, sees it).
+ * gaxios would otherwise load node-fetch, whose requests run through Node's own `stream.pipeline`
+ * and http client: code nodemailer runs for every message. Sharing it with another caller leaves
+ * V8 with polymorphic type feedback there, and every send then pays for it (docs/BENCHMARKS.md,
+ * "Findings"). The runtime's fetch (undici) runs on code of its own.
+ */
+const runtimeFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * gaxios applies a proxy from these variables through an agent, which only node-fetch honours:
+ * with one set, token requests stay on gaxios's default so they still go through the proxy.
+ */
+function proxyFromEnv(): boolean {
+  const env = process.env;
+  return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
 }
 
 type Transporter = InstanceType<GoogleAuthModule['OAuth2Client']>['transporter'];
