@@ -125,4 +125,18 @@ describe('token requests', () => {
       expect(fetchSpy).not.toHaveBeenCalled();
     });
   }
+
+  it('go straight to a host listed in NO_PROXY', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    process.env.HTTPS_PROXY = proxy.url;
+    process.env.NO_PROXY = `example.com,${new URL(endpoint.url).hostname}`;
+    const tunnelsBefore = proxy.tunnels.length;
+    const before = { requests: endpoint.requests, delivered: smtp.messages.length };
+
+    await sendOne();
+
+    expect(proxy.tunnels.length).toBe(tunnelsBefore);
+    expect(endpoint.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+  });
 });
