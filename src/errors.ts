@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'TEMPORARY_FAILURE',
   'PERMANENT_FAILURE',
   'DELIVERY_UNCERTAIN',
+  'ABORTED',
   'UNKNOWN',
 ] as const;
 

@@ -23,6 +23,7 @@ export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = Object.freeze
   TEMPORARY_FAILURE: 'Temporary server failure',
   PERMANENT_FAILURE: 'Permanent server failure',
   DELIVERY_UNCERTAIN: 'The connection was lost after the message was sent; delivery is uncertain',
+  ABORTED: 'The send was cancelled by its AbortSignal before the message could be accepted',
   UNKNOWN: 'Unexpected error',
 });
 
@@ -52,5 +53,6 @@ export const RETRYABLE_BY_CODE: Readonly<Record<ErrorCode, 'yes' | 'no' | 'depen
   TEMPORARY_FAILURE: 'yes',
   PERMANENT_FAILURE: 'no',
   DELIVERY_UNCERTAIN: 'no',
+  ABORTED: 'no',
   UNKNOWN: 'no',
 });

@@ -183,6 +183,14 @@ const HINTS: HintTable = {
     en: 'The connection was lost after the whole message was sent, before the server confirmed it: it may or may not have been delivered. It was not retried, to avoid a duplicate; check the recipient\'s mailbox or your Sent folder by messageId before sending again.',
     ja: 'メッセージ全体を送った後、サーバーの確認前に接続が切れたため、配信されたかどうか不明です。重複を避けるため再送していません。再送する前に messageId で送信済みフォルダーなどを確認してください。',
   },
+  'DELIVERY_UNCERTAIN:aborted': {
+    en: 'The send was aborted by its AbortSignal after the whole message was handed to the server, before it confirmed: it may or may not have been delivered. Check the recipient\'s mailbox or your Sent folder by messageId before sending again.',
+    ja: 'メッセージ全体をサーバーに渡した後、確認の前に AbortSignal で送信が中止されたため、配信されたかどうか不明です。再送する前に messageId で送信済みフォルダーなどを確認してください。',
+  },
+  ABORTED: {
+    en: 'The AbortSignal passed to sendMail() aborted the send (`cause` holds its reason) before the server could have accepted the message: nothing was delivered. Send it again if you still want it sent.',
+    ja: 'sendMail() に渡した AbortSignal が、サーバーがメッセージを受け付けうる前に送信を中止しました（理由は `cause` にあります）。何も配信されていません。必要なら送り直してください。',
+  },
   UNKNOWN: {
     en: 'An unexpected error; `cause` holds the original. Please report it if it keeps happening.',
     ja: '予期しないエラーです。元のエラーは `cause` にあります。繰り返し起きる場合は報告してください。',

@@ -139,7 +139,8 @@ export function mapError(error: unknown, context: MapErrorContext = {}): GmailTr
     retryable: verdict.retryable,
     message: `${ERROR_MEANINGS[verdict.code]}${detail}${suffix}`,
     hint: hintFor(hintKey, context.locale ?? 'en'),
-    cause: error,
+    // nodemailer's AbortError carries the signal's reason as its cause: ours carries the reason.
+    cause: nmCode === 'EABORT' && 'cause' in err ? (err as { cause?: unknown }).cause : error,
     ...(context.strategy ? { strategy: context.strategy } : {}),
     ...(verdict.phase ? { phase: verdict.phase } : {}),
     ...(reply ? { responseCode: reply.code, response: reply.text } : {}),
@@ -188,11 +189,15 @@ function judgeReply(reply: { code: number; text: string }, nmCode: string | unde
 
 /** No reply to go by: the kind of failure, and how far the message got, decide. */
 function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, originalCode: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
+  const aborted = isAbort(err, nmCode);
   if (context.body === 'complete') {
     // The whole message and its final dot may have reached the server, which may have queued
     // it before its reply was lost (RFC 5321 §6.1 makes it responsible once it replies 250).
-    return { code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'data' };
+    // Aborting then cannot take it back either.
+    return { code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'data', variant: aborted ? 'aborted' : undefined };
   }
+  // nodemailer's EABORT (sendMail's `signal`): before the final dot, nothing was accepted.
+  if (aborted) return { code: 'ABORTED', retryable: false, phase };
   const message = typeof err.message === 'string' ? err.message : '';
   if (nmCode === 'EAUTH' || originalCode === 'EOAUTH2') {
     const oauth = OAUTH_ERRORS.find(([pattern]) => pattern.test(message));
@@ -224,6 +229,11 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
       if (/size/i.test(message)) return { code: 'MESSAGE_REJECTED', retryable: false, phase: phase ?? 'mail' };
   }
   return { code: 'UNKNOWN', retryable: false, phase };
+}
+
+/** nodemailer's AbortError (`code: 'EABORT'`), or a DOM-style one (`name: 'AbortError'`). */
+function isAbort(err: NodemailerLikeError, nmCode: string | undefined): boolean {
+  return nmCode === 'EABORT' || (err as { name?: unknown }).name === 'AbortError';
 }
 
 function credentialVariant(context: MapErrorContext): string | undefined {

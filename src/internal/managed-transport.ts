@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../strategies/types.js';
 import type { TransportEvents } from '../events.js';
 import { mapError } from '../errors/map-error.js';
 import { sendWithRetry } from './retry.js';
+import { abortError, signalOf } from './abort.js';
 import type { OutgoingMail, Route } from './route.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +17,12 @@ type ResultCallback = (err: Error | null, info?: SentMessageInfo) => void;
 export class ManagedTransport extends EventEmitter implements Transport<SentMessageInfo> {
   readonly name = 'gmail-transport';
   readonly version = VERSION;
+  /**
+   * nodemailer hands `sendMail({ signal })` over to us once the message is composed: an abort
+   * then removes a queued message, closes the connection delivering it, or ends a retry's wait
+   * (ABORTED; DELIVERY_UNCERTAIN once the whole message was handed over).
+   */
+  readonly supportsAbortSignal = true;
   mailer?: Mail<SentMessageInfo>;
   readonly #config: ResolvedConfig;
   #route?: Route;
@@ -40,7 +47,14 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
     // A failover route retries each of its routes with that route's own policy; retrying the
     // whole failover again here would multiply the attempts.
     const policy = this.route.retriesInside ? false : this.#config.retry;
-    sendWithRetry(this.route, mail, policy, (event, payload) => this.publish(event, payload)).then(
+    const signal = signalOf(mail);
+    if (signal?.aborted) {
+      // nodemailer checks before calling us; a signal aborted in between is still honoured.
+      const err = abortError(signal, { strategy: this.#config.strategy, locale: this.#config.locale });
+      setImmediate(() => callback(err));
+      return;
+    }
+    sendWithRetry(this.route, mail, policy, (event, payload) => this.publish(event, payload), { locale: this.#config.locale }).then(
       (info) => callback(null, info),
       (err: unknown) => callback(err as Error),
     );

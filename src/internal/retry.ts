@@ -4,8 +4,11 @@ import type { TransportEvents } from '../events.js';
 import { isGmailTransportError, type GmailTransportError } from '../errors.js';
 import { mapError } from '../errors/map-error.js';
 import type { OutgoingMail, Route } from './route.js';
+import type { Locale } from '../errors/hints.js';
+import { abortError, abortableSleep, signalOf } from './abort.js';
 
-export type Sleep = (ms: number) => Promise<void>;
+/** Waits `ms`, or less when `signal` aborts (the caller checks it after). */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** Clock, sleep and randomness, injectable so tests run backoff without real waits. */
 export interface RetryRuntime {
@@ -14,7 +17,7 @@ export interface RetryRuntime {
   random?: () => number;
 }
 
-const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const realSleep: Sleep = abortableSleep;
 
 /**
  * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
@@ -71,11 +74,12 @@ export async function sendWithRetry(
   mail: OutgoingMail,
   policy: Required<RetryOptions> | false,
   emit: (event: 'retry', payload: TransportEvents['retry']) => void,
-  runtime: RetryRuntime & { routeIndex?: number } = {},
+  runtime: RetryRuntime & { routeIndex?: number; locale?: Locale } = {},
 ): Promise<SentMessageInfo> {
   const sleep = runtime.sleep ?? realSleep;
   const now = runtime.now ?? Date.now;
   const started = now();
+  const signal = signalOf(mail);
   for (let attempt = 1; ; attempt++) {
     contentUnread.delete(mail);
     try {
@@ -96,7 +100,9 @@ export async function sendWithRetry(
         ...(err.messageId ? { messageId: err.messageId } : {}),
         ...(runtime.routeIndex !== undefined ? { route: runtime.routeIndex } : {}),
       });
-      await sleep(delayMs);
+      await sleep(delayMs, signal);
+      // Aborted while waiting: the failed attempt left nothing accepted, and none follows.
+      if (signal?.aborted) throw abortError(signal, { strategy: err.strategy ?? route.strategy, ...(runtime.locale ? { locale: runtime.locale } : {}), ...(err.messageId ? { messageId: err.messageId } : {}) });
     }
   }
 }

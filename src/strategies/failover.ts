@@ -5,6 +5,7 @@ import { isGmailTransportError, type ErrorCode, type GmailTransportError } from 
 import { mapError } from '../errors/map-error.js';
 import { allRoutesFailed, withRoute } from '../errors/route-errors.js';
 import { isReplayable, sendWithRetry } from '../internal/retry.js';
+import { abortError, signalOf } from '../internal/abort.js';
 import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
 import type { OutgoingMail, Route } from '../internal/route.js';
 
@@ -149,7 +150,7 @@ class FailoverRoute implements Route {
         continue;
       }
       try {
-        const info = await sendWithRetry(slot.route, mail, slot.config.retry, this.#ctx.emit, { routeIndex: index });
+        const info = await sendWithRetry(slot.route, mail, slot.config.retry, this.#ctx.emit, { routeIndex: index, locale: slot.config.locale });
         this.#ctx.emit('delivered', { route: index, strategy: slot.config.strategy, failedOver, ...(messageId ? { messageId } : {}) });
         return info;
       } catch (thrown) {
@@ -159,6 +160,9 @@ class FailoverRoute implements Route {
           slot.coolingError = error;
         }
         if (!FAILOVER_CODES.has(error.code)) throw error;
+        // Aborted meanwhile: the caller no longer wants it sent, by this route or the next.
+        const signal = signalOf(mail);
+        if (signal?.aborted) throw abortError(signal, { strategy: slot.config.strategy, locale: slot.config.locale, ...(messageId ? { messageId } : {}) });
         errors.push(error);
         const next = this.#nextAvailable(index + 1);
         // A stream in the message that this route already read cannot be read again: the next

@@ -8,6 +8,7 @@ import type { OutgoingMail, Route } from '../route.js';
 import { composeForGmail, type ComposedMessage } from './compose.js';
 import { joinMailboxLimiter, type MailboxSlot } from './concurrency.js';
 import { gmailFetch, type GmailRequest, type GmailResponse } from './http-client.js';
+import { abortError, raceAbort, signalOf } from '../abort.js';
 
 /** What the Gmail API route needs, resolved from the strategy's config. */
 export interface GmailApiRouteOptions {
@@ -55,10 +56,16 @@ export class GmailApiRoute implements Route {
   }
 
   async send(mail: OutgoingMail): Promise<SentMessageInfo> {
+    const signal = signalOf(mail);
     this.#inFlight++;
     try {
       const composed = await composeForGmail(mail, { locale: this.#locale, strategy: STRATEGY });
-      const response = await this.#authorized((token) => this.#sendRequest(composed, token), composed.messageId);
+      const cancel: Cancel | undefined = signal && {
+        signal,
+        error: () => abortError(signal, { strategy: STRATEGY, locale: this.#locale, phase: 'api', ...(composed.messageId ? { messageId: composed.messageId } : {}) }),
+      };
+      if (cancel?.signal.aborted) throw cancel.error();
+      const response = await this.#authorized((token) => this.#sendRequest(composed, token, signal), composed.messageId, cancel);
       const resource = (isObject(response.json) ? response.json : {}) as GmailMessageResource;
       return {
         messageId: composed.messageId ?? '',
@@ -103,12 +110,15 @@ export class GmailApiRoute implements Route {
     return this.#inFlight === 0;
   }
 
-  #sendRequest(composed: ComposedMessage, token: AccessToken): Promise<GmailResponse> {
+  #sendRequest(composed: ComposedMessage, token: AccessToken, signal: AbortSignal | undefined): Promise<GmailResponse> {
     const context = this.#context(composed.messageId);
     if (composed.raw.length <= this.#options.jsonMaxBytes) {
       // The JSON form carries the message as base64url in `raw` (4/3 of its size, in memory).
       const body = Buffer.from(JSON.stringify({ raw: composed.raw.toString('base64url') }));
-      return gmailFetch({ method: 'POST', url: `${this.#mailboxUrl('/gmail/v1')}/messages/send`, token: token.token, body: { bytes: body, contentType: 'application/json' } }, context);
+      return gmailFetch(
+        { method: 'POST', url: `${this.#mailboxUrl('/gmail/v1')}/messages/send`, token: token.token, body: { bytes: body, contentType: 'application/json' }, ...(signal ? { signal } : {}) },
+        context,
+      );
     }
     // Media upload: the message bytes as they are, no base64 inflation.
     // https://developers.google.com/workspace/gmail/api/guides/uploads
@@ -117,6 +127,7 @@ export class GmailApiRoute implements Route {
       url: `${this.#mailboxUrl('/upload/gmail/v1')}/messages/send?uploadType=media`,
       token: token.token,
       body: { bytes: composed.raw, contentType: 'message/rfc822' },
+      ...(signal ? { signal } : {}),
     };
     return gmailFetch(request, context);
   }
@@ -125,21 +136,34 @@ export class GmailApiRoute implements Route {
    * Runs a request under the mailbox's in-flight cap with a valid token. A 401 drops the token,
    * fetches a new one (shared with every other caller) and tries exactly once more.
    */
-  async #authorized(request: (token: AccessToken) => Promise<GmailResponse>, messageId?: string): Promise<GmailResponse> {
-    const response = await this.#exchange(request, messageId);
+  async #authorized(request: (token: AccessToken) => Promise<GmailResponse>, messageId?: string, cancel?: Cancel): Promise<GmailResponse> {
+    const response = await this.#exchange(request, messageId, cancel);
     if (isSuccess(response)) return response;
     throw this.#httpError(response, messageId);
   }
 
-  async #exchange(request: (token: AccessToken) => Promise<GmailResponse>, messageId?: string): Promise<GmailResponse> {
-    const response = await this.#limited(request, await this.#token(false, messageId));
+  async #exchange(request: (token: AccessToken) => Promise<GmailResponse>, messageId?: string, cancel?: Cancel): Promise<GmailResponse> {
+    // The token may be a shared refresh: an abort stops this send's wait, not the refresh.
+    const token = (forceRefresh: boolean) => raceAbort(this.#token(forceRefresh, messageId), cancel?.signal, () => cancel!.error());
+    const response = await this.#limited(request, await token(false), cancel);
     if (response.status !== 401) return response;
-    return this.#limited(request, await this.#token(true, messageId));
+    return this.#limited(request, await token(true), cancel);
   }
 
-  #limited(request: (token: AccessToken) => Promise<GmailResponse>, token: AccessToken): Promise<GmailResponse> {
+  /**
+   * Runs the request once the mailbox has a free slot. An abort while waiting for the slot
+   * ends the wait at once (the queued task then finds the signal aborted and gives its turn
+   * away); once the request runs, fetch's own abort decides, knowing how far the body got.
+   */
+  #limited(request: (token: AccessToken) => Promise<GmailResponse>, token: AccessToken, cancel?: Cancel): Promise<GmailResponse> {
     this.#slot ??= joinMailboxLimiter(`${this.#options.apiBase}\n${this.#options.user.toLowerCase()}`, this.#options.maxConcurrent);
-    return this.#slot.run(() => request(token));
+    let started = false;
+    const run = this.#slot.run(() => {
+      if (cancel?.signal.aborted) return Promise.reject(cancel.error());
+      started = true;
+      return request(token);
+    });
+    return raceAbort(run, cancel?.signal, () => cancel!.error(), () => !started);
   }
 
   async #token(forceRefresh: boolean, messageId?: string): Promise<AccessToken> {
@@ -177,6 +201,12 @@ export class GmailApiRoute implements Route {
   #context(messageId?: string): { strategy: string; locale: Locale; messageId?: string } {
     return { strategy: STRATEGY, locale: this.#locale, ...(messageId ? { messageId } : {}) };
   }
+}
+
+/** The caller's signal, with the ABORTED error this send reports when it fires early. */
+interface Cancel {
+  signal: AbortSignal;
+  error: () => GmailTransportError;
 }
 
 function isSuccess(response: GmailResponse): boolean {

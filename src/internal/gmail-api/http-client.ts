@@ -3,6 +3,7 @@ import { errorFor } from '../../errors/map-error.js';
 import type { Locale } from '../../errors/hints.js';
 import type { Secret } from '../secret.js';
 import { VERSION } from '../version.js';
+import { abortError } from '../abort.js';
 
 /** One request to the Gmail API. */
 export interface GmailRequest {
@@ -10,6 +11,8 @@ export interface GmailRequest {
   url: string;
   token: Secret;
   body?: { bytes: Buffer; contentType: string };
+  /** `sendMail({ signal })`: aborts the request; once the body was wholly sent, uncertain. */
+  signal?: AbortSignal;
 }
 
 /** A response that arrived, whatever its status. */
@@ -68,6 +71,7 @@ export async function gmailFetch(request: GmailRequest, ctx: ClientContext): Pro
     // A redirect would carry the message (and, same-origin, the token) somewhere we did not
     // configure; Google's API does not redirect, so one is reported as an HTTP failure.
     redirect: 'manual',
+    ...(request.signal ? { signal: request.signal } : {}),
   };
   if (request.body) {
     headers['content-type'] = request.body.contentType;
@@ -79,6 +83,9 @@ export async function gmailFetch(request: GmailRequest, ctx: ClientContext): Pro
   try {
     response = await fetch(request.url, init);
   } catch (err) {
+    if (request.signal?.aborted) {
+      throw abortError(request.signal, { strategy: ctx.strategy, locale: ctx.locale, phase: 'api', body: progress.body, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) });
+    }
     throw networkError(err, progress.body, ctx);
   }
   let json: unknown;
