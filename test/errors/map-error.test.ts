@@ -67,6 +67,30 @@ describe('mapError with a server reply', () => {
   });
 });
 
+describe("mapError and nodemailer's AbortError (sendMail({ signal }))", () => {
+  const reason = new Error('request cancelled by the user');
+  const abortError = () => Object.assign(new Error('Message sending aborted', { cause: reason }), { name: 'AbortError', code: 'EABORT' });
+
+  it('is ABORTED, not retryable, with the signal\'s reason as cause', () => {
+    const err = mapError(abortError(), { strategy: 'app-password', body: 'partial' });
+    expect(err).toMatchObject({ code: 'ABORTED', retryable: false, phase: 'data' });
+    expect(err.cause).toBe(reason);
+    expect(err.hint).toMatch(/nothing was delivered/);
+  });
+
+  it('is DELIVERY_UNCERTAIN once the whole body was handed over, with the hint for an abort', () => {
+    const err = mapError(abortError(), { strategy: 'app-password', body: 'complete', messageId: '<m@x>' });
+    expect(err).toMatchObject({ code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'data', messageId: '<m@x>' });
+    expect(err.hint).toMatch(/aborted by its AbortSignal/);
+    expect(mapError(abortError(), { body: 'complete', locale: 'ja' }).hint).toMatch(/AbortSignal で送信が中止/);
+  });
+
+  it('a DOM-style AbortError (fetch, a plugin) is ABORTED too; a TimeoutError from a request is not', () => {
+    expect(mapError(new DOMException('This operation was aborted', 'AbortError'))).toMatchObject({ code: 'ABORTED' });
+    expect(mapError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toMatchObject({ code: 'UNKNOWN' });
+  });
+});
+
 describe('errors that are already ours', () => {
   it('returns a GmailTransportError as it is, and unwraps one carried through nodemailer', () => {
     const ours = errorFor('OAUTH_INVALID_GRANT', { strategy: 'oauth2', phase: 'token' });
