@@ -1,3 +1,4 @@
+import https from 'node:https';
 import type { OAuthSettings } from './oauth-config.js';
 import type { StoredToken } from './crypto.js';
 import { TokenFailure, classifyTokenError } from './failure.js';
@@ -52,7 +53,7 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
       const transporterOptions = {
         timeout: requestTimeoutMs,
         retryConfig: { retry: 0, noResponseRetries: 0 },
-        ...(proxyFromEnv() ? {} : { fetchImplementation: runtimeFetch }),
+        ...(nodeHttpIsConfigured() ? {} : { fetchImplementation: runtimeFetch }),
       };
       try {
         if (credentials.kind === 'refresh-token') {
@@ -101,16 +102,37 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
  * V8 with polymorphic type feedback there, and every send then pays for it (docs/BENCHMARKS.md,
  * "Findings"). The runtime's fetch (undici) runs on code of its own.
  */
-const runtimeFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+const runtimeFetch: typeof fetch = async (input, init) => {
+  const response = await globalThis.fetch(input, init);
+  // A fetched Response's headers are immutable, but gaxios's error redactor overwrites any header
+  // named like `authorization` or containing `secret` in a failed answer. On an immutable one
+  // that throws a TypeError in place of the HTTP error, and an invalid_grant or a 503 would be
+  // reported as an unknown failure. A copy with the same body stream has mutable headers.
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+};
 
 /**
- * gaxios applies a proxy from these variables through an agent, which only node-fetch honours:
- * with one set, token requests stay on gaxios's default so they still go through the proxy.
+ * Whether the process configured Node's http client in a way only gaxios's default (node-fetch,
+ * which runs on it) honours, so token requests must stay there:
+ * - HTTPS_PROXY / HTTP_PROXY (either case): gaxios applies them through an agent of its own;
+ * - global-agent's variables, or an `https.globalAgent` replaced (a proxy agent) or given TLS
+ *   options (a private CA, a client certificate): node-fetch uses that agent, the runtime's
+ *   fetch does not.
+ * Also when the runtime has no fetch at all.
  */
-function proxyFromEnv(): boolean {
+function nodeHttpIsConfigured(): boolean {
+  if (typeof globalThis.fetch !== 'function') return true;
   const env = process.env;
-  return Boolean(env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy);
+  if (env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy) return true;
+  if (env.GLOBAL_AGENT_HTTP_PROXY || env.GLOBAL_AGENT_HTTPS_PROXY) return true;
+  // Read from the module object at each call: a named import would not see a replaced agent.
+  const agent: unknown = https.globalAgent;
+  if (!(agent instanceof https.Agent) || Object.getPrototypeOf(agent) !== https.Agent.prototype) return true;
+  const options = (agent as https.Agent & { options?: Record<string, unknown> }).options ?? {};
+  return CUSTOM_TLS_OPTIONS.some((name) => options[name] !== undefined);
 }
+
+const CUSTOM_TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'secureContext', 'servername', 'checkServerIdentity'];
 
 type Transporter = InstanceType<GoogleAuthModule['OAuth2Client']>['transporter'];
 

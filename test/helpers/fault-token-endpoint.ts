@@ -7,7 +7,8 @@ export type TokenAnswer =
   | { kind: 'token'; expiresInS?: number }
   /** Holds the request open, unanswered, until `releaseHeld()` or `close()`. */
   | { kind: 'hang' }
-  | { kind: 'status'; status: number; body?: unknown }
+  /** `headers` are added to the answer's own. */
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** 200 with a body that is not JSON, under a JSON content type. */
   | { kind: 'not-json' }
   /** 200 JSON without `access_token`. */
@@ -102,7 +103,7 @@ export async function startTokenEndpoint(prefix = 'ya29.FAKE-FAULT'): Promise<Br
           held.push(res);
           return;
         case 'status':
-          return send(res, answer.status, 'application/json', JSON.stringify(answer.body ?? {}));
+          return send(res, answer.status, 'application/json', JSON.stringify(answer.body ?? {}), answer.headers);
         case 'not-json':
           return send(res, 200, 'application/json', '{"access_token": "ya29.FAKE-TRUNCATED');
         case 'no-access-token':
@@ -131,9 +132,9 @@ export async function startTokenEndpoint(prefix = 'ya29.FAKE-FAULT'): Promise<Br
   return endpoint;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   // No keep-alive: this server's side of an idle connection would otherwise stay open (and count
   // as an active handle of the test process) for its keep-alive timeout after every request.
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }

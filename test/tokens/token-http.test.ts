@@ -7,16 +7,20 @@
  * on 127.0.0.1, no msw (it would answer before any proxy is involved).
  */
 import { createServer, type Server } from 'node:http';
+import https from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createGmailTransport, type GmailTransportConfig } from '../../src/index.js';
+import { createGmailTransport, type GmailTransportConfig, type GmailTransportError } from '../../src/index.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';
 import { makeServiceAccountKey } from '../helpers/google-token.js';
-import { localSmtp, oauth2Credentials, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { CLIENT_SECRET, localSmtp, oauth2Credentials, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { expectNoSecretIn } from '../helpers/fault-harness.js';
+import { testCert } from '../helpers/certs.js';
 
 const USER = 'me@gmail.com';
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'GLOBAL_AGENT_HTTP_PROXY', 'GLOBAL_AGENT_HTTPS_PROXY'] as const;
+const stockHttpsAgent = https.globalAgent;
 
 interface ConnectProxy {
   url: string;
@@ -65,6 +69,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.restoreAllMocks();
+  https.globalAgent = stockHttpsAgent;
   for (const name of PROXY_VARIABLES) {
     if (savedEnv[name] === undefined) delete process.env[name];
     else process.env[name] = savedEnv[name];
@@ -76,14 +81,14 @@ afterAll(async () => {
 
 const saKey = makeServiceAccountKey();
 
-function config(kind: 'oauth2' | 'service-account'): GmailTransportConfig {
-  if (kind === 'oauth2') return { ...oauth2Credentials(USER, endpoint.url), smtp: localSmtp(smtp) };
+function config(kind: 'oauth2' | 'service-account', tokenUrl = endpoint.url): GmailTransportConfig {
+  if (kind === 'oauth2') return { ...oauth2Credentials(USER, tokenUrl), smtp: localSmtp(smtp) };
   const serviceAccount = { ...saKey.json, client_email: `${uniqueClientId()}@x.iam.gserviceaccount.com` };
   return { strategy: 'service-account', user: 'staff@example.com', serviceAccount, endpoints: { token: endpoint.url }, smtp: localSmtp(smtp) };
 }
 
-async function sendOne(kind: 'oauth2' | 'service-account' = 'oauth2'): Promise<void> {
-  const mailer = createGmailTransport(config(kind));
+async function sendOne(kind: 'oauth2' | 'service-account' = 'oauth2', tokenUrl?: string): Promise<void> {
+  const mailer = createGmailTransport(config(kind, tokenUrl));
   try {
     await mailer.sendMail({ from: USER, to: 'you@example.com', subject: 'token path', text: 'x' });
   } finally {
@@ -137,6 +142,129 @@ describe('token requests', () => {
 
     expect(proxy.tunnels.length).toBe(tunnelsBefore);
     expect(endpoint.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+  });
+});
+
+interface HttpsTokenEndpoint {
+  url: string;
+  cert: string;
+  readonly requests: number;
+  close(): Promise<void>;
+}
+
+/** A token endpoint over https, with a certificate only a CA given to Node's https agent trusts. */
+async function startHttpsTokenEndpoint(): Promise<HttpsTokenEndpoint> {
+  const { key, cert } = await testCert();
+  let requests = 0;
+  const server = https.createServer({ key, cert }, (req, res) => {
+    req.resume();
+    req.once('end', () => {
+      requests++;
+      const body = JSON.stringify({ access_token: `ya29.FAKE-HTTPS-${requests}`, expires_in: 3599, token_type: 'Bearer' });
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    cert,
+    get requests() {
+      return requests;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("token requests honour Node's https agent when the application configured it", () => {
+  let tls: HttpsTokenEndpoint;
+  beforeAll(async () => {
+    tls = await startHttpsTokenEndpoint();
+  });
+  afterAll(() => tls.close());
+
+  it('a private CA set on https.globalAgent is trusted (the runtime fetch is not used)', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    const agent = new https.Agent({ keepAlive: false });
+    (agent.options as https.AgentOptions).ca = tls.cert;
+    https.globalAgent = agent;
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const before = { requests: tls.requests, delivered: smtp.messages.length };
+
+    await sendOne('oauth2', tls.url);
+
+    expect(tls.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  it('a replaced https.globalAgent (a proxy agent, say) carries the token request', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    const connections: string[] = [];
+    class RecordingAgent extends https.Agent {
+      override createConnection(...args: Parameters<https.Agent['createConnection']>): ReturnType<https.Agent['createConnection']> {
+        const [options] = args as [{ host?: string; port?: number }];
+        connections.push(`${options.host}:${options.port}`);
+        return super.createConnection(...args);
+      }
+    }
+    https.globalAgent = new RecordingAgent({ ca: tls.cert });
+    const before = { requests: tls.requests, delivered: smtp.messages.length };
+
+    await sendOne('oauth2', tls.url);
+
+    const { host } = new URL(tls.url);
+    expect(connections).toEqual([host]);
+    expect(tls.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+  });
+
+  it("global-agent's proxy variables keep token requests on Node's http client", async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    process.env.GLOBAL_AGENT_HTTP_PROXY = 'http://127.0.0.1:9';
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const before = { requests: endpoint.requests, delivered: smtp.messages.length };
+
+    await sendOne();
+
+    expect(endpoint.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+describe('failed token answers with headers gaxios redacts (runtime fetch)', () => {
+  // gaxios's error redactor overwrites headers named like `authorization` or containing `secret`
+  // in a failed answer; a fetched Response's headers are read-only.
+  afterEach(() => {
+    endpoint.answer = () => ({ kind: 'token' });
+  });
+
+  it('invalid_grant is still OAUTH_INVALID_GRANT, final, with no secret in it', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    endpoint.answer = () => ({ kind: 'status', status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, headers: { 'x-client-secret-hint': 'rotate', authorization: 'Bearer echo' } });
+    const before = { requests: endpoint.requests, delivered: smtp.messages.length };
+
+    const error = await sendOne().then(
+      () => undefined,
+      (err: GmailTransportError) => err,
+    );
+
+    expect(error).toMatchObject({ code: 'OAUTH_INVALID_GRANT', retryable: false, phase: 'token' });
+    expectNoSecretIn(error, [CLIENT_SECRET, REFRESH_TOKEN]);
+    expect(endpoint.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(0);
+  });
+
+  it('a 503 is still transient: the token request is retried and the message goes out once', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    const first = endpoint.requests + 1;
+    endpoint.answer = (n) => (n === first ? { kind: 'status', status: 503, body: { error: 'backend_error' }, headers: { authentication: 'x' } } : { kind: 'token' });
+    const before = { requests: endpoint.requests, delivered: smtp.messages.length };
+
+    await sendOne();
+
+    expect(endpoint.requests - before.requests).toBe(2);
     expect(smtp.messages.length - before.delivered).toBe(1);
   });
 });
