@@ -5,6 +5,9 @@
  * the message (DELIVERY_UNCERTAIN). The sockets are real; the socket timeouts are a minute, so
  * a send that ignored its signal would outlast the test's own timeout.
  */
+import { getEventListeners } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
@@ -261,6 +264,46 @@ describe('sendMail({ signal }) through the Gmail API', () => {
       mailer.close();
     } finally {
       msw.close();
+    }
+  });
+});
+
+describe('one signal reused across many sends', () => {
+  // An application often passes one long-lived signal (a request's, a worker's shutdown signal)
+  // to every send. Each send must take its abort listener off again: one left behind per send
+  // grows without bound and trips Node's MaxListenersExceededWarning after ten.
+  const SENDS = 30;
+
+  it('over SMTP (pooled): no abort listener is left on the signal', async () => {
+    const h = await harness(PASS);
+    const mailer = createGmailTransport(appPassword(h, { pool: true, maxConnections: 2 }));
+    const controller = new AbortController();
+    for (let i = 0; i < SENDS; i++) await mailer.sendMail(faultMessage(`reuse-${i}`, { signal: controller.signal }));
+    expect(h.delivered()).toHaveLength(SENDS);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    await guard!.finish([mailer], [h.proxy]);
+  });
+
+  it('through the Gmail API (Node fetch against a real socket): no abort listener is left on the signal', async () => {
+    const tokens = await startTokenEndpoint();
+    endpoints.push(tokens);
+    let sent = 0;
+    const api = createServer((req, res) => {
+      req.resume();
+      req.once('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `m${++sent}`, threadId: 't', labelIds: ['SENT'] })));
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    try {
+      const gmailApi = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      const mailer = createGmailTransport({ ...oauth2Credentials(SECRETS.user, tokens.url), strategy: 'gmail-api', endpoints: { token: tokens.url, gmailApi } } as GmailTransportConfig);
+      const controller = new AbortController();
+      for (let i = 0; i < SENDS; i++) await mailer.sendMail(faultMessage(`api-reuse-${i}`, { signal: controller.signal }));
+      expect(sent).toBe(SENDS);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      mailer.close();
+    } finally {
+      api.closeAllConnections();
+      await new Promise<void>((resolve) => api.close(() => resolve()));
     }
   });
 });

@@ -71,32 +71,46 @@ export async function gmailFetch(request: GmailRequest, ctx: ClientContext): Pro
     // A redirect would carry the message (and, same-origin, the token) somewhere we did not
     // configure; Google's API does not redirect, so one is reported as an HTTP failure.
     redirect: 'manual',
-    ...(request.signal ? { signal: request.signal } : {}),
   };
+  // fetch gets a signal of its own, which follows the caller's only while this request runs:
+  // undici keeps a listener on the signal it is given for as long as the request object lives,
+  // and one signal reused across many sends would pile them up (MaxListenersExceededWarning).
+  const caller = request.signal;
+  const local = caller ? new AbortController() : undefined;
+  const forwardAbort = (): void => local!.abort(caller!.reason);
+  if (caller && local) {
+    if (caller.aborted) local.abort(caller.reason);
+    else caller.addEventListener('abort', forwardAbort, { once: true });
+    init.signal = local.signal;
+  }
   if (request.body) {
     headers['content-type'] = request.body.contentType;
     headers['content-length'] = String(request.body.bytes.length);
     init.body = trackedBody(request.body.bytes, progress);
     init.duplex = 'half';
   }
-  let response: Response;
   try {
-    response = await fetch(request.url, init);
-  } catch (err) {
-    if (request.signal?.aborted) {
-      throw abortError(request.signal, { strategy: ctx.strategy, locale: ctx.locale, phase: 'api', body: progress.body, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) });
+    let response: Response;
+    try {
+      response = await fetch(request.url, init);
+    } catch (err) {
+      if (caller?.aborted) {
+        throw abortError(caller, { strategy: ctx.strategy, locale: ctx.locale, phase: 'api', body: progress.body, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) });
+      }
+      throw networkError(err, progress.body, ctx);
     }
-    throw networkError(err, progress.body, ctx);
+    let json: unknown;
+    try {
+      const text = await response.text();
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // The status already tells what happened; a body lost or garbled after it changes nothing.
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, json };
+  } finally {
+    caller?.removeEventListener('abort', forwardAbort);
   }
-  let json: unknown;
-  try {
-    const text = await response.text();
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    // The status already tells what happened; a body lost or garbled after it changes nothing.
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, json };
 }
 
 function trackedBody(bytes: Buffer, progress: { body: BodyProgress }): ReadableStream<Uint8Array> {
