@@ -23,6 +23,13 @@ export interface MapErrorContext {
    * is DELIVERY_UNCERTAIN: the server may have accepted the message before the reply was lost.
    */
   body?: 'not-sent' | 'partial' | 'complete';
+  /**
+   * Whether the caller's AbortSignal for this operation has fired. nodemailer's own AbortError
+   * (`code: 'EABORT'`) is always taken as the abort; an error that is merely named `AbortError`
+   * (fetch's, a stream's) only with this set, since it may come from another signal, such as
+   * one that ended a message's content stream.
+   */
+  aborted?: boolean;
   /** The Message-ID of the message concerned. */
   messageId?: string;
   /** Language of the hint. @default 'en' */
@@ -189,7 +196,7 @@ function judgeReply(reply: { code: number; text: string }, nmCode: string | unde
 
 /** No reply to go by: the kind of failure, and how far the message got, decide. */
 function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, originalCode: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
-  const aborted = isAbort(err, nmCode);
+  const aborted = isAbort(err, nmCode, context);
   if (context.body === 'complete') {
     // The whole message and its final dot may have reached the server, which may have queued
     // it before its reply was lost (RFC 5321 §6.1 makes it responsible once it replies 250).
@@ -231,9 +238,9 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
   return { code: 'UNKNOWN', retryable: false, phase };
 }
 
-/** nodemailer's AbortError (`code: 'EABORT'`), or a DOM-style one (`name: 'AbortError'`). */
-function isAbort(err: NodemailerLikeError, nmCode: string | undefined): boolean {
-  return nmCode === 'EABORT' || (err as { name?: unknown }).name === 'AbortError';
+/** nodemailer's AbortError (`code: 'EABORT'`), or a DOM-style one once the caller's signal fired. */
+function isAbort(err: NodemailerLikeError, nmCode: string | undefined, context: MapErrorContext): boolean {
+  return nmCode === 'EABORT' || (context.aborted === true && (err as { name?: unknown }).name === 'AbortError');
 }
 
 function credentialVariant(context: MapErrorContext): string | undefined {

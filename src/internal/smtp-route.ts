@@ -2,6 +2,7 @@ import { createTransport, type SentMessageInfo } from 'nodemailer';
 import type { Readable } from 'node:stream';
 import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
 import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
+import { signalOf } from './abort.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
 import { Secret } from './secret.js';
@@ -142,6 +143,7 @@ export class SmtpRoute implements Route {
       body: progress.body,
       ...(progress.reachedEnvelope ? { reached: 'mail' as const } : {}),
       ...(messageId ? { messageId } : {}),
+      ...(mail && signalOf(mail)?.aborted ? { aborted: true } : {}),
     });
   }
 }

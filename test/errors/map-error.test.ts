@@ -85,9 +85,16 @@ describe("mapError and nodemailer's AbortError (sendMail({ signal }))", () => {
     expect(mapError(abortError(), { body: 'complete', locale: 'ja' }).hint).toMatch(/AbortSignal で送信が中止/);
   });
 
-  it('a DOM-style AbortError (fetch, a plugin) is ABORTED too; a TimeoutError from a request is not', () => {
-    expect(mapError(new DOMException('This operation was aborted', 'AbortError'))).toMatchObject({ code: 'ABORTED' });
-    expect(mapError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toMatchObject({ code: 'UNKNOWN' });
+  it('a DOM-style AbortError (fetch, a plugin) is ABORTED when the context says the caller aborted; a TimeoutError is not', () => {
+    expect(mapError(new DOMException('This operation was aborted', 'AbortError'), { aborted: true })).toMatchObject({ code: 'ABORTED' });
+    expect(mapError(new DOMException('The operation was aborted due to timeout', 'TimeoutError'), { aborted: true })).toMatchObject({ code: 'UNKNOWN' });
+  });
+
+  it('an AbortError from some other signal (one that ended a content stream) is not the caller\'s abort', () => {
+    // What nodemailer reports for a stream that `stream.addAbortSignal` ended.
+    const streamError = Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ESTREAM' });
+    expect(mapError(streamError, { body: 'partial' })).toMatchObject({ code: 'UNKNOWN', retryable: false });
+    expect(mapError(streamError, { body: 'partial', aborted: true })).toMatchObject({ code: 'ABORTED' });
   });
 });
 

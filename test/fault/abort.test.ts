@@ -8,6 +8,7 @@
 import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { addAbortSignal, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
@@ -265,6 +266,24 @@ describe('sendMail({ signal }) through the Gmail API', () => {
     } finally {
       msw.close();
     }
+  });
+});
+
+describe('an abort that is not the caller\'s', () => {
+  it('a content stream ended by another signal fails the send, but not as ABORTED', async () => {
+    const h = await harness(PASS);
+    const mailer = createGmailTransport(appPassword(h, { retry: false }));
+    const elsewhere = new AbortController();
+    const body = addAbortSignal(elsewhere.signal, new PassThrough());
+    body.write('the first part of a report\n');
+    const sending = rejection(mailer.sendMail(faultMessage('stream-aborted', { text: body })));
+    // Aborted while the message is being sent, its content still open.
+    setTimeout(() => elsewhere.abort(new Error('report generation cancelled')), 200);
+    const err = await sending;
+    expect(err.code).not.toBe('ABORTED');
+    expect(err).toMatchObject({ retryable: false });
+    expect(h.delivered()).toEqual([]);
+    await guard!.finish([mailer], [h.proxy]);
   });
 });
 
