@@ -107,17 +107,22 @@ const runtimeFetch: typeof fetch = async (input, init) => {
   // A fetched Response's headers are immutable, but gaxios's error redactor overwrites any header
   // named like `authorization` or containing `secret` in a failed answer. On an immutable one
   // that throws a TypeError in place of the HTTP error, and an invalid_grant or a 503 would be
-  // reported as an unknown failure. A copy with the same body stream has mutable headers.
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  // reported as an unknown failure. The answer keeps its own status line and body and gets a
+  // mutable copy of its headers: rebuilding it with `new Response()` would throw on what a server
+  // may send and Response's constructor refuses (a status of 600 or more, a Latin-1 reason phrase).
+  Object.defineProperty(response, 'headers', { value: new Headers(response.headers), configurable: true, enumerable: true });
+  return response;
 };
 
 /**
  * Whether the process configured Node's http client in a way only gaxios's default (node-fetch,
  * which runs on it) honours, so token requests must stay there:
  * - HTTPS_PROXY / HTTP_PROXY (either case): gaxios applies them through an agent of its own;
- * - global-agent's variables, or an `https.globalAgent` replaced (a proxy agent) or given TLS
- *   options (a private CA, a client certificate): node-fetch uses that agent, the runtime's
- *   fetch does not.
+ * - global-agent's variables, or an `https.globalAgent` that is replaced (a proxy agent), patched
+ *   (a method set on the instance) or given any option beyond pooling and timeouts (a private CA,
+ *   a client certificate, a socket path, a lookup function): node-fetch uses that agent, the
+ *   runtime's fetch does not. An option we do not know counts as configured: staying on node-fetch
+ *   costs some speed, leaving it would ignore what the application asked for.
  * Also when the runtime has no fetch at all.
  */
 function nodeHttpIsConfigured(): boolean {
@@ -128,11 +133,16 @@ function nodeHttpIsConfigured(): boolean {
   // Read from the module object at each call: a named import would not see a replaced agent.
   const agent: unknown = https.globalAgent;
   if (!(agent instanceof https.Agent) || Object.getPrototypeOf(agent) !== https.Agent.prototype) return true;
-  const options = (agent as https.Agent & { options?: Record<string, unknown> }).options ?? {};
-  return CUSTOM_TLS_OPTIONS.some((name) => options[name] !== undefined);
+  if (Object.values(Object.getOwnPropertyDescriptors(agent)).some((property) => typeof property.value === 'function')) return true;
+  const options: Record<string, unknown> = (agent as https.Agent & { options?: Record<string, unknown> }).options ?? {};
+  return Object.keys(options).some((name) => !POOLING_OPTIONS.has(name) && options[name] !== undefined && options[name] !== null);
 }
 
-const CUSTOM_TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'secureContext', 'servername', 'checkServerIdentity'];
+/**
+ * Agent options that change how many connections are kept and for how long, not where or how
+ * they connect. Node's own global agent sets some of them (and `path: null`, `proxyEnv: undefined`).
+ */
+const POOLING_OPTIONS = new Set(['keepAlive', 'keepAliveMsecs', 'scheduling', 'timeout', 'noDelay', 'defaultPort', 'protocol', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'maxCachedSessions']);
 
 type Transporter = InstanceType<GoogleAuthModule['OAuth2Client']>['transporter'];
 

@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import https from 'node:https';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGmailTransport, type GmailTransportConfig, type GmailTransportError } from '../../src/index.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
@@ -201,14 +201,16 @@ describe("token requests honour Node's https agent when the application configur
   it('a replaced https.globalAgent (a proxy agent, say) carries the token request', async () => {
     for (const name of PROXY_VARIABLES) delete process.env[name];
     const connections: string[] = [];
+    // Built with no options: only being a subclass tells it apart from Node's own agent. It trusts
+    // the stand-in's CA the way a proxy agent reaches its proxy: in its own connection code.
     class RecordingAgent extends https.Agent {
       override createConnection(...args: Parameters<https.Agent['createConnection']>): ReturnType<https.Agent['createConnection']> {
-        const [options] = args as [{ host?: string; port?: number }];
+        const [options, callback] = args as [{ host?: string; port?: number }, Parameters<https.Agent['createConnection']>[1]];
         connections.push(`${options.host}:${options.port}`);
-        return super.createConnection(...args);
+        return super.createConnection({ ...options, ca: tls.cert }, callback);
       }
     }
-    https.globalAgent = new RecordingAgent({ ca: tls.cert });
+    https.globalAgent = new RecordingAgent();
     const before = { requests: tls.requests, delivered: smtp.messages.length };
 
     await sendOne('oauth2', tls.url);
@@ -217,6 +219,28 @@ describe("token requests honour Node's https agent when the application configur
     expect(connections).toEqual([host]);
     expect(tls.requests - before.requests).toBe(1);
     expect(smtp.messages.length - before.delivered).toBe(1);
+  });
+
+  it('an https.globalAgent patched in place (a method set on the instance) carries the token request', async () => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    const agent = new https.Agent();
+    const stockCreateConnection = agent.createConnection;
+    let connections = 0;
+    agent.createConnection = function (this: https.Agent, ...args: Parameters<https.Agent['createConnection']>) {
+      connections++;
+      const [options, callback] = args;
+      return stockCreateConnection.call(this, { ...options, ca: tls.cert }, callback);
+    };
+    https.globalAgent = agent;
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const before = { requests: tls.requests, delivered: smtp.messages.length };
+
+    await sendOne('oauth2', tls.url);
+
+    expect(connections).toBe(1);
+    expect(tls.requests - before.requests).toBe(1);
+    expect(smtp.messages.length - before.delivered).toBe(1);
+    expect(fetchSpy).not.toHaveBeenCalled();
   });
 
   it("global-agent's proxy variables keep token requests on Node's http client", async () => {
@@ -254,6 +278,41 @@ describe('failed token answers with headers gaxios redacts (runtime fetch)', () 
     expectNoSecretIn(error, [CLIENT_SECRET, REFRESH_TOKEN]);
     expect(endpoint.requests - before.requests).toBe(1);
     expect(smtp.messages.length - before.delivered).toBe(0);
+  });
+
+  // Node's http parser accepts these status lines; `new Response()` would refuse both (a status
+  // outside 200-599, a reason phrase that is not a ByteString once decoded), so the answer must
+  // reach gaxios as fetched, not rebuilt.
+  it.each([
+    ['a Latin-1 reason phrase', '400 Requ\xeate incorrecte'],
+    ['a status of 600 or more', '600 Unknown'],
+  ])('an invalid_grant answer with %s is still OAUTH_INVALID_GRANT after one request', async (_what, statusLine) => {
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    let requests = 0;
+    const body = Buffer.from(JSON.stringify({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }));
+    const rawEndpoint = createTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        requests++;
+        const head = `HTTP/1.1 ${statusLine}\r\ncontent-type: application/json\r\nx-client-secret-hint: rotate\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`;
+        socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+      });
+    });
+    await new Promise<void>((resolve) => rawEndpoint.listen(0, '127.0.0.1', resolve));
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const error = await sendOne('oauth2', `http://127.0.0.1:${(rawEndpoint.address() as AddressInfo).port}/token`).then(
+        () => undefined,
+        (err: GmailTransportError) => err,
+      );
+
+      expect(error).toMatchObject({ code: 'OAUTH_INVALID_GRANT', retryable: false, phase: 'token' });
+      expectNoSecretIn(error, [CLIENT_SECRET, REFRESH_TOKEN]);
+      expect(requests).toBe(1);
+      expect(fetchSpy).toHaveBeenCalled();
+    } finally {
+      await new Promise<void>((resolve) => rawEndpoint.close(() => resolve()));
+    }
   });
 
   it('a 503 is still transient: the token request is retried and the message goes out once', async () => {
