@@ -289,8 +289,8 @@ describe('an abort that is not the caller\'s', () => {
 
 describe('one signal reused across many sends', () => {
   // An application often passes one long-lived signal (a request's, a worker's shutdown signal)
-  // to every send. Each send must take its abort listener off again: one left behind per send
-  // grows without bound and trips Node's MaxListenersExceededWarning after ten.
+  // to every send. Each send must take its abort listener off when it ends: one left behind per
+  // send piles up on the signal (until a GC, at best) and ends in a MaxListenersExceededWarning.
   const SENDS = 30;
 
   it('over SMTP (pooled): no abort listener is left on the signal', async () => {

@@ -73,8 +73,9 @@ export async function gmailFetch(request: GmailRequest, ctx: ClientContext): Pro
     redirect: 'manual',
   };
   // fetch gets a signal of its own, which follows the caller's only while this request runs:
-  // undici keeps a listener on the signal it is given for as long as the request object lives,
-  // and one signal reused across many sends would pile them up (MaxListenersExceededWarning).
+  // undici keeps a listener on the signal it is given until the request object is garbage
+  // collected, so one signal reused across many sends would collect listeners between GCs (and,
+  // past undici's own raised limit, a MaxListenersExceededWarning).
   const caller = request.signal;
   const local = caller ? new AbortController() : undefined;
   const forwardAbort = (): void => local!.abort(caller!.reason);
