@@ -62,14 +62,17 @@ function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {
 function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig): void {
   const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
   const context = { strategy: config.strategy, locale: config.locale };
+  // One function for every send: a pooled message waits in the queue with what its send
+  // allocated (see ManagedTransport).
+  const rethrowMapped = (err: unknown): never => {
+    throw mapError(err, context);
+  };
   const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
     if (callback) {
       original(data, (err, info) => (err ? callback(mapError(err, context)) : callback(null, info)));
       return undefined;
     }
-    return (original(data) as Promise<SentMessageInfo>).catch((err: unknown) => {
-      throw mapError(err, context);
-    });
+    return (original(data) as Promise<SentMessageInfo>).catch(rethrowMapped);
   };
   (mailer as { sendMail: unknown }).sendMail = sendMail;
 }

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { SentMessageInfo, Transport, Mail } from 'nodemailer';
-import type { ResolvedConfig } from '../strategies/types.js';
+import type { ResolvedConfig, RetryOptions } from '../strategies/types.js';
 import type { TransportEvents } from '../events.js';
 import { mapError } from '../errors/map-error.js';
-import { sendWithRetry } from './retry.js';
+import { sendWithRetry, startAttempt } from './retry.js';
 import { abortError, signalOf } from './abort.js';
 import type { OutgoingMail, Route } from './route.js';
 import { VERSION } from './version.js';
@@ -26,10 +26,15 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   mailer?: Mail<SentMessageInfo>;
   readonly #config: ResolvedConfig;
   #route?: Route;
+  // Made once, not per send: a pool queues every message it is given, and what a send
+  // allocates waits in that queue with it (docs/BENCHMARKS.md, "Findings").
+  readonly #publishRetry = (event: 'retry', payload: TransportEvents['retry']): void => this.publish(event, payload);
+  readonly #retryRuntime: { locale: ResolvedConfig['locale'] };
 
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
+    this.#retryRuntime = { locale: config.locale };
   }
 
   /** Set once, right after construction: the route's events need this transport to exist first. */
@@ -54,7 +59,26 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       setImmediate(() => callback(err));
       return;
     }
-    sendWithRetry(this.route, mail, policy, (event, payload) => this.publish(event, payload), { locale: this.#config.locale }).then(
+    const route = this.route;
+    if (route.deliver) {
+      // The first attempt in callback style, with no promise around it (see Route.deliver);
+      // only a failure builds the retry loop, which decides on it as its attempt 1.
+      const startedAt = Date.now();
+      startAttempt(mail);
+      route.deliver(mail, (err, info) => {
+        if (!err) {
+          callback(null, info);
+          return;
+        }
+        this.#retry(route, mail, policy, { ...this.#retryRuntime, firstAttempt: { error: err, startedAt } }, callback);
+      });
+      return;
+    }
+    this.#retry(route, mail, policy, this.#retryRuntime, callback);
+  }
+
+  #retry(route: Route, mail: OutgoingMail, policy: Required<RetryOptions> | false, runtime: Parameters<typeof sendWithRetry>[4], callback: ResultCallback): void {
+    sendWithRetry(route, mail, policy, this.#publishRetry, runtime).then(
       (info) => callback(null, info),
       (err: unknown) => callback(err as Error),
     );

@@ -60,12 +60,27 @@ function isStream(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function';
 }
 
+/** A first attempt the caller made itself (through `Route.deliver`), and how it failed. */
+export interface FailedAttempt {
+  readonly error: unknown;
+  /** When that attempt started (the clock of `maxElapsedMs`). */
+  readonly startedAt: number;
+}
+
+/** Forgets what an earlier attempt said about the message's content; call before each attempt. */
+export function startAttempt(mail: OutgoingMail): void {
+  contentUnread.delete(mail);
+}
+
 /**
  * Sends through a route, retrying only failures after which the message cannot have been
  * accepted: the mapper marks those `retryable` (connect, TLS handshake and greeting failures,
  * 4xx replies, a connection lost before the final dot), and DELIVERY_UNCERTAIN never is.
  * Bounded by `attempts` and by `maxElapsedMs` (no attempt starts later than that after the
  * first); each retry is announced with a `retry` event before its delay.
+ *
+ * With `runtime.firstAttempt`, the caller made attempt 1 itself and it failed: the loop starts
+ * by deciding on that error.
  *
  * @throws GmailTransportError the last attempt's error.
  */
@@ -74,15 +89,16 @@ export async function sendWithRetry(
   mail: OutgoingMail,
   policy: Required<RetryOptions> | false,
   emit: (event: 'retry', payload: TransportEvents['retry']) => void,
-  runtime: RetryRuntime & { routeIndex?: number; locale?: Locale } = {},
+  runtime: RetryRuntime & { routeIndex?: number; locale?: Locale; firstAttempt?: FailedAttempt } = {},
 ): Promise<SentMessageInfo> {
   const sleep = runtime.sleep ?? realSleep;
   const now = runtime.now ?? Date.now;
-  const started = now();
+  const started = runtime.firstAttempt?.startedAt ?? now();
   const signal = signalOf(mail);
   for (let attempt = 1; ; attempt++) {
-    contentUnread.delete(mail);
     try {
+      if (attempt === 1 && runtime.firstAttempt) throw runtime.firstAttempt.error;
+      startAttempt(mail);
       return await route.send(mail);
     } catch (thrown) {
       const err: GmailTransportError = isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: route.strategy });

@@ -1,4 +1,5 @@
 import type { MailMessage, SentMessageInfo } from 'nodemailer';
+import type { GmailTransportError } from '../errors.js';
 
 /** The message nodemailer hands a transport: composed data plus its MIME tree. */
 export type OutgoingMail = MailMessage<SentMessageInfo>;
@@ -12,6 +13,14 @@ export interface Route {
   readonly strategy: string;
   /** Delivers once. Retries are the caller's (see internal/retry.ts). */
   send(mail: OutgoingMail): Promise<SentMessageInfo>;
+  /**
+   * `send` in nodemailer's callback style, for a route that has it natively (SMTP): the
+   * transport makes each first attempt through it. A pool queues every message it is given,
+   * and what a send allocates waits in the queue with it; the promises and the suspended
+   * retry loop around a `send` made V8's garbage collector copy about 0.5 kB more per queued
+   * message (docs/BENCHMARKS.md, "Findings"). Calls back once, with a GmailTransportError.
+   */
+  deliver?(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void;
   /** Connects and authenticates without sending. */
   verify(): Promise<true>;
   close(): void;

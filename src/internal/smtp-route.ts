@@ -102,17 +102,29 @@ export class SmtpRoute implements Route {
     });
   }
 
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
+  deliver(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void {
     const progress = trackBody(mail);
-    return new Promise((resolve, reject) => {
+    let called = false;
+    try {
       this.#inner.send(progress.mail, (err, info) => {
+        called = true;
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
-          reject(this.#map(err, progress, mail));
+          callback(this.#map(err, progress, mail));
           return;
         }
-        resolve(info);
+        callback(null, info);
       });
+    } catch (err) {
+      // nodemailer reports failures through the callback; a throw is a bug of its or ours,
+      // still an error of this send, given once.
+      if (!called) callback(this.#map(err, progress, mail));
+    }
+  }
+
+  send(mail: OutgoingMail): Promise<SentMessageInfo> {
+    return new Promise((resolve, reject) => {
+      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
     });
   }
 

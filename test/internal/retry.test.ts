@@ -100,6 +100,37 @@ describe('sendWithRetry', () => {
     expect(route.calls).toBe(4);
   });
 
+  it('decides on a first attempt the caller made (Route.deliver): its error is attempt 1, the route makes attempt 2', async () => {
+    const { clock, runtime } = fakeTime();
+    const route = scriptedRoute([]);
+    const events: TransportEvents['retry'][] = [];
+    const firstAttempt = { error: failure('CONNECTION_FAILED', true, { messageId: '<m@test>' }), startedAt: clock.now };
+    const info = await sendWithRetry(route, mailWith(), POLICY, (_e, p) => events.push(p), { ...runtime, random: () => 1, firstAttempt });
+    expect(info.messageId).toBe('<m@test>');
+    expect(route.calls).toBe(1);
+    expect(events).toEqual([{ strategy: 'fake', attempt: 1, delayMs: 500, code: 'CONNECTION_FAILED', messageId: '<m@test>' }]);
+  });
+
+  it('does not retry a failed first attempt that is not retryable, nor any with retry: false', async () => {
+    const route = scriptedRoute([]);
+    const uncertain = { error: failure('DELIVERY_UNCERTAIN', false), startedAt: 0 };
+    await expect(sendWithRetry(route, mailWith(), POLICY, () => {}, { ...fakeTime().runtime, firstAttempt: uncertain })).rejects.toBe(uncertain.error);
+    const lost = { error: failure('CONNECTION_FAILED', true), startedAt: 0 };
+    await expect(sendWithRetry(route, mailWith(), false, () => {}, { ...fakeTime().runtime, firstAttempt: lost })).rejects.toBe(lost.error);
+    expect(route.calls).toBe(0);
+  });
+
+  it('counts maxElapsedMs from when the caller started its first attempt', async () => {
+    const { clock, runtime } = fakeTime();
+    const route = scriptedRoute([]);
+    const policy = { attempts: 10, minDelayMs: 1000, maxDelayMs: 1000, maxElapsedMs: 3_000 };
+    // Started 2.5 s ago: another 1 s wait would start attempt 2 after 3.5 s.
+    const firstAttempt = { error: failure('CONNECTION_FAILED', true), startedAt: clock.now - 2_500 };
+    await expect(sendWithRetry(route, mailWith(), policy, () => {}, { ...runtime, random: () => 1, firstAttempt })).rejects.toBe(firstAttempt.error);
+    expect(route.calls).toBe(0);
+    expect(clock.slept).toEqual([]);
+  });
+
   it('starts no attempt after maxElapsedMs, counting the time the attempts themselves took', async () => {
     const { clock, runtime } = fakeTime();
     // Each attempt takes 400 ms; each delay is 1000 ms (random = 1, min = max = 1000).
