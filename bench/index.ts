@@ -3,7 +3,7 @@
  * side by side. Talks to 127.0.0.1 only, bounds every loop and exits by itself.
  *
  *   npm run bench                      all sections, print the results
- *   npm run bench -- --write           ... and write them into docs/BENCHMARKS.md
+ *   npm run bench -- --write           ... and write them into docs/BENCHMARKS.md (a full run only)
  *   npm run bench -- --quick           fewer rounds and messages (a smoke run)
  *   npm run bench -- --only=overhead,import
  */
@@ -37,6 +37,12 @@ const quick = args.includes('--quick');
 const write = args.includes('--write');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+// --write replaces the whole results block: a partial or smoke run would drop the figures of
+// every other section, or replace them with a smoke run's.
+if (write && (only || quick)) {
+  log('--write needs a full run: it rewrites every section of the results in docs/BENCHMARKS.md; drop --only and --quick');
+  process.exit(2);
+}
 
 function machine(): string {
   const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
