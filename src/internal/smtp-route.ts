@@ -116,9 +116,11 @@ export class SmtpRoute implements Route {
         callback(null, info);
       });
     } catch (err) {
-      // nodemailer reports failures through the callback; a throw is a bug of its or ours,
-      // still an error of this send, given once.
-      if (!called) callback(this.#map(err, progress, mail));
+      // A throw out of our own callback belongs to the code it ran (the caller's): pass it on.
+      if (called) throw err;
+      // nodemailer reports failures through the callback; a throw before it is a bug of its or
+      // ours, still an error of this send.
+      callback(this.#map(err, progress, mail));
     }
   }
 
