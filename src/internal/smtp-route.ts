@@ -107,6 +107,9 @@ export class SmtpRoute implements Route {
     let called = false;
     try {
       this.#inner.send(progress.mail, (err, info) => {
+        // Once, whatever nodemailer does: a second failure would start a second retry loop,
+        // and the message could go out twice (a promise settled once did this before).
+        if (called) return;
         called = true;
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
