@@ -62,17 +62,37 @@ function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {
 function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig): void {
   const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
   const context = { strategy: config.strategy, locale: config.locale };
-  // One function for every send: a pooled message waits in the queue with what its send
-  // allocated (see ManagedTransport).
-  const rethrowMapped = (err: unknown): never => {
-    throw mapError(err, context);
-  };
   const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
     if (callback) {
-      original(data, (err, info) => (err ? callback(mapError(err, context)) : callback(null, info)));
+      let called = false;
+      const done = (err: Error | null, info?: SentMessageInfo): void => {
+        called = true;
+        if (err) callback(mapError(err, context));
+        else callback(null, info);
+      };
+      try {
+        original(data, done);
+      } catch (err) {
+        // nodemailer calls back synchronously on some failures: a throw out of the caller's
+        // own callback is theirs, passed on, not reported to that callback a second time.
+        if (called) throw err;
+        // A throw while nodemailer reads the message data (a getter of the caller's), before
+        // it took the message: an error of this send, reported like the others.
+        done(err as Error);
+      }
       return undefined;
     }
-    return (original(data) as Promise<SentMessageInfo>).catch(rethrowMapped);
+    // One promise, settled from nodemailer's callback: not nodemailer's promise with a `.catch`
+    // on it, which makes two more objects that wait in a pool's queue with every message
+    // (see ManagedTransport).
+    return new Promise<SentMessageInfo>((resolve, reject) => {
+      try {
+        original(data, (err, info) => (err ? reject(mapError(err, context)) : resolve(info)));
+      } catch (err) {
+        // As above: a rejection, and a typed one, rather than a throw out of sendMail.
+        reject(mapError(err, context));
+      }
+    });
   };
   (mailer as { sendMail: unknown }).sendMail = sendMail;
 }

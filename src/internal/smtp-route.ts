@@ -103,7 +103,7 @@ export class SmtpRoute implements Route {
   }
 
   deliver(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void {
-    const progress = trackBody(mail);
+    const progress = new BodyTracker(mail);
     let called = false;
     try {
       this.#inner.send(progress.mail, (err, info) => {
@@ -165,16 +165,6 @@ export class SmtpRoute implements Route {
   }
 }
 
-interface BodyTracker {
-  readonly body: BodyProgress;
-  /** The session got past greeting, EHLO and AUTH: nodemailer asked for the envelope. */
-  readonly reachedEnvelope: boolean;
-  /** The message content (and any stream in it) started to be read. */
-  readonly contentRead: boolean;
-  /** What the inner transport is given: the message seen through the tracker. */
-  readonly mail: OutgoingMail;
-}
-
 /**
  * Follows how far this attempt got, by watching the calls nodemailer makes on the message
  * (smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
@@ -183,38 +173,81 @@ interface BodyTracker {
  * piped into (the final dot handed to the socket) as wholly sent. A dot handed to the socket
  * may or may not have arrived, so a loss after that is DELIVERY_UNCERTAIN; before it, the
  * server cannot have taken the message (RFC 5321 §4.1.1.4: it takes it on the final dot).
+ *
+ * Nothing of nodemailer's gets an own property: Proxies intercept the three calls, and every
+ * other property is read from the real object, methods bound to it. Own properties set on
+ * every MIME root cost 10-20% more CPU per message than plain nodemailer; a `pipe` closure
+ * stored on every message stream doubled the time of young-generation GCs. Both made V8
+ * reshape objects it sees by the thousand (docs/BENCHMARKS.md, "Findings").
+ *
+ * The tracker is itself the handler of the Proxy around the mail, and the Proxy around its
+ * MIME root is made when nodemailer first reads `message`, once the message leaves the pool's
+ * queue: a pooled message waits in that queue with what its send allocated, so it waits with
+ * two objects, not nine.
  */
-function trackBody(mail: OutgoingMail): BodyTracker {
-  const node = mail.message as unknown as { createReadStream: (opts?: unknown) => Readable; getEnvelope: () => unknown };
-  const state = { body: 'not-sent' as BodyProgress, reachedEnvelope: false, contentRead: false, mail };
-  const getEnvelope = (): unknown => {
-    state.reachedEnvelope = true;
-    return node.getEnvelope();
-  };
-  const createReadStream = (opts?: unknown): Readable => {
-    state.contentRead = true;
-    const stream = node.createReadStream(opts);
-    const pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T => {
-      state.body = 'partial';
-      // The destination is nodemailer's DataStream, which dot-stuffs the message and appends the
-      // final "\r\n.\r\n"; its readable side ends once that dot has been handed to the socket.
-      // The message's own stream may end much earlier: its content sits in buffers until the
-      // socket drains, and a connection lost meanwhile never carried the dot.
-      (destination as unknown as NodeJS.EventEmitter).once('end', () => {
-        state.body = 'complete';
-      });
-      return stream.pipe(destination, pipeOpts);
+class BodyTracker implements ProxyHandler<OutgoingMail> {
+  body: BodyProgress = 'not-sent';
+  /** The session got past greeting, EHLO and AUTH: nodemailer asked for the envelope. */
+  reachedEnvelope = false;
+  /** The message content (and any stream in it) started to be read. */
+  contentRead = false;
+  /** What the inner transport is given: the message seen through the tracker. */
+  readonly mail: OutgoingMail;
+  #message: unknown;
+
+  constructor(mail: OutgoingMail) {
+    this.mail = new Proxy(mail, this);
+  }
+
+  get(target: OutgoingMail, key: string | symbol): unknown {
+    if (key !== 'message') return bound(target, key);
+    this.#message ??= new Proxy(target.message, new MessageHandler(this));
+    return this.#message;
+  }
+}
+
+type MimeRoot = OutgoingMail['message'];
+
+/** The MIME root seen through a tracker: `getEnvelope` and `createReadStream` report to it. */
+class MessageHandler implements ProxyHandler<MimeRoot> {
+  readonly #tracker: BodyTracker;
+
+  constructor(tracker: BodyTracker) {
+    this.#tracker = tracker;
+  }
+
+  get(target: MimeRoot, key: string | symbol): unknown {
+    if (key === 'getEnvelope') return this.#getEnvelope(target);
+    if (key === 'createReadStream') return this.#createReadStream(target);
+    return bound(target, key);
+  }
+
+  #getEnvelope(node: MimeRoot): () => unknown {
+    return () => {
+      this.#tracker.reachedEnvelope = true;
+      return node.getEnvelope();
     };
-    return new Proxy(stream, { get: (target, key) => (key === 'pipe' ? pipe : bound(target, key)) });
-  };
-  // Nothing of nodemailer's gets an own property: Proxies intercept the three calls, and every
-  // other method runs bound to the real object. Own properties set on every MIME root cost
-  // 10-20% more CPU per message than plain nodemailer; a `pipe` closure stored on every
-  // message stream doubled the time of young-generation GCs. Both made V8 reshape objects it
-  // sees by the thousand (docs/BENCHMARKS.md, "Findings").
-  const message = new Proxy(node, { get: (target, key) => (key === 'createReadStream' ? createReadStream : key === 'getEnvelope' ? getEnvelope : bound(target, key)) });
-  state.mail = new Proxy(mail, { get: (target, key) => (key === 'message' ? message : bound(target, key)) });
-  return state;
+  }
+
+  #createReadStream(node: MimeRoot): (opts?: unknown) => Readable {
+    const tracker = this.#tracker;
+    return (opts) => {
+      tracker.contentRead = true;
+      const stream = (node.createReadStream as (opts?: unknown) => Readable)(opts);
+      const pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T => {
+        tracker.body = 'partial';
+        // The destination is nodemailer's DataStream, which dot-stuffs the message and appends
+        // the final "\r\n.\r\n"; its readable side ends once that dot has been handed to the
+        // socket. The message's own stream may end much earlier: its content sits in buffers
+        // until the socket drains, and a connection lost meanwhile never carried the dot.
+        (destination as unknown as NodeJS.EventEmitter).once('end', () => {
+          tracker.body = 'complete';
+        });
+        return stream.pipe(destination, pipeOpts);
+      };
+      return new Proxy(stream, { get: (target, key) => (key === 'pipe' ? pipe : bound(target, key)) });
+    };
+  }
 }
 
 function bound(target: object, key: string | symbol): unknown {
