@@ -222,18 +222,18 @@ class MessageHandler implements ProxyHandler<MimeRoot> {
     return bound(target, key);
   }
 
-  #getEnvelope(node: MimeRoot): () => unknown {
+  #getEnvelope(node: MimeRoot): MimeRoot['getEnvelope'] {
     return () => {
       this.#tracker.reachedEnvelope = true;
       return node.getEnvelope();
     };
   }
 
-  #createReadStream(node: MimeRoot): (opts?: unknown) => Readable {
+  #createReadStream(node: MimeRoot): MimeRoot['createReadStream'] {
     const tracker = this.#tracker;
     return (opts) => {
       tracker.contentRead = true;
-      const stream = (node.createReadStream as (opts?: unknown) => Readable)(opts);
+      const stream = node.createReadStream(opts);
       const pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T => {
         tracker.body = 'partial';
         // The destination is nodemailer's DataStream, which dot-stuffs the message and appends
