@@ -103,14 +103,20 @@ export class SmtpRoute implements Route {
   }
 
   deliver(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void {
-    const progress = new BodyTracker(mail);
+    const root = mail.message;
+    const progress = new TrackedRoot(root);
+    // nodemailer's SMTP code reads the MIME root off the mail when it sends (a pool: once the
+    // message leaves its queue); for this attempt it reads the tracked one. Given back before
+    // anything else sees the mail: our error mapping, a retry, the next route of a failover.
+    mail.message = progress as unknown as MimeRoot;
     let called = false;
     try {
-      this.#inner.send(progress.mail, (err, info) => {
+      this.#inner.send(mail, (err, info) => {
         // Once, whatever nodemailer does: a second failure would start a second retry loop,
         // and the message could go out twice (a promise settled once did this before).
         if (called) return;
         called = true;
+        mail.message = root;
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
           callback(this.#map(err, progress, mail));
@@ -121,6 +127,7 @@ export class SmtpRoute implements Route {
     } catch (err) {
       // A throw out of our own callback belongs to the code it ran (the caller's): pass it on.
       if (called) throw err;
+      mail.message = root;
       // nodemailer reports failures through the callback; a throw before it is a bug of its or
       // ours, still an error of this send.
       callback(this.#map(err, progress, mail));
@@ -153,7 +160,7 @@ export class SmtpRoute implements Route {
     this.#inner.on('idle', listener);
   }
 
-  #map(err: unknown, progress: Pick<BodyTracker, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
+  #map(err: unknown, progress: Pick<TrackedRoot, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
     const messageId = mail ? safeMessageId(mail) : undefined;
     return mapError(err, {
       ...this.#errorContext,
@@ -165,94 +172,113 @@ export class SmtpRoute implements Route {
   }
 }
 
+type MimeRoot = OutgoingMail['message'];
+type BodyStream = ReturnType<MimeRoot['createReadStream']>;
+
 /**
- * Follows how far this attempt got, by watching the calls nodemailer makes on the message
- * (smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
- * `createReadStream()`). nodemailer pipes the message stream only after the server answered
- * DATA with 354, so `pipe` marks the body as partly sent, and the end of the stream it is
- * piped into (the final dot handed to the socket) as wholly sent. A dot handed to the socket
+ * The MIME root as nodemailer's SMTP code sees it during one attempt, following how far the
+ * attempt got. smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
+ * `createReadStream()`, and pipe that stream into the connection only after the server
+ * answered DATA with 354: the pipe marks the body as partly sent, and the end of the stream it
+ * is piped into (the final dot handed to the socket) as wholly sent. A dot handed to the socket
  * may or may not have arrived, so a loss after that is DELIVERY_UNCERTAIN; before it, the
  * server cannot have taken the message (RFC 5321 §4.1.1.4: it takes it on the final dot).
  *
- * Nothing of nodemailer's gets an own property: Proxies intercept the three calls, and every
- * other property is read from the real object, methods bound to it. Own properties set on
- * every MIME root cost 10-20% more CPU per message than plain nodemailer; a `pipe` closure
- * stored on every message stream doubled the time of young-generation GCs. Both made V8
- * reshape objects it sees by the thousand (docs/BENCHMARKS.md, "Findings").
- *
- * The tracker is itself the handler of the Proxy around the mail, and the Proxy around its
- * MIME root is made when nodemailer first reads `message`, once the message leaves the pool's
- * queue: a pooled message waits in that queue with what its send allocated, so it waits with
- * two objects, not nine.
+ * A plain object in front of the root, not a Proxy and not an own property on nodemailer's
+ * objects: Proxies around the mail, the root and the stream cost about 1.2% of the
+ * instructions of a pooled send, and own properties on every MIME root made V8 reshape
+ * objects it sees by the thousand (docs/BENCHMARKS.md, "Findings"). Every other method of the
+ * root is forwarded to it (see `forwardingPrototype`), so a nodemailer that calls one more
+ * still works.
  */
-class BodyTracker implements ProxyHandler<OutgoingMail> {
+class TrackedRoot {
   body: BodyProgress = 'not-sent';
   /** The session got past greeting, EHLO and AUTH: nodemailer asked for the envelope. */
   reachedEnvelope = false;
   /** The message content (and any stream in it) started to be read. */
   contentRead = false;
-  /** What the inner transport is given: the message seen through the tracker. */
-  readonly mail: OutgoingMail;
-  #message: unknown;
+  readonly root: MimeRoot;
 
-  constructor(mail: OutgoingMail) {
-    this.mail = new Proxy(mail, this);
+  constructor(root: MimeRoot) {
+    this.root = root;
+    const proto = Object.getPrototypeOf(root) as object | null;
+    if (proto !== forwardedFrom) forwardTo(proto);
   }
 
-  get(target: OutgoingMail, key: string | symbol): unknown {
-    if (key !== 'message') return bound(target, key);
-    this.#message ??= new Proxy(target.message, new MessageHandler(this));
-    return this.#message;
+  getEnvelope(): ReturnType<MimeRoot['getEnvelope']> {
+    this.reachedEnvelope = true;
+    return this.root.getEnvelope();
+  }
+
+  messageId(): string {
+    return this.root.messageId();
+  }
+
+  getHeader(key: string): ReturnType<MimeRoot['getHeader']> {
+    return this.root.getHeader(key);
+  }
+
+  createReadStream(options?: Parameters<MimeRoot['createReadStream']>[0]): BodyStream {
+    this.contentRead = true;
+    const stream = this.root.createReadStream(options);
+    // `pipe` puts the stream in flowing mode, which Node announces with 'resume' on the next
+    // tick, before the first chunk moves; nothing else resumes the message stream. A listener
+    // on nodemailer's stream rather than a wrapper around it: the stream reaches the connection
+    // as it is.
+    stream.on('resume', () => this.#piped(stream));
+    return stream;
+  }
+
+  #piped(stream: BodyStream): void {
+    if (this.body !== 'not-sent') return; // a resume after backpressure
+    this.body = 'partial';
+    // The destination is nodemailer's DataStream, which dot-stuffs the message and appends the
+    // final "\r\n.\r\n"; its readable side ends once that dot has been handed to the socket.
+    // The message's own stream may end much earlier: its content sits in buffers until the
+    // socket drains, and a connection lost meanwhile never carried the dot. Node lists a
+    // stream's pipe destinations only in its state object; should that ever change, the body
+    // counts as wholly sent from the start, which never resends (DELIVERY_UNCERTAIN) rather
+    // than risk a duplicate.
+    const destination = pipeDestination(stream);
+    if (!destination) {
+      this.body = 'complete';
+      return;
+    }
+    destination.on('end', () => {
+      this.body = 'complete';
+    });
   }
 }
 
-type MimeRoot = OutgoingMail['message'];
+function pipeDestination(stream: BodyStream): NodeJS.EventEmitter | undefined {
+  const pipes = (stream as { _readableState?: { pipes?: unknown } })._readableState?.pipes;
+  const destination: unknown = Array.isArray(pipes) ? pipes[pipes.length - 1] : undefined;
+  return typeof (destination as NodeJS.EventEmitter | undefined)?.on === 'function' ? (destination as NodeJS.EventEmitter) : undefined;
+}
 
-/** The MIME root seen through a tracker: `getEnvelope` and `createReadStream` report to it. */
-class MessageHandler implements ProxyHandler<MimeRoot> {
-  readonly #tracker: BodyTracker;
+/** The prototype of the MIME roots whose methods TrackedRoot forwards (nodemailer's MimeNode). */
+let forwardedFrom: object | null | undefined;
 
-  constructor(tracker: BodyTracker) {
-    this.#tracker = tracker;
-  }
-
-  get(target: MimeRoot, key: string | symbol): unknown {
-    if (key === 'getEnvelope') return this.#getEnvelope(target);
-    if (key === 'createReadStream') return this.#createReadStream(target);
-    return bound(target, key);
-  }
-
-  #getEnvelope(node: MimeRoot): MimeRoot['getEnvelope'] {
-    return () => {
-      this.#tracker.reachedEnvelope = true;
-      return node.getEnvelope();
-    };
-  }
-
-  #createReadStream(node: MimeRoot): MimeRoot['createReadStream'] {
-    const tracker = this.#tracker;
-    return (opts) => {
-      tracker.contentRead = true;
-      const stream = node.createReadStream(opts);
-      const pipe = <T extends NodeJS.WritableStream>(destination: T, pipeOpts?: { end?: boolean }): T => {
-        tracker.body = 'partial';
-        // The destination is nodemailer's DataStream, which dot-stuffs the message and appends
-        // the final "\r\n.\r\n"; its readable side ends once that dot has been handed to the
-        // socket. The message's own stream may end much earlier: its content sits in buffers
-        // until the socket drains, and a connection lost meanwhile never carried the dot.
-        (destination as unknown as NodeJS.EventEmitter).once('end', () => {
-          tracker.body = 'complete';
-        });
-        return stream.pipe(destination, pipeOpts);
+/**
+ * Gives TrackedRoot every method of the root's class it does not track, each calling the real
+ * root: nodemailer's SMTP code calls the four above today, a later version may call another.
+ * Done once per process (the roots all share one class); own data properties of a root are
+ * not forwarded, no SMTP transport of nodemailer's reads one.
+ */
+function forwardTo(proto: object | null): void {
+  forwardedFrom = proto;
+  const forwarding: Record<string, unknown> = {};
+  for (let p = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const key of Object.getOwnPropertyNames(p)) {
+      if (key === 'constructor' || Object.hasOwn(forwarding, key) || Object.hasOwn(TrackedRoot.prototype, key)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(p, key);
+      if (typeof descriptor?.value !== 'function') continue;
+      forwarding[key] = function (this: TrackedRoot, ...args: unknown[]): unknown {
+        return (this.root as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
       };
-      return new Proxy(stream, { get: (target, key) => (key === 'pipe' ? pipe : bound(target, key)) });
-    };
+    }
   }
-}
-
-function bound(target: object, key: string | symbol): unknown {
-  const value: unknown = Reflect.get(target, key);
-  return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  Object.setPrototypeOf(TrackedRoot.prototype, forwarding);
 }
 
 function safeMessageId(mail: OutgoingMail): string | undefined {
