@@ -1,5 +1,4 @@
 import { createTransport, type SentMessageInfo } from 'nodemailer';
-import type { Readable } from 'node:stream';
 import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
 import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
 import { signalOf } from './abort.js';
@@ -187,9 +186,9 @@ type BodyStream = ReturnType<MimeRoot['createReadStream']>;
  * A plain object in front of the root, not a Proxy and not an own property on nodemailer's
  * objects. Proxies around the mail, the root and the stream (a trap on every read, a `bind` on
  * every method read) kept pooled sends at about 4% more CPU than plain nodemailer's, against
- * 1.5-3.5% with this object; own properties on every MIME root made V8 reshape objects it sees by the
- * thousand (docs/BENCHMARKS.md, "Findings"). Every other method of the root is forwarded to it
- * (see `forwardTo`), so a nodemailer that calls one more still works.
+ * 1.5-3.5% with this object; own properties on every MIME root made V8 reshape objects it
+ * sees by the thousand (docs/BENCHMARKS.md, "Findings"). Every other method of the root is
+ * forwarded to it (see `forwardTo`), so a nodemailer that calls one more still works.
  */
 class TrackedRoot {
   body: BodyProgress = 'not-sent';
