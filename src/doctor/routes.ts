@@ -1,5 +1,6 @@
 import type { StrategyName } from '../strategies/index.js';
 import type { RelayPreset } from '../strategies/relay.js';
+import type { DkimOptions } from '../internal/dkim.js';
 
 /**
  * What a sending route asks of the From domain's DNS, from the provider's own documentation.
@@ -67,7 +68,7 @@ export interface DoctorRoute {
   /** With `strategy: 'relay'` and no preset: the relay's host, named in the report. */
   host?: string;
   /** The transport's `dkim` option: its selector is checked, and its key against the published one. */
-  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  dkim?: DkimOptions;
   /** With `strategy: 'failover'`: each route, checked together. */
   transports?: readonly DoctorRoute[];
 }

@@ -29,6 +29,11 @@ export interface ResolvedDkim {
 
 const SELECTOR = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/** Whether `value` can be a DKIM selector (one or more DNS labels). */
+export function isDkimSelector(value: string): boolean {
+  return SELECTOR.test(value);
+}
+
 /** nodemailer signs RSA-SHA256 only; Gmail treats signatures by keys under 1024 bits as absent. */
 const MIN_BITS = 1024;
 
