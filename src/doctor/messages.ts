@@ -75,7 +75,7 @@ const REQUIREMENTS_JA: Record<string, string> = {
 };
 
 const en: DoctorMessages = {
-  failed: (name, code) => `could not be checked: the resolver answered ${code} for ${name} (this is not a pass; run again or try --dns-server)`,
+  failed: (name, code) => `could not be checked: the resolver answered ${code} for ${name} (this is not a pass: run again, or ask another resolver)`,
   mxFound: (hosts, google) =>
     `MX ${hosts}${google === undefined ? '' : google ? ' (Google Workspace receives the mail)' : ' (mail is received outside Google)'}`,
   mxNull: (domain) => `${domain} publishes a null MX ("0 ."): it receives no mail, so replies and bounces are lost and some receivers refuse its mail`,
@@ -145,7 +145,7 @@ const en: DoctorMessages = {
 };
 
 const ja: DoctorMessages = {
-  failed: (name, code) => `確認できませんでした: ${name} の問い合わせにリゾルバーが ${code} を返しました（合格ではありません。再実行するか --dns-server を試してください）`,
+  failed: (name, code) => `確認できませんでした: ${name} の問い合わせにリゾルバーが ${code} を返しました（合格ではありません。再実行するか、別のリゾルバーに問い合わせてください）`,
   mxFound: (hosts, google) =>
     `MX ${hosts}${google === undefined ? '' : google ? '（Google Workspace で受信）' : '（Google 以外で受信）'}`,
   mxNull: (domain) => `${domain} は null MX（"0 ."）を公開しています。メールを受信しないため、返信やバウンスは失われ、受信を拒否するサーバーもあります`,
