@@ -1,6 +1,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
-/** Gmail: "use a 1024-bit key at least; 2048 is recommended" (see docs/doctor.md). */
+/**
+ * Gmail treats signatures by keys under 1024 bits as unsigned and recommends 2048
+ * (https://support.google.com/a/answer/81126, https://support.google.com/a/answer/174124).
+ */
 export const DKIM_MIN_BITS = 1024;
 export const DKIM_GOOD_BITS = 2048;
 

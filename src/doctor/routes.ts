@@ -4,7 +4,7 @@ import type { DkimOptions } from '../internal/dkim.js';
 
 /**
  * What a sending route asks of the From domain's DNS, from the provider's own documentation.
- * Each row cites where; docs/doctor.md lists the same sources for people.
+ * Each row cites where; the README's doctor section lists the same sources for people.
  */
 export interface RouteProfile {
   /** Shown in the report, e.g. `Google (smtp.gmail.com)` or `SendGrid`. */
