@@ -6,6 +6,7 @@ export interface DoctorMessages {
   mxFound(hosts: string, google: boolean | undefined): string;
   mxNull(domain: string): string;
   mxMissing(domain: string): string;
+  mxFix(domain: string): string;
   spfNone(domain: string): string;
   spfMany(count: number, domain: string): string;
   spfInvalid(errors: string): string;
@@ -80,6 +81,7 @@ const en: DoctorMessages = {
     `MX ${hosts}${google === undefined ? '' : google ? ' (Google Workspace receives the mail)' : ' (mail is received outside Google)'}`,
   mxNull: (domain) => `${domain} publishes a null MX ("0 ."): it receives no mail, so replies and bounces are lost and some receivers refuse its mail`,
   mxMissing: (domain) => `no MX record: replies and bounces to ${domain} cannot be delivered`,
+  mxFix: (domain) => `Publish the MX records of the service that receives mail for ${domain}`,
   spfNone: (domain) => `no SPF record (v=spf1) at ${domain}`,
   spfMany: (count, domain) => `${count} SPF records at ${domain}: receivers treat several as a permanent error (RFC 7208 §4.5), so SPF fails`,
   spfInvalid: (errors) => `the SPF record is not valid (a permanent error, SPF fails): ${errors}`,
@@ -150,6 +152,7 @@ const ja: DoctorMessages = {
     `MX ${hosts}${google === undefined ? '' : google ? '（Google Workspace で受信）' : '（Google 以外で受信）'}`,
   mxNull: (domain) => `${domain} は null MX（"0 ."）を公開しています。メールを受信しないため、返信やバウンスは失われ、受信を拒否するサーバーもあります`,
   mxMissing: (domain) => `MX レコードがありません。${domain} 宛ての返信やバウンスが届きません`,
+  mxFix: (domain) => `${domain} のメールを受信するサービスの MX レコードを公開してください`,
   spfNone: (domain) => `${domain} に SPF レコード（v=spf1）がありません`,
   spfMany: (count, domain) => `${domain} に SPF レコードが ${count} 件あります。複数あると恒久エラー（RFC 7208 §4.5）となり SPF は失敗します`,
   spfInvalid: (errors) => `SPF レコードが不正です（恒久エラー、SPF は失敗）: ${errors}`,

@@ -101,11 +101,14 @@ export async function buildReport(dns: DnsSource, input: ReportInput): Promise<D
 
 function checkMx(m: DoctorMessages, domain: string, mx: Lookup<{ exchange: string; priority: number }[]>, profiles: RouteProfile[]): Finding {
   if (mx.kind === 'failed') return { id: 'mx', status: 'warn', detail: m.failed(`MX ${domain}`, mx.code), known: false };
-  if (mx.kind === 'missing') return { id: 'mx', status: 'warn', detail: m.mxMissing(domain), known: true };
+  const googleRoute = profiles.some((p) => p.spfInclude === '_spf.google.com');
+  // https://support.google.com/a/answer/140034: Workspace's MX is smtp.google.com, priority 1.
+  const fix = googleRoute ? `${domain} MX 1 smtp.google.com` : m.mxFix(domain);
+  if (mx.kind === 'missing') return { id: 'mx', status: 'warn', detail: m.mxMissing(domain), fix, known: true };
   const records = [...mx.value].sort((a, b) => a.priority - b.priority);
   // RFC 7505: a single MX of "." (priority 0) says the domain accepts no mail.
-  if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) return { id: 'mx', status: 'fail', detail: m.mxNull(domain), known: true };
-  const google = profiles.some((p) => p.spfInclude === '_spf.google.com') ? records.some((r) => /(^|\.)google(mail)?\.com\.?$/i.test(r.exchange)) : undefined;
+  if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) return { id: 'mx', status: 'fail', detail: m.mxNull(domain), fix, known: true };
+  const google = googleRoute ? records.some((r) => /(^|\.)google(mail)?\.com\.?$/i.test(r.exchange)) : undefined;
   return { id: 'mx', status: 'pass', detail: m.mxFound(records.map((r) => `${r.priority} ${r.exchange}`).join(', '), google), known: true };
 }
 

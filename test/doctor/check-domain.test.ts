@@ -36,7 +36,7 @@ describe('checkDomain against a real DNS server', () => {
       expect(statuses(report)).toEqual(c.checks);
       expect(report.verdicts).toEqual({ allSenders: { status: c.allSenders[0], missing: c.allSenders[1] }, bulkSenders: { status: c.bulkSenders[0], missing: c.bulkSenders[1] } });
       // Every warning or failure that a record fixes says which record.
-      for (const item of report.checks) if (item.status === 'fail' && item.id !== 'mx') expect(item.fix, item.id).toBeTruthy();
+      for (const item of report.checks) if (item.status === 'fail') expect(item.fix, item.id).toBeTruthy();
     });
   }
 
@@ -66,6 +66,18 @@ describe('checkDomain against a real DNS server', () => {
     const short = await checkDomain({ domain: 'shortkey.example', route: { strategy: 'oauth2' }, dnsServer: dns.address });
     expect(check(short, 'dkim').detail).toBe('google: RSA 768 bits, below the 1024 Gmail requires (treated as unsigned)');
     expect(check(short, 'dmarc-alignment').detail).toMatch(/SPF can align/);
+  });
+
+  it('fails a domain whose null MX (RFC 7505) says it receives no mail', async () => {
+    const report = await checkDomain({ domain: 'nullmx.example', route: { strategy: 'oauth2' }, dnsServer: dns.address });
+    expect(check(report, 'mx')).toEqual({
+      id: 'mx',
+      status: 'fail',
+      detail: 'nullmx.example publishes a null MX ("0 ."): it receives no mail, so replies and bounces are lost and some receivers refuse its mail',
+      fix: 'nullmx.example MX 1 smtp.google.com',
+    });
+    const good = await checkDomain({ domain: 'good.example', route: { strategy: 'relay', preset: 'resend' }, dnsServer: dns.address, dkimSelectors: ['google'] });
+    expect(check(good, 'mx').detail).toBe('MX 1 aspmx.l.google.com, 5 alt1.aspmx.l.google.com');
   });
 
   it('writes details and advice in Japanese with locale ja', async () => {

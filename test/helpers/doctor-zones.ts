@@ -78,6 +78,9 @@ export function doctorZone(keys: DoctorKeys): Zone {
     'pnone.example': { TXT: ['v=spf1 ip4:192.0.2.1 -all'] },
     '_dmarc.pnone.example': { TXT: ['v=DMARC1; p=none'] },
 
+    ...healthy('nullmx.example'),
+    'nullmx.example': { TXT: [GOOGLE_SPF], MX: [{ exchange: '.', priority: 0 }] },
+
     ...healthy('relay.example'),
     's1._domainkey.relay.example': { TXT: [dkim(keys.strong)] },
     's2._domainkey.relay.example': { TXT: [dkim(keys.strong)] },
