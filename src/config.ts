@@ -2,6 +2,7 @@ import { strategies, type StrategyName, type GmailTransportConfig } from './stra
 import type { Logger, ResolvedConfig, RetryOptions } from './strategies/types.js';
 import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
+import { parseDkim } from './internal/dkim.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -13,7 +14,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'] as const;
+const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim'] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 
@@ -42,6 +43,9 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
   const retry = parseRetry(check, input);
   const logger = parseLogger(check, input);
   const pool = parsePool(check, input);
+  // nodemailer signs a message once, before a failover picks its route.
+  if (check.prefix && input.dkim !== undefined) check.fail('dkim', 'belongs on the failover config itself: a message is signed before a route is chosen');
+  const dkim = check.prefix ? undefined : parseDkim(check, input);
   if (!name) return undefined;
 
   const strategy = strategies[name];
@@ -55,6 +59,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
     retry,
     ...(logger ? { logger } : {}),
     ...(pool ? { pool: Object.freeze(pool) } : {}),
+    ...(dkim ? { dkim } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import { mapError } from './errors/map-error.js';
 import { ManagedTransport } from './internal/managed-transport.js';
 import { SmtpRoute } from './internal/smtp-route.js';
 import type { Route } from './internal/route.js';
+import type { ResolvedDkim } from './internal/dkim.js';
 
 /**
  * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
@@ -41,6 +42,7 @@ export function createGmailTransport(config: GmailTransportConfig, defaults?: Ma
   };
   transport.attach(buildRoute(resolved, ctx));
   const mailer = createTransport(transport, defaults);
+  if (resolved.dkim) signWith(mailer, resolved.dkim);
   wrapSendMail(mailer, resolved);
   return mailer as unknown as GmailTransporter;
 }
@@ -53,6 +55,19 @@ function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
 
 function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {
   return (value as SmtpPlan).kind === 'smtp';
+}
+
+/**
+ * Hands each message nodemailer's own DKIM options (its per-message `dkim` field), unless the
+ * message brings its own: nodemailer then signs the finished message, on every attempt and on
+ * every route. The key leaves its Secret only here, on the message being sent.
+ */
+function signWith(mailer: Transporter<SentMessageInfo>, dkim: ResolvedDkim): void {
+  mailer.use('compile', (mail, done) => {
+    const data = mail.data as SendMailOptions;
+    data.dkim ??= { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey.reveal() };
+    done();
+  });
 }
 
 /**

@@ -25,6 +25,10 @@ export type { TokenStore, TokenLock } from './tokens/types.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
+export { checkDomain, type CheckDomainOptions } from './doctor/check-domain.js';
+export type { DoctorReport, DoctorCheck, DoctorVerdict, CheckId, CheckStatus } from './doctor/report.js';
+export type { DoctorRoute } from './doctor/routes.js';
+export type { DkimOptions } from './internal/dkim.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {

@@ -3,6 +3,7 @@ import { runAuth } from './auth.js';
 import { openBrowser } from './browser.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 import { runVerify } from './verify.js';
+import { runDoctor } from './doctor.js';
 import { runHashPassword, runServe } from '../bridge/cli.js';
 
 export type { CliIo } from './io.js';
@@ -11,6 +12,7 @@ export type { CliIo } from './io.js';
 const COMMANDS: Readonly<Record<string, { summary: string; run: (args: readonly string[], io: CliIo) => Promise<number> }>> = {
   auth: { summary: 'get an OAuth2 refresh token (browser consent, loopback redirect, PKCE)', run: runAuth },
   verify: { summary: 'connect and authenticate with a config; optionally send a test message', run: runVerify },
+  doctor: { summary: "check the sending domain's MX, SPF, DKIM and DMARC for the route that sends", run: runDoctor },
   serve: { summary: 'run the SMTP bridge for printers and devices (--config bridge.json)', run: runServe },
   'hash-password': { summary: 'hash a device password from stdin for the bridge config', run: runHashPassword },
 };

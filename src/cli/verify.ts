@@ -4,6 +4,11 @@ import { mapError } from '../errors/map-error.js';
 import { envVariableForField, fromEnv } from '../from-env.js';
 import { loadConfig } from '../load-config.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
+import { checkDomain } from '../doctor/check-domain.js';
+import type { DoctorReport } from '../doctor/report.js';
+import type { Locale } from '../errors/hints.js';
+import { isDomainName } from '../internal/validate.js';
+import { exitCodeOf, printReport } from './doctor.js';
 import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, printJson, UsageError, type CliIo, type Diagnosis } from './io.js';
 
 export const VERIFY_HELP = `Usage: gmail-transport verify [--config FILE | --env-prefix PREFIX] [--send-to ADDRESS] [options]
@@ -22,9 +27,13 @@ Options:
   --send-to ADDRESS     also send one short test message to ADDRESS
   --from ADDRESS        sender of the test message (default: the config's user)
   --json                print the result as JSON on stdout
+  --doctor              also check the sender's domain (SPF, DKIM, DMARC, MX) for this
+                        route, as "gmail-transport doctor" does
+  --dns-server IP[:PORT] with --doctor: ask this resolver instead of the system's
   -h, --help            show this help
 
-Exit codes: 0 verified (and sent), 1 failed (diagnosis printed), 2 wrong command line.
+Exit codes: 0 verified (and sent; with --doctor, no check failed), 1 failed (diagnosis
+printed), 2 wrong command line.
 `;
 
 const OPTIONS = {
@@ -33,6 +42,8 @@ const OPTIONS = {
   'send-to': { type: 'string' },
   from: { type: 'string' },
   json: { type: 'boolean' },
+  doctor: { type: 'boolean' },
+  'dns-server': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -46,13 +57,16 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
   if (flags.config !== undefined && flags['env-prefix'] !== undefined) throw new UsageError('give either --config or --env-prefix, not both');
   const prefix = flags['env-prefix'] ?? 'GMAIL_';
   const fromEnvironment = flags.config === undefined;
-  const fail = (diagnosis: Diagnosis, strategy?: string): number => {
+  if (flags['dns-server'] !== undefined && !flags.doctor) throw new UsageError('--dns-server goes with --doctor');
+  let doctorLocale: Locale = 'en';
+  const fail = (diagnosis: Diagnosis, strategy?: string, doctor?: DoctorReport): number => {
     if (flags.json) {
-      printJson(io, { ok: false, error: diagnosis });
+      printJson(io, { ok: false, error: diagnosis, ...(doctor ? { doctor } : {}) });
     } else {
       // A config built from variables is fixed in the variables: name them beside the fields.
       const annotate = fromEnvironment && strategy ? (path: string) => withVariable(path, strategy, prefix) : undefined;
       printDiagnosis(io, 'gmail-transport verify', diagnosis, annotate);
+      if (doctor) printReport(io, doctor, 'text', doctorLocale);
     }
     return EXIT_FAILED;
   };
@@ -76,6 +90,16 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
     mailer.close();
     throw new UsageError('--send-to needs --from: this config names no user to send as');
   }
+  const doctorDomain = flags.doctor ? sendingDomainOf(from, config) : undefined;
+  if (flags.doctor && !doctorDomain) {
+    mailer.close();
+    throw new UsageError('--doctor needs the sender\'s domain: give --from ADDRESS');
+  }
+  doctorLocale = config.locale ?? 'en';
+  const runDoctor = async (): Promise<DoctorReport | undefined> =>
+    doctorDomain
+      ? checkDomain({ domain: doctorDomain, route: config, locale: doctorLocale, ...(flags['dns-server'] !== undefined ? { dnsServer: flags['dns-server'] } : {}) })
+      : undefined;
   try {
     await mailer.verify();
     let sent: { messageId: string; accepted: unknown[]; rejected: unknown[]; response: string } | undefined;
@@ -88,19 +112,29 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
       });
       sent = { messageId: String(info.messageId), accepted: info.accepted as unknown[], rejected: info.rejected as unknown[], response: String(info.response ?? '') };
     }
+    const doctor = await runDoctor();
     if (flags.json) {
-      printJson(io, { ok: true, strategy, ...(sent ? { sent } : {}) });
+      printJson(io, { ok: true, strategy, ...(sent ? { sent } : {}), ...(doctor ? { doctor } : {}) });
     } else {
       io.stdout.write(`gmail-transport verify: OK (strategy ${strategy}${userOf(config) ? `, user ${userOf(config)}` : ''}): connected and authenticated.\n`);
       if (sent) io.stdout.write(`Test message ${sent.messageId} accepted for ${sent.accepted.map(String).join(', ')}: ${sent.response}\n`);
       else io.stdout.write('Nothing was sent (add --send-to ADDRESS to send a test message).\n');
+      if (doctor) printReport(io, doctor, 'text', doctorLocale);
     }
-    return EXIT_OK;
+    return doctor ? exitCodeOf(doctor) : EXIT_OK;
   } catch (err) {
-    return fail(diagnosisOf(mapError(err, { strategy })), strategy);
+    const doctor = await runDoctor().catch(() => undefined);
+    return fail(diagnosisOf(mapError(err, { strategy })), strategy, doctor);
   } finally {
     mailer.close();
   }
+}
+
+/** The domain the doctor checks: the sender's, else the `dkim` option's, else ip-relay's `domain`. */
+function sendingDomainOf(from: string | undefined, config: GmailTransportConfig): string | undefined {
+  const c = config as { dkim?: { domainName?: unknown }; domain?: unknown };
+  const domain = from?.includes('@') ? from.slice(from.lastIndexOf('@') + 1).replace(/>$/, '') : typeof c.dkim?.domainName === 'string' ? c.dkim.domainName : typeof c.domain === 'string' ? c.domain : undefined;
+  return domain && isDomainName(domain) ? domain : undefined;
 }
 
 function withVariable(path: string, strategy: string, prefix: string): string {

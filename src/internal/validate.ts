@@ -150,6 +150,13 @@ export function describeType(value: unknown): string {
   return typeof value;
 }
 
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** A fully qualified domain name such as `example.com` (letters, digits and hyphens; no trailing dot). */
+export function isDomainName(value: string): boolean {
+  return DOMAIN_NAME.test(value);
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
 /** Whether a host name is a loopback address, where plain http or cleartext is acceptable. */

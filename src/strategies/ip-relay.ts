@@ -1,5 +1,5 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
-import type { ConfigChecker, Raw } from '../internal/validate.js';
+import { isDomainName, type ConfigChecker, type Raw } from '../internal/validate.js';
 import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
 import { parseAppPassword, parseMailbox } from '../internal/credentials.js';
 import {
@@ -44,14 +44,12 @@ export interface IpRelayOptions {
   auth?: Extract<SmtpAuth, { kind: 'password' }> | { kind: 'oauth'; settings: OAuthSettings };
 }
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-
 export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
   name: 'ip-relay',
   keys: ['domain', 'auth', 'smtp'],
   parse(input, check) {
     const domain = check.string(input, 'domain', { required: true });
-    if (domain !== undefined && !DOMAIN.test(domain)) {
+    if (domain !== undefined && !isDomainName(domain)) {
       check.fail('domain', 'must be a fully qualified domain name such as example.com (it is sent as the EHLO name)');
     }
     const rawAuth = check.object(input, 'auth');
@@ -63,7 +61,7 @@ export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
       { host: 'smtp-relay.gmail.com', port: 587, secure: false, ...(domain ? { name: domain } : {}) },
       { credentials: rawAuth !== undefined },
     );
-    if (!endpoint || !domain || !DOMAIN.test(domain) || (rawAuth && !auth)) return undefined;
+    if (!endpoint || !domain || !isDomainName(domain) || (rawAuth && !auth)) return undefined;
     return { endpoint, ...(auth ? { auth } : {}) };
   },
   create: (options, ctx) => {

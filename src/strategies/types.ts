@@ -3,6 +3,7 @@ import type { GmailTransportError } from '../errors.js';
 import type { MapErrorContext } from '../errors/map-error.js';
 import type { Locale } from '../errors/hints.js';
 import type { Secret } from '../internal/secret.js';
+import type { DkimOptions, ResolvedDkim } from '../internal/dkim.js';
 import type { ConfigChecker, Raw } from '../internal/validate.js';
 import type { Route } from '../internal/route.js';
 import type { AccessTokenSource } from '../tokens/types.js';
@@ -90,6 +91,11 @@ export interface CommonOptions {
   rateDelta?: number;
   /** With `pool`: messages per `rateDelta` at most. */
   rateLimit?: number;
+  /**
+   * Sign every message with DKIM (nodemailer's signer) as `domainName`, for a relay or server
+   * that does not sign with your domain. Check the published key with `gmail-transport doctor`.
+   */
+  dkim?: DkimOptions;
 }
 
 /** Retry policy: exponential backoff with full jitter, bounded in attempts and total time. */
@@ -151,4 +157,5 @@ export interface ResolvedConfig {
     readonly rateDelta?: number;
     readonly rateLimit?: number;
   };
+  readonly dkim?: ResolvedDkim;
 }
