@@ -96,3 +96,26 @@ describe('links in the docs', () => {
     if (target!.anchor) expect(anchorsOf(readDoc(target!.path)).has(target!.anchor)).toBe(true);
   });
 });
+
+describe('the service files the bridge guide installs', () => {
+  const bin = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['gmail-transport'] ?? '';
+
+  it('the systemd unit runs the command npm installs, with the config systemd hands it', () => {
+    const unit = readFileSync(join(REPO_ROOT, 'examples/systemd/gmail-transport-bridge.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=gmail-transport serve --config %d\/bridge\.json$/m);
+    expect(unit).toMatch(/^LoadCredential=bridge\.json:/m);
+  });
+
+  it("the WinSW file starts node with the package's bin from the folder the guide installs it in, and stops it with Ctrl+C", () => {
+    const xml = readFileSync(join(REPO_ROOT, 'examples/windows/gmail-transport-bridge.xml'), 'utf8');
+    const windowsBin = bin.replace(/^\.\//, '').split('/').join('\\');
+    expect(windowsBin).toBe('dist\\cli.js');
+    expect(/<executable>([^<]+)<\/executable>/.exec(xml)?.[1]).toBe('C:\\Program Files\\nodejs\\node.exe');
+    expect(/<arguments>([^<]+)<\/arguments>/.exec(xml)?.[1]).toBe(`"%BASE%\\node_modules\\gmail-transport\\${windowsBin}" serve --config "%BASE%\\bridge.json"`);
+    expect(xml).toMatch(/<stoptimeout>\d+ sec<\/stoptimeout>/);
+    expect(xml).toMatch(/<onfailure action="restart"/);
+    const guide = readDoc('docs/bridge.md');
+    expect(guide).toContain('examples/windows/gmail-transport-bridge.xml');
+    expect(guide).toContain('gmail-transport-bridge.exe install');
+  });
+});
