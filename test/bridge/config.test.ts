@@ -5,11 +5,11 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { createBridge, isGmailTransportError, loadConfig, type BridgeOptions, type GmailTransportError } from '../../src/index.js';
 import { testCert } from '../helpers/certs.js';
 import { fastHash } from '../helpers/bridge.js';
 import { RawSmtpClient } from '../helpers/printer.js';
+import { parseMarkdown, readDoc } from '../helpers/markdown.js';
 
 const PLAIN_PASSWORD = 'FAKE-PLAIN-PW-8a1f';
 const APP_PASSWORD = 'zxcv bnma sdfg hjkl';
@@ -77,15 +77,26 @@ describe('bridge config validation (createBridge)', () => {
     }
   });
 
-  it("the README's bridge.json (office printers through OAuth2) is a valid config", async () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## SMTP bridge for printers and devices'));
-    const fence = section.indexOf('```json');
-    const json = JSON.parse(section.slice(fence + 7, section.indexOf('```', fence + 7))) as Record<string, unknown> & { accounts: Array<Record<string, unknown>> };
+  // Every bridge.json the administrator's guides show (Windows and Linux, English and Japanese),
+  // with the two secret files beside it, as an administrator would set it up.
+  const guideConfigs = ['docs/bridge.md', 'docs/ja/bridge.md'].flatMap((guide) =>
+    parseMarkdown(readDoc(guide))
+      .blocks.filter((block) => block.lang === 'json' && block.body.includes('"upstream"'))
+      .map((block, index) => [`${guide} #${index + 1}`, block.body] as const),
+  );
+
+  it('the guides show a bridge.json for Windows and one for Linux, in both languages', () => {
+    expect(guideConfigs.map(([where]) => where)).toEqual(['docs/bridge.md #1', 'docs/bridge.md #2', 'docs/ja/bridge.md #1', 'docs/ja/bridge.md #2']);
+    expect(guideConfigs[2]?.[1]).toBe(guideConfigs[0]?.[1]);
+    expect(guideConfigs[3]?.[1]).toBe(guideConfigs[1]?.[1]);
+  });
+
+  it.each(guideConfigs)("the bridge.json of %s (office printers through OAuth2) is a valid config", async (_where, text) => {
+    const json = JSON.parse(text) as Record<string, unknown> & { accounts: Array<Record<string, unknown>> };
     expect(json.upstream).toMatchObject({ strategy: 'oauth2' });
     await writeFile(join(dir, 'client-secret'), 'FAKE-CLIENT-SECRET-readme\n');
     await writeFile(join(dir, 'refresh-token'), '1//FAKE-REFRESH-readme\n');
-    // The README shows a shortened hash; everything else is used as printed.
+    // The guides show a shortened hash; everything else is used as printed.
     json.accounts[0]!.passwordHash = hash;
     await writeFile(join(dir, 'bridge.json'), JSON.stringify(json));
     const loaded = await loadConfig<Record<string, unknown>>(join(dir, 'bridge.json'));

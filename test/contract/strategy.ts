@@ -24,8 +24,8 @@ export interface StrategyContractCases {
   /** Every secret of the configs above; none may appear in any error. */
   secrets: readonly string[];
   /**
-   * The config as README.md shows it under `### <name>` (without the test-only `smtp`): every
-   * key must appear in that section's first code block, so the docs cannot drift from the tests.
+   * The config as the strategy's guide, docs/strategies/<name>.md, shows it (without the test-only
+   * `smtp`): every key must appear in the guide's first code block, so the docs cannot drift from the tests.
    */
   readmeConfig?: Record<string, unknown>;
   /** `false` for a strategy without nodemailer's pool options; the pool's close() is then not run. */
@@ -60,14 +60,17 @@ export async function connectionsSince(server: RecordingServer, start: number, s
   return server.connections - start - 1;
 }
 
-/** The first code block under `### <name>` in README.md. */
-export function readmeBlock(name: string): string {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const start = readme.indexOf(`\n### ${name}\n`);
-  if (start < 0) return '';
-  const fence = readme.indexOf('```ts', start);
-  const end = readme.indexOf('```', fence + 5);
-  return fence < 0 || end < 0 ? '' : readme.slice(fence, end);
+/** The first ```ts block of the strategy's guide, docs/strategies/<name>.md ('' when there is none). */
+export function strategyGuideBlock(name: string): string {
+  let guide: string;
+  try {
+    guide = readFileSync(new URL(`../../docs/strategies/${name}.md`, import.meta.url), 'utf8');
+  } catch {
+    return '';
+  }
+  const fence = guide.indexOf('```ts');
+  const end = guide.indexOf('```', fence + 5);
+  return fence < 0 || end < 0 ? '' : guide.slice(fence, end);
 }
 
 /**
@@ -139,9 +142,9 @@ export function runStrategyContract(name: StrategyName, cases: StrategyContractC
 
     if (cases.readmeConfig) {
       const readmeConfig = cases.readmeConfig;
-      it('is the config README.md shows', () => {
-        const block = readmeBlock(name);
-        expect(block, `README.md has a \`\`\`ts block under "### ${name}"`).not.toBe('');
+      it('is the config its guide shows (docs/strategies/<name>.md)', () => {
+        const block = strategyGuideBlock(name);
+        expect(block, `docs/strategies/${name}.md opens with a \`\`\`ts block`).not.toBe('');
         expect(block).toContain(`strategy: '${name}'`);
         for (const key of Object.keys(readmeConfig)) expect(block).toMatch(new RegExp(`\\b${key}:`));
       });

@@ -132,7 +132,7 @@ export function runTokenStoreContract(name: string, makeStore: () => Promise<Sto
 
     it('through the public API: another process reuses the stored token instead of asking Google', async () => {
       if (!subject.twin) {
-        // A per-process store: each process makes its own request (README, "Token stores").
+        // A per-process store: each process makes its own request (docs/token-stores.md).
         expect(subject.store === undefined || !subject.lockable).toBe(true);
         return;
       }

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { createGmailTransport, ERROR_CODES, hintFor, type ErrorCode, type GmailTransportError } from '../../src/index.js';
 import { hintKeys, type HintKey } from '../../src/errors/hints.js';
 import { startScriptedServer, type ScriptedSmtpServer } from '../helpers/scripted-smtp.js';
 import { replayConfig } from '../helpers/replay.js';
-import { renderErrorsTable } from '../helpers/errors-table.js';
 
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9fff]/;
 
@@ -45,12 +43,6 @@ describe('hints', () => {
     expect(hintFor('OAUTH_TOKEN_REJECTED')).toContain('https://mail.google.com/');
     expect(hintFor('DELIVERY_UNCERTAIN')).toContain('messageId');
     expect(hintFor('QUOTA_EXCEEDED')).toContain('failover');
-  });
-
-  it('are listed in the README table exactly as hints.ts has them', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = /<!-- section:errors -->([\s\S]*?)<!-- \/section:errors -->/.exec(readme)?.[1] ?? '';
-    expect(section).toContain(renderErrorsTable());
   });
 });
 

@@ -43,7 +43,7 @@ describe('SMTP reply table (test/fixtures/google-replies.json)', () => {
     expect(disagreements).toEqual([]);
   });
 
-  it('gives each code the retryable flag the README documents for it', () => {
+  it('gives each code the retryable flag the error reference documents for it', () => {
     for (const row of SMTP_REPLIES) {
       const documented = RETRYABLE_BY_CODE[row.expected.code];
       if (documented !== 'depends') expect([row.id, row.expected.retryable]).toEqual([row.id, documented === 'yes']);

@@ -8,7 +8,7 @@ const APP_PASSWORD = 'qzxv wkjr tpln hmgd';
 const APP_PASSWORD_SENT = 'qzxvwkjrtplnhmgd';
 const ACCOUNT_PASSWORD = 'FAKE-ACCOUNT-PW-3c9e';
 
-/** The config README.md shows under "### app-password", with a literal app password. */
+/** The config docs/strategies/app-password.md shows, with a literal app password. */
 const readmeConfig = { strategy: 'app-password', user: 'me@gmail.com', appPassword: APP_PASSWORD } satisfies AppPasswordConfig;
 
 const pointedAt = (server: RecordingServer, secure: boolean): AppPasswordConfig => ({

@@ -8,7 +8,7 @@ import { simpleParser } from 'mailparser';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { createGmailTransport, isGmailTransportError, type GmailApiConfig, type GmailTransporter, type TransportEvents } from '../../src/index.js';
 import { JSON_MAX_BYTES } from '../../src/strategies/gmail-api.js';
-import { expectNoSecret, readmeBlock } from '../contract/strategy.js';
+import { expectNoSecret, strategyGuideBlock } from '../contract/strategy.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 
 const CLIENT_SECRET = 'FAKE-CLIENT-SECRET-9c1e';
@@ -498,8 +498,8 @@ describe('gmail-api: config', () => {
     expect(() => transport(config({ endpoints: { gmailApi: 'http://127.0.0.1:8025', token: 'http://127.0.0.1:8025/token' } }))).not.toThrow();
   });
 
-  it('README shows this config under ### gmail-api', () => {
-    const block = readmeBlock('gmail-api');
+  it('its guide (docs/strategies/gmail-api.md) shows this config', () => {
+    const block = strategyGuideBlock('gmail-api');
     expect(block).toContain("strategy: 'gmail-api'");
     for (const key of ['user', 'clientId', 'clientSecret', 'refreshToken']) expect(block).toMatch(new RegExp(`\\b${key}:`));
   });

@@ -7,7 +7,7 @@ const APP_PASSWORD = 'rmvb kqtc wzfh jpyd';
 const APP_PASSWORD_SENT = 'rmvbkqtcwzfhjpyd';
 const RELAY_PASSWORD = 'FAKE-RELAY-PW-51d2';
 
-/** The config README.md shows under "### ip-relay". */
+/** The config docs/strategies/ip-relay.md shows. */
 const readmeConfig = { strategy: 'ip-relay', domain: 'example.com' } satisfies IpRelayConfig;
 
 const pointedAt = (server: RecordingServer): IpRelayConfig => ({

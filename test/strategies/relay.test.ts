@@ -6,7 +6,7 @@ import { expectNoSecret, runStrategyContract } from '../contract/strategy.js';
 const API_KEY = 'FAKE-SENDGRID-KEY-8b1e';
 const RELAY_PASSWORD = 'FAKE-RELAY-PW-c04d';
 
-/** The config README.md shows under "### relay". */
+/** The config docs/strategies/relay.md shows. */
 const readmeConfig = { strategy: 'relay', preset: 'sendgrid', auth: { user: 'apikey', pass: API_KEY } } satisfies RelayConfig;
 
 const pointedAt = (server: RecordingServer): RelayConfig => ({
@@ -38,7 +38,7 @@ runStrategyContract('relay', {
 });
 
 describe('relay strategy: presets', () => {
-  // The same table as README.md "### relay"; each row's source is cited in src/strategies/relay.ts.
+  // The same table as docs/strategies/relay.md; each row's source is cited in src/strategies/relay.ts.
   const presets = [
     { preset: 'sendgrid', host: 'smtp.sendgrid.net' },
     { preset: 'ses', region: 'eu-west-1', host: 'email-smtp.eu-west-1.amazonaws.com' },
