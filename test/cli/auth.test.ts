@@ -94,7 +94,11 @@ async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, op
   let stderr = '';
   let opened = 0;
   let gotUrl: (url: URL) => void = () => {};
-  const urlKnown = new Promise<URL>((resolve) => (gotUrl = resolve));
+  let urlSeen = false;
+  const urlKnown = new Promise<URL>((resolve) => (gotUrl = resolve)).then((url) => {
+    urlSeen = true;
+    return url;
+  });
   const io = {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
@@ -118,7 +122,10 @@ async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, op
     return browse(url);
   });
   const code = await main(['auth', ...args], io);
-  const visited = await Promise.race([pages, new Promise<Page[]>((resolve) => setTimeout(() => resolve([]), 50))]);
+  // Once the browser had the URL, its visits end with the command (the listener answers every
+  // request before it closes); without a URL (a wrong command line) there are none.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const visited = urlSeen ? await pages : [];
   return { code, stdout, stderr, opened, pages: visited };
 }
 
