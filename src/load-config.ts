@@ -23,9 +23,9 @@ const PATH_FIELDS = new Set(['keyFile']);
 /**
  * Reads a JSON config file (or takes a config object) and replaces every secret reference in it:
  * any string field may instead be `{ "env": "NAME" }` (an environment variable) or
- * `{ "file": "/run/secrets/x" }` (a file's content, trailing newlines trimmed; a relative path is
- * relative to the config file). So a config can be committed without its secrets. A relative
- * `keyFile` is resolved the same way. Nothing else is checked here: pass the result to
+ * `{ "file": "/run/secrets/x" }` (a regular file's content, without a byte-order mark and
+ * surrounding whitespace; a relative path is relative to the config file). So a config can be
+ * committed without its secrets. A relative `keyFile` is resolved the same way. Nothing else is checked here: pass the result to
  * `createGmailTransport`, which validates it.
  *
  * @param source - A path to a JSON file, or a config object (not modified).
@@ -58,18 +58,45 @@ export async function loadConfig<T = GmailTransportConfig>(source: string | Reco
 }
 
 /**
- * node:fs/promises, loaded at the first file read: nothing else at import needs it, and in
- * CommonJS it costs about a millisecond that a transport which never reads a file would pay.
+ * Reads a file a config names, as UTF-8 without a byte-order mark (Windows editors write one).
+ * Only a regular file: a FIFO or a device would block the read forever or never end, so it is
+ * opened without blocking and refused with the code `not a regular file` (see {@link errnoOf}).
+ * node:fs is loaded at the first read: nothing else at import needs it, and in CommonJS it costs
+ * about a millisecond that a transport which never reads a file would pay.
  */
-async function readText(file: string): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(file, 'utf8');
+export async function readRegularFile(file: string): Promise<string> {
+  const [{ open }, { constants }] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
+  // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer (Windows has no FIFOs).
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = await handle.stat();
+    // A directory is reported as reading one would be, with the errno a user can look up.
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!info.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    return (await handle.readFile('utf8')).replace(/^\uFEFF/, '');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A secret kept in a file, as {@link readRegularFile} reads it, without surrounding whitespace:
+ * secret files (Docker, Kubernetes, systemd credentials, `echo … > file`) usually end with a
+ * line break that is not part of the secret, and none of Google's secrets has outer spaces.
+ */
+export async function readSecretFile(file: string): Promise<string> {
+  return secretText(await readRegularFile(file));
+}
+
+/** A secret as typed, pasted or saved: without a byte-order mark and surrounding whitespace. */
+export function secretText(text: string): string {
+  return text.replace(/^\uFEFF/, '').trim();
 }
 
 async function readJsonFile(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readText(file);
+    text = await readRegularFile(file);
   } catch (err) {
     throw configError([{ path: 'config', message: `file ${file} cannot be read (${errnoOf(err)})` }]);
   }
@@ -120,9 +147,7 @@ async function resolveReference(ref: Record<string, unknown>, path: string, ctx:
   if (typeof file !== 'string' || file === '') return fail('refers to a file but the path is not a non-empty string');
   const full = resolve(ctx.baseDir, file);
   try {
-    // Secret files (Docker, Kubernetes, systemd credentials) usually end with a newline that is
-    // not part of the secret.
-    const content = (await readText(full)).replace(/[\r\n]+$/, '');
+    const content = await readSecretFile(full);
     if (content === '') return fail(`refers to file ${full}, which is empty`);
     return content;
   } catch (err) {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +142,34 @@ describe('loadConfig', () => {
     expect(leakText(err)).not.toContain(SECRET_IN_BROKEN_JSON);
     expect(leakText(err)).not.toContain('FAKE-APP');
   });
+
+  it('issue 25: a file secret loses its UTF-8 byte-order mark and surrounding whitespace; a config file its byte-order mark', async () => {
+    await writeFile(join(dir, 'conf', 'secrets', 'windows'), `\uFEFF  ${SECRET_FILE}\t \r\n\r\n`);
+    const file = join(dir, 'conf', 'bom.json');
+    await writeFile(file, `\uFEFF${JSON.stringify({ strategy: 'oauth2', refreshToken: { file: 'secrets/windows' } })}\r\n`);
+    const config = await loadConfig<Record<string, unknown>>(file, { env: {} });
+    expect(config).toEqual({ strategy: 'oauth2', refreshToken: SECRET_FILE });
+    // Only the outside: a secret with inner spaces (an app password in Google's groups) keeps them.
+    await writeFile(join(dir, 'conf', 'secrets', 'grouped'), 'abcd efgh ijkl mnop\n');
+    expect(await loadConfig<Record<string, unknown>>({ appPassword: { file: 'conf/secrets/grouped' } }, { cwd: dir, env: {} })).toEqual({ appPassword: 'abcd efgh ijkl mnop' });
+  });
+
+  it('issue 25: a FIFO (or any file that is not a regular one) is refused at once instead of blocking forever', async () => {
+    const fifo = join(dir, 'conf', 'secret-fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      // No writer ever opens the FIFO: reading it the old way would wait for one forever.
+      const err = await rejectionOf(loadConfig({ clientSecret: { file: fifo }, refreshToken: { file: '/dev/null' } }, { env: {} }));
+      expect(err.issues).toEqual([
+        { path: 'clientSecret', message: `refers to file ${fifo}, which cannot be read (not a regular file)` },
+        { path: 'refreshToken', message: 'refers to file /dev/null, which cannot be read (not a regular file)' },
+      ]);
+      const asConfig = await rejectionOf(loadConfig(fifo));
+      expect(asConfig.issues).toEqual([{ path: 'config', message: `file ${fifo} cannot be read (not a regular file)` }]);
+    } finally {
+      await rm(fifo, { force: true });
+    }
+  }, 5_000);
 
   it('refuses a file or object that is not a JSON object', async () => {
     const file = join(dir, 'array.json');

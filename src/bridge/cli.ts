@@ -4,14 +4,14 @@ import { mapError } from '../errors/map-error.js';
 import { loadConfig } from '../load-config.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
-import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, UsageError, type CliIo } from '../cli/io.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, readSecretInput, UsageError, type CliIo, type CliStdin } from '../cli/io.js';
 import { createBridge } from './server.js';
 import { hashPassword } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 
 /** What the bridge commands need beyond the CLI's common io; defaults are the process's. */
 export interface BridgeCliIo {
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdin: CliStdin;
   /** Where SIGTERM/SIGINT arrive. */
   signals: { once(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown; off(signal: 'SIGTERM' | 'SIGINT', listener: () => void): unknown };
   /** Called once listening, with the bound addresses (tests use it to know the port). */
@@ -115,7 +115,7 @@ export async function runHashPassword(args: readonly string[], io: CliIo & Parti
     return EXIT_OK;
   }
   const stdin = io.stdin ?? process.stdin;
-  const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, io) : await readAll(stdin);
+  const password = await readSecretInput(stdin, io, 'Device password (not shown): ');
   if (password === undefined) return EXIT_FAILED;
   if (password === '') {
     io.stderr.write('gmail-transport hash-password: no password given on stdin\n');
@@ -124,38 +124,6 @@ export async function runHashPassword(args: readonly string[], io: CliIo & Parti
   if (password.length < 12) io.stderr.write('gmail-transport hash-password: note: this password is short; a device password of 16+ random characters is stronger\n');
   io.stdout.write(`${await hashPassword(password)}\n`);
   return EXIT_OK;
-}
-
-async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  // `echo secret | gmail-transport hash-password` adds one newline that is not part of it.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo): Promise<string | undefined> {
-  io.stderr.write('Device password (not shown): ');
-  return new Promise((done) => {
-    let text = '';
-    const finish = (value: string | undefined) => {
-      stdin.setRawMode?.(false);
-      stdin.off('data', onData);
-      stdin.pause();
-      io.stderr.write('\n');
-      done(value);
-    };
-    const onData = (data: Buffer | string) => {
-      for (const char of data.toString('utf8')) {
-        if (char === '\r' || char === '\n') return finish(text);
-        if (char === '\u0003' || char === '\u0004') return finish(undefined);
-        if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
-        else text += char;
-      }
-    };
-    stdin.setRawMode?.(true);
-    stdin.on('data', onData);
-    stdin.resume();
-  });
 }
 
 /** The CLI's logger: one JSON object per line on stdout, for journald, Docker or a log shipper. */

@@ -1,25 +1,35 @@
 import { resolve } from 'node:path';
 import { errorFor } from '../errors/map-error.js';
+import { errnoOf, readSecretFile, secretText } from '../load-config.js';
 import { Secret } from '../internal/secret.js';
-import { isLoopbackHost } from '../internal/validate.js';
+import { configError, isLoopbackHost } from '../internal/validate.js';
+import { grantedAccount, sameAccount } from './account.js';
 import { checkWritable, readClientCredentials, writeSecretFile, type ClientCredentials } from './client-file.js';
-import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, parseDuration, printDiagnosis, printJson, UsageError, type CliIo, type Diagnosis } from './io.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, parseDuration, printDiagnosis, printJson, readSecretInput, UsageError, type CliIo, type Diagnosis } from './io.js';
 import { consentUrl, createPkce, createState, GMAIL_SCOPE, listenOnLoopback, type ConsentOutcome } from './loopback.js';
 import { exchangeCode, type ExchangedTokens } from './token-exchange.js';
 
-export const AUTH_HELP = `Usage: gmail-transport auth (--client-file FILE | --client-id ID --client-secret SECRET) [options]
+export const AUTH_HELP = `Usage: gmail-transport auth (--client-file FILE | --client-id ID SECRET-SOURCE) [options]
 
 Gets an OAuth2 refresh token for the oauth2 strategy: Google's installed-app flow with a
 loopback redirect to http://127.0.0.1:PORT/ and PKCE (S256), scope https://mail.google.com/.
-Open the printed URL, sign in as the mailbox to send from and allow access; the refresh token
-is printed on stdout with a ready config (or written to --out, mode 0600).
+Open the printed URL, sign in as the mailbox to send from and allow access. The command then
+asks the Gmail API which account granted access, refuses another one than --user (writing
+nothing), and prints the refresh token with a ready config (or writes it to --out, mode 0600).
+
+The OAuth client:
+  --client-file FILE          client_secret_*.json downloaded from Google Cloud console
+                              (Desktop app client); holds both the id and the secret
+  --client-id ID              the client id (default: $GMAIL_CLIENT_ID), with its secret from:
+  --client-secret-file FILE     a file holding the client secret
+  --client-secret-stdin         standard input (typed without echo on a terminal, or piped)
+  $GMAIL_CLIENT_SECRET          the environment (used when none of the above is given)
+  --client-secret SECRET        discouraged: other users of this machine can read the command
+                                line (ps) while the command waits; a warning is printed
 
 Options:
-  --client-file FILE      client_secret_*.json downloaded from Google Cloud console (Desktop app client)
-  --client-id ID          instead of --client-file (default: $GMAIL_CLIENT_ID)
-  --client-secret SECRET  instead of --client-file (default: $GMAIL_CLIENT_SECRET; the variable
-                          keeps it out of your shell history)
-  --user EMAIL            the account to sign in as (a login hint; also fills the config snippet)
+  --user EMAIL            the account to sign in as: a login hint, the user of the printed
+                          config, and checked against the account that granted access
   --out FILE              write the refresh token to FILE (mode 0600) instead of printing it
   --no-browser            only print the URL; do not try to open a browser
   --timeout DURATION      how long to wait for the consent, e.g. 90s or 10m (default: 5m)
@@ -40,6 +50,10 @@ const DEFAULT_AUTH_ENDPOINT = 'https://accounts.google.com/o/oauth2/v2/auth';
 const DEFAULT_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
+const ARGV_SECRET_WARNING =
+  'Warning: --client-secret puts the secret on the command line, where other users of this machine can read it (ps) while the command waits, ' +
+  'and your shell history keeps it. Prefer --client-file, --client-secret-file FILE, --client-secret-stdin or $GMAIL_CLIENT_SECRET.';
+
 const TESTING_WARNING =
   'Note: while the app\'s OAuth consent screen is in "Testing" publishing status, Google lets its refresh tokens expire after 7 days. ' +
   'Publish it ("In production": Google Cloud console > APIs & Services > OAuth consent screen) for tokens that last.';
@@ -48,6 +62,8 @@ const OPTIONS = {
   'client-file': { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret': { type: 'string' },
+  'client-secret-file': { type: 'string' },
+  'client-secret-stdin': { type: 'boolean' },
   user: { type: 'string' },
   out: { type: 'string' },
   'no-browser': { type: 'boolean' },
@@ -71,6 +87,7 @@ export async function runAuth(args: readonly string[], io: CliIo): Promise<numbe
   const authEndpoint = checkEndpoint(flags['auth-endpoint'] ?? DEFAULT_AUTH_ENDPOINT, '--auth-endpoint');
   const tokenEndpoint = checkEndpoint(flags['token-endpoint'] ?? DEFAULT_TOKEN_ENDPOINT, '--token-endpoint');
   const out = flags.out !== undefined ? resolve(io.cwd, flags.out) : undefined;
+  if (flags.user !== undefined && !/^[^\s@]+@[^\s@]+$/.test(flags.user)) throw new UsageError('--user must be an e-mail address (the mailbox to send as)');
   try {
     const client = await clientCredentials(flags, io);
     if (out) await checkWritable(out);
@@ -126,9 +143,16 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
       report(io, o.json, result);
       return EXIT_FAILED;
     }
+    const account = await checkAccount(result.accessToken, o.user);
+    if ('code' in account) {
+      listener.finish({ status: 400, title: 'Sign-in refused', text: `${account.code}: the token was not kept. See the terminal for what to do.` });
+      report(io, o.json, account);
+      return EXIT_FAILED;
+    }
+    if (account.warning) io.stderr.write(`${account.warning}\n`);
     if (o.out) await writeSecretFile(o.out, `${result.refreshToken}\n`);
     listener.finish({ status: 200, title: 'Access granted', text: 'gmail-transport has its refresh token. You can close this tab and return to the terminal.' });
-    printSuccess(io, { json: o.json, refreshToken: result.refreshToken, scope: result.scope, clientId: o.client.clientId, user: o.user, out: o.out });
+    printSuccess(io, { json: o.json, refreshToken: result.refreshToken, scope: result.scope, clientId: o.client.clientId, user: o.user, account: account.address, out: o.out });
     return EXIT_OK;
   } finally {
     await listener.close();
@@ -138,7 +162,7 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
 async function completeConsent(
   outcome: ConsentOutcome,
   ctx: { client: ClientCredentials; pkce: Secret; redirectUri: string; tokenEndpoint: string },
-): Promise<{ refreshToken: string; scope?: string } | Diagnosis> {
+): Promise<{ refreshToken: string; accessToken?: Secret; scope?: string } | Diagnosis> {
   if (outcome.kind === 'timeout') {
     return {
       code: 'CONSENT_TIMEOUT',
@@ -176,24 +200,59 @@ async function completeConsent(
       hint: 'Remove the app\'s access at https://myaccount.google.com/permissions and run the command again (it asks with prompt=consent, which normally always yields one).',
     };
   }
-  return { refreshToken: tokens.refreshToken, ...(tokens.scope ? { scope: tokens.scope } : {}) };
+  return { refreshToken: tokens.refreshToken, ...(tokens.accessToken ? { accessToken: tokens.accessToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) };
 }
 
-function printSuccess(io: CliIo, r: { json: boolean; refreshToken: string; scope: string | undefined; clientId: string; user: string | undefined; out: string | undefined }): void {
+/**
+ * Asks Google which account granted access. With `--user`, another account, or no answer, is a
+ * refusal: the token is not kept. Without it, the answer only fills the printed config.
+ */
+async function checkAccount(accessToken: Secret | undefined, user: string | undefined): Promise<{ address?: string; warning?: string } | Diagnosis> {
+  let address: string;
+  try {
+    if (!accessToken) throw errorFor('PERMANENT_FAILURE', { strategy: 'oauth2', phase: 'token', message: 'The token endpoint answered without an access token' });
+    address = await grantedAccount(accessToken);
+  } catch (err) {
+    const cause = diagnosisOf(err);
+    const facts = `${cause.code}: ${cause.message}`;
+    if (!user) return { warning: `Note: could not ask Google which account granted access (${facts}); the printed config has a placeholder user.` };
+    return {
+      ...cause,
+      code: 'ACCOUNT_UNCONFIRMED',
+      message: `Could not confirm that ${user} granted access (${facts}); nothing was written`,
+      hint: `${cause.hint ? `${cause.hint} ` : ''}The check reads the account's Gmail profile, which needs the Gmail API enabled in the client's Cloud project. Run again once it works, or run without --user, which skips the check.`,
+    };
+  }
+  if (user && !sameAccount(user, address)) {
+    return {
+      code: 'ACCOUNT_MISMATCH',
+      message: `Google granted access for ${address}, not for ${user} (--user); nothing was written`,
+      hint: `Run the command again and sign in as ${user} (the consent page lets you pick or add an account). If ${user} is an alias of ${address}, pass --user ${address}. To withdraw the access ${address} just granted, remove the app at https://myaccount.google.com/permissions while signed in as it.`,
+    };
+  }
+  return { address };
+}
+
+function printSuccess(
+  io: CliIo,
+  r: { json: boolean; refreshToken: string; scope: string | undefined; clientId: string; user: string | undefined; account: string | undefined; out: string | undefined },
+): void {
   const refreshRef = r.out ? { file: r.out } : { env: 'GMAIL_REFRESH_TOKEN' };
-  const config = { strategy: 'oauth2', user: r.user ?? 'you@example.com', clientId: r.clientId, clientSecret: { env: 'GMAIL_CLIENT_SECRET' }, refreshToken: refreshRef };
+  const user = r.user ?? r.account ?? 'you@example.com';
+  const config = { strategy: 'oauth2', user, clientId: r.clientId, clientSecret: { env: 'GMAIL_CLIENT_SECRET' }, refreshToken: refreshRef };
   if (r.json) {
-    printJson(io, { ok: true, clientId: r.clientId, scope: r.scope ?? GMAIL_SCOPE, ...(r.out ? { out: r.out } : { refreshToken: r.refreshToken }), config });
+    printJson(io, { ok: true, clientId: r.clientId, scope: r.scope ?? GMAIL_SCOPE, ...(r.account ? { account: r.account } : {}), ...(r.out ? { out: r.out } : { refreshToken: r.refreshToken }), config });
   } else {
     const tokenLine = r.out ? `"$(cat ${shellQuote(r.out)})"` : r.refreshToken;
     io.stdout.write(
       [
+        ...(r.account ? [`Access granted by ${r.account} (as Google reports it).`, ''] : []),
         r.out ? `Refresh token written to ${r.out} (mode 0600).` : `Refresh token (a secret: it lets its holder send as this mailbox):\n\n  ${r.refreshToken}`,
         '',
         'For fromEnv() and `gmail-transport verify`:',
         '',
         '  GMAIL_STRATEGY=oauth2',
-        `  GMAIL_USER=${r.user ?? 'you@example.com'}`,
+        `  GMAIL_USER=${user}`,
         `  GMAIL_CLIENT_ID=${r.clientId}`,
         '  GMAIL_CLIENT_SECRET=<the client secret>',
         `  GMAIL_REFRESH_TOKEN=${tokenLine}`,
@@ -213,15 +272,49 @@ function report(io: CliIo, json: boolean | undefined, diagnosis: Diagnosis): voi
   else printDiagnosis(io, 'gmail-transport auth', diagnosis);
 }
 
-async function clientCredentials(flags: { 'client-file'?: string; 'client-id'?: string; 'client-secret'?: string }, io: CliIo): Promise<ClientCredentials> {
+type ClientFlags = { 'client-file'?: string; 'client-id'?: string; 'client-secret'?: string; 'client-secret-file'?: string; 'client-secret-stdin'?: boolean };
+
+async function clientCredentials(flags: ClientFlags, io: CliIo): Promise<ClientCredentials> {
+  const secretFlags = (['client-secret', 'client-secret-file', 'client-secret-stdin'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false);
   if (flags['client-file'] !== undefined) {
-    if (flags['client-id'] !== undefined || flags['client-secret'] !== undefined) throw new UsageError('give either --client-file or --client-id/--client-secret, not both');
+    if (flags['client-id'] !== undefined || secretFlags.length > 0) throw new UsageError('give either --client-file or --client-id with a client secret, not both');
     return readClientCredentials(resolve(io.cwd, flags['client-file']));
   }
+  if (secretFlags.length > 1) throw new UsageError(`give the client secret one way only, not ${secretFlags.map((name) => `--${name}`).join(' and ')}`);
   const clientId = flags['client-id'] ?? io.env.GMAIL_CLIENT_ID;
-  const clientSecret = flags['client-secret'] ?? io.env.GMAIL_CLIENT_SECRET;
-  if (!clientId || !clientSecret) throw new UsageError('give --client-file, or --client-id and --client-secret (or set GMAIL_CLIENT_ID and GMAIL_CLIENT_SECRET)');
-  return { kind: 'installed', clientId, clientSecret: new Secret(clientSecret) };
+  if (!clientId) throw new UsageError(MISSING_CLIENT);
+  const secret = await clientSecret(flags, io);
+  if (!secret) throw new UsageError(MISSING_CLIENT);
+  return { kind: 'installed', clientId, clientSecret: new Secret(secret) };
+}
+
+const MISSING_CLIENT =
+  'give --client-file, or --client-id and --client-secret-file FILE or --client-secret-stdin (or set GMAIL_CLIENT_ID and GMAIL_CLIENT_SECRET)';
+
+/** The client secret from the one source given; `undefined` when there is none. */
+async function clientSecret(flags: ClientFlags, io: CliIo): Promise<string | undefined> {
+  const file = flags['client-secret-file'];
+  if (file !== undefined) {
+    const path = resolve(io.cwd, file);
+    const fail = (message: string) => configError([{ path: '--client-secret-file', message: `${path} ${message}` }]);
+    const secret = await readSecretFile(path).catch((err: unknown) => {
+      throw fail(`cannot be read (${errnoOf(err)})`);
+    });
+    if (secret === '') throw fail('is empty');
+    return secret;
+  }
+  if (flags['client-secret-stdin']) {
+    const typed = await readSecretInput(io.stdin ?? process.stdin, io, 'Client secret (not shown): ');
+    if (typed === undefined) throw new UsageError('no client secret: the input was cancelled');
+    const secret = secretText(typed);
+    if (secret === '') throw new UsageError('--client-secret-stdin read nothing from standard input');
+    return secret;
+  }
+  if (flags['client-secret'] !== undefined) {
+    io.stderr.write(`${ARGV_SECRET_WARNING}\n`);
+    return flags['client-secret'];
+  }
+  return io.env.GMAIL_CLIENT_SECRET;
 }
 
 function checkEndpoint(value: string, flag: string): string {

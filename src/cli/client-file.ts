@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoOf } from '../load-config.js';
+import { errnoOf, readRegularFile } from '../load-config.js';
 import { Secret } from '../internal/secret.js';
 import { configError } from '../internal/validate.js';
 
@@ -27,7 +27,7 @@ export async function readClientCredentials(file: string): Promise<ClientCredent
   ]);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularFile(file);
   } catch (err) {
     throw fail(`cannot be read (${errnoOf(err)})`);
   }
@@ -47,12 +47,23 @@ export async function readClientCredentials(file: string): Promise<ClientCredent
   return { kind, clientId, clientSecret: new Secret(clientSecret) };
 }
 
-/** Checks, before the consent, that `--out` can be written, so a granted token is not lost. */
+/**
+ * Checks, before the consent, that `--out` can be written: a new file or a regular one (the token
+ * replaces it by a rename, which fails on a directory), in a writable folder. A granted token is
+ * not lost to a failure that could have been seen before asking for it.
+ */
 export async function checkWritable(file: string): Promise<void> {
+  const fail = (message: string) => configError([{ path: '--out', message }]);
+  const existing = await stat(file).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw fail(`${file} cannot be checked (${errnoOf(err)})`);
+  });
+  if (existing?.isDirectory()) throw fail(`${file} is a directory; give the path of the file to write`);
+  if (existing && !existing.isFile()) throw fail(`${file} is not a regular file`);
   try {
     await access(dirname(file), constants.W_OK);
   } catch (err) {
-    throw configError([{ path: '--out', message: `folder ${dirname(file)} is not writable (${errnoOf(err)})` }]);
+    throw fail(`folder ${dirname(file)} is not writable (${errnoOf(err)})`);
   }
 }
 

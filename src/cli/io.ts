@@ -1,10 +1,16 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isGmailTransportError, type GmailTransportError } from '../errors.js';
+import { stripControlCharacters } from '../internal/untrusted-text.js';
+
+/** Standard input as the CLI reads it: a terminal may be switched to raw mode for hidden input. */
+export type CliStdin = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 
 /** Where the CLI reads and writes; injectable so tests run commands in-process. */
 export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
+  /** @default process.stdin */
+  stdin?: CliStdin;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Opens a URL in the user's browser; must never throw (the URL is printed anyway). */
@@ -75,6 +81,12 @@ export function printJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * The longest a Node.js timer waits (2^31 - 1 ms, about 24.8 days); a longer delay is taken as
+ * 1 ms, so a longer duration would end at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** A duration with its unit, e.g. `90s`, `5m`, `1500ms`: a bare number would leave the unit to guess. */
 export function parseDuration(text: string, flag: string): number {
   const match = /^(\d+)(ms|s|m)$/.exec(text.trim());
@@ -82,5 +94,53 @@ export function parseDuration(text: string, flag: string): number {
   const amount = Number(match[1]);
   const ms = match[2] === 'ms' ? amount : match[2] === 's' ? amount * 1000 : amount * 60_000;
   if (ms <= 0) throw new UsageError(`${flag} must be longer than 0`);
+  if (ms > MAX_TIMER_MS) throw new UsageError(`${flag} must be at most ${Math.floor(MAX_TIMER_MS / 60_000)}m (about 24 days, the longest a timer can wait)`);
   return ms;
+}
+
+/**
+ * The same io, whose stdout and stderr drop the characters a terminal acts on. Commands print
+ * what came from outside (a server's reply, a file's name, an address), and such text must not
+ * move the cursor, rewrite the screen or set the window title; the CLI's own text has none of them.
+ */
+export function terminalSafe<T extends CliIo>(io: T): T {
+  const safe = (stream: CliIo['stdout']): CliIo['stdout'] => ({ write: (text: string) => stream.write(stripControlCharacters(text)) });
+  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+/**
+ * Reads one secret from standard input: typed without echo after `prompt` on a terminal, else
+ * the whole input less one final line break (`echo secret | …` adds one). `undefined` when the
+ * typing was cancelled (Ctrl-C, Ctrl-D).
+ */
+export async function readSecretInput(stdin: CliStdin, io: CliIo, prompt: string): Promise<string | undefined> {
+  if (stdin.isTTY && stdin.setRawMode) return readHidden(stdin, io, prompt);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function readHidden(stdin: CliStdin, io: CliIo, prompt: string): Promise<string | undefined> {
+  io.stderr.write(prompt);
+  return new Promise((done) => {
+    let text = '';
+    const finish = (value: string | undefined) => {
+      stdin.setRawMode?.(false);
+      stdin.off('data', onData);
+      stdin.pause();
+      io.stderr.write('\n');
+      done(value);
+    };
+    const onData = (data: Buffer | string) => {
+      for (const char of data.toString('utf8')) {
+        if (char === '\r' || char === '\n') return finish(text);
+        if (char === '\u0003' || char === '\u0004') return finish(undefined);
+        if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
+        else text += char;
+      }
+    };
+    stdin.setRawMode?.(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
 }

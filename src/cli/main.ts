@@ -1,7 +1,7 @@
 import { VERSION } from '../internal/version.js';
 import { runAuth } from './auth.js';
 import { openBrowser } from './browser.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, terminalSafe, UsageError, type CliIo } from './io.js';
 import { runVerify } from './verify.js';
 import { runDoctor } from './doctor.js';
 import { runHashPassword, runServe } from '../bridge/cli.js';
@@ -37,14 +37,14 @@ gmail-transport ${VERSION}
  */
 export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   // The spread keeps extra io of single commands (the bridge's stdin and signals) for tests.
-  const full: CliIo = {
+  const full: CliIo = terminalSafe({
     ...io,
     stdout: io.stdout ?? process.stdout,
     stderr: io.stderr ?? process.stderr,
     env: io.env ?? process.env,
     cwd: io.cwd ?? process.cwd(),
     openBrowser: io.openBrowser ?? openBrowser,
-  };
+  });
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     full.stdout.write(help());

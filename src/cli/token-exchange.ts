@@ -1,10 +1,13 @@
 import type { GmailTransportError } from '../errors.js';
 import { errorFor } from '../errors/map-error.js';
-import type { Secret } from '../internal/secret.js';
+import { Secret } from '../internal/secret.js';
+import { publicText } from '../internal/untrusted-text.js';
 
 /** What the authorization-code exchange gives back that the CLI uses. */
 export interface ExchangedTokens {
   refreshToken?: string;
+  /** The access token issued with it: the CLI asks the Gmail API whose it is. */
+  accessToken?: Secret;
   /** Space-separated scopes granted, when Google says. */
   scope?: string;
 }
@@ -37,10 +40,11 @@ export async function exchangeCode(opts: {
     const { tokens } = await client.getToken({ code: opts.code.reveal(), codeVerifier: opts.codeVerifier.reveal() });
     return {
       ...(typeof tokens.refresh_token === 'string' && tokens.refresh_token !== '' ? { refreshToken: tokens.refresh_token } : {}),
+      ...(typeof tokens.access_token === 'string' && tokens.access_token !== '' ? { accessToken: new Secret(tokens.access_token) } : {}),
       ...(typeof tokens.scope === 'string' ? { scope: tokens.scope } : {}),
     };
   } catch (err) {
-    throw classifyExchangeError(err);
+    throw classifyExchangeError(err, [opts.clientSecret.reveal(), opts.code.reveal(), opts.codeVerifier.reveal()]);
   }
 }
 
@@ -49,9 +53,11 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTF
 /**
  * The token endpoint's answer to an authorization-code exchange, as a typed error. Codes follow
  * RFC 6749 §5.2; `invalid_grant` here means the code (not a refresh token) was refused, which
- * calls for other advice than at refresh time.
+ * calls for other advice than at refresh time. The endpoint's `error` and `error_description`
+ * pass the same filter as at refresh time ({@link publicText}, with `secrets`: what the request
+ * carried).
  */
-export function classifyExchangeError(err: unknown): GmailTransportError {
+export function classifyExchangeError(err: unknown, secrets: readonly string[]): GmailTransportError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as {
     status?: unknown;
     code?: unknown;
@@ -59,10 +65,8 @@ export function classifyExchangeError(err: unknown): GmailTransportError {
   };
   const status = typeof e.status === 'number' ? e.status : typeof e.response?.status === 'number' ? e.response.status : undefined;
   const data = (typeof e.response?.data === 'object' && e.response.data !== null ? e.response.data : {}) as { error?: unknown; error_description?: unknown };
-  const reason = typeof data.error === 'string' ? data.error.slice(0, 64) : undefined;
-  // Google's descriptions are fixed phrases ("Bad Request", "Malformed auth code."); cut to one
-  // short line all the same, as the body is not ours.
-  const description = typeof data.error_description === 'string' ? data.error_description.replace(/\s+/g, ' ').slice(0, 200) : undefined;
+  const reason = publicText(data.error, secrets, 64);
+  const description = publicText(data.error_description, secrets);
   // No `cause`: google-auth-library's error carries the request it sent, client secret, code
   // and verifier included, and util.inspect would print it.
   const base = {

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors.js';
 import type { GmailTransportError } from '../errors.js';
 import type { Locale } from '../errors/hints.js';
 import { errorFor } from '../errors/map-error.js';
+import { publicText } from '../internal/untrusted-text.js';
 import { TimeoutError } from './timing.js';
 
 /**
@@ -50,7 +51,8 @@ interface HttpLikeError {
  * them; see the token-* fixtures). Final: `invalid_grant` (revoked, expired, "Testing" app after
  * 7 days, password change, 6 months unused), `invalid_client`, `unauthorized_client` and
  * `invalid_scope` (delegation missing). Transient: 5xx, 408, 429, resets and timeouts.
- * `secrets` are scrubbed: Google's `error_description` is shown only if it holds none of them.
+ * Google's `error` and `error_description` are shown only as {@link publicText} lets them:
+ * short, one line, no control characters, none of `secrets`.
  */
 export function classifyTokenError(err: unknown, grant: 'refresh-token' | 'service-account', secrets: readonly string[]): TokenFailure {
   if (err instanceof TokenFailure) return err;
@@ -67,10 +69,9 @@ export function classifyTokenError(err: unknown, grant: 'refresh-token' | 'servi
     }
     return new TokenFailure('The token request failed before reaching Google', 'UNKNOWN', false);
   }
-  const data = e.response?.data;
-  const oauthError = typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'string' ? (data as { error: string }).error : undefined;
-  const rawDescription = typeof data === 'object' && data !== null ? (data as { error_description?: unknown }).error_description : undefined;
-  const description = typeof rawDescription === 'string' && rawDescription.length <= 200 && !secrets.some((s) => s && rawDescription.includes(s)) ? rawDescription : undefined;
+  const data = (typeof e.response?.data === 'object' && e.response.data !== null ? e.response.data : {}) as { error?: unknown; error_description?: unknown };
+  const oauthError = publicText(data.error, secrets, 64);
+  const description = publicText(data.error_description, secrets);
   const detail = oauthError ? ` (${oauthError}${description ? `: ${description}` : ''})` : ` (HTTP ${status})`;
   const facts = { httpStatus: status, ...(oauthError ? { reason: oauthError } : {}) };
   const sa = grant === 'service-account' ? { variant: 'service-account' } : {};

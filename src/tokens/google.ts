@@ -2,11 +2,9 @@ import https from 'node:https';
 import type { OAuthSettings } from './oauth-config.js';
 import type { StoredToken } from './crypto.js';
 import { TokenFailure, classifyTokenError } from './failure.js';
+import { GOOGLE_TOKEN_URL, secretsOf } from './keys.js';
 
 type GoogleAuthModule = typeof import('google-auth-library');
-
-/** Google's token endpoint; the JWT-bearer grant hard-codes it, so an override rewrites it. */
-export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 
 // Google access tokens last an hour; RFC 6749 §5.1 makes expires_in only RECOMMENDED.
 const ASSUMED_LIFETIME_MS = 3_600_000;
@@ -40,8 +38,7 @@ export interface TokenFetcher {
 export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
   const { credentials } = settings;
   const tokenUrl = settings.endpoints.token;
-  const secrets =
-    credentials.kind === 'refresh-token' ? [credentials.clientSecret.reveal(), credentials.refreshToken.reveal()] : [credentials.privateKey.reveal()];
+  const secrets = secretsOf(settings);
   return {
     async fetch(requestTimeoutMs) {
       let lib: GoogleAuthModule;

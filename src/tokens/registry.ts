@@ -69,16 +69,13 @@ function identityOf(value: object | undefined): string {
  * only), scopes, store and lock instances, encryption key, endpoint and timings.
  */
 export function getTokenProvider(settings: OAuthSettings): SharedTokenProvider {
-  const c = settings.credentials;
-  const secretParts = c.kind === 'refresh-token' ? [c.clientSecret.reveal(), c.refreshToken.reveal()] : [c.privateKey.reveal()];
   const { cache } = settings;
+  // The store key already covers the credentials, their secrets, the scopes and the endpoint.
   const id = fingerprint(
     storeKeyOf(settings),
-    ...secretParts,
     identityOf(cache.store),
     identityOf(cache.lock),
     cache.encryptionKey?.reveal() ?? '',
-    settings.endpoints.token ?? '',
     String(cache.eagerRefreshMs),
     String(cache.storeTimeoutMs),
   );

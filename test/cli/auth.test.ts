@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +8,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import type { CliStdin } from '../../src/cli/io.js';
 import replies from '../fixtures/google-replies.json' with { type: 'json' };
 
 const CLIENT_ID = '1234-test.apps.googleusercontent.com';
@@ -36,7 +39,7 @@ const tokenEndpoint = (url: string) =>
     if (createHash('sha256').update(verifier).digest('base64url') !== challenge || !/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)) {
       return HttpResponse.json({ error: 'invalid_grant', error_description: 'Invalid code verifier.' }, { status: 400 });
     }
-    if (form.get('client_id') !== CLIENT_ID || form.get('client_secret') !== CLIENT_SECRET) {
+    if (form.get('client_id') !== acceptedClientId || form.get('client_secret') !== CLIENT_SECRET) {
       return HttpResponse.json(fixture('token-401-invalid-client-unauthorized').body, { status: 401 });
     }
     if (form.get('grant_type') !== 'authorization_code' || form.get('code') !== CODE || form.get('redirect_uri') !== seen.consent?.searchParams.get('redirect_uri')) {
@@ -45,7 +48,22 @@ const tokenEndpoint = (url: string) =>
     return tokenReply();
   });
 
-const mock = setupServer(tokenEndpoint(GOOGLE_TOKEN), tokenEndpoint('https://token.test.example/token'));
+/** The client id the fake endpoint knows. */
+let acceptedClientId = CLIENT_ID;
+
+/** Whose the access token is, as the Gmail API's users.getProfile tells it. */
+let account = 'me@example.com';
+let profileReply: () => Response = () => HttpResponse.json({ emailAddress: account, messagesTotal: 1, threadsTotal: 1, historyId: '1' });
+const profileRequests: (string | null)[] = [];
+
+const mock = setupServer(
+  tokenEndpoint(GOOGLE_TOKEN),
+  tokenEndpoint('https://token.test.example/token'),
+  http.get('https://gmail.googleapis.com/gmail/v1/users/me/profile', ({ request }) => {
+    profileRequests.push(request.headers.get('authorization'));
+    return profileReply();
+  }),
+);
 
 beforeAll(() =>
   mock.listen({
@@ -57,6 +75,10 @@ beforeAll(() =>
 );
 afterEach(() => {
   seen = { tokenRequests: [] };
+  account = 'me@example.com';
+  acceptedClientId = CLIENT_ID;
+  profileReply = () => HttpResponse.json({ emailAddress: account, messagesTotal: 1, threadsTotal: 1, historyId: '1' });
+  profileRequests.length = 0;
   tokenReply = () => HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
 });
 afterAll(() => mock.close());
@@ -67,12 +89,16 @@ interface Page {
 }
 
 /** Runs the CLI in-process; `browse` plays the user's browser once the consent URL is known. */
-async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, opts: { env?: Record<string, string>; cwd?: string; noBrowser?: boolean } = {}) {
+async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, opts: { env?: Record<string, string>; cwd?: string; noBrowser?: boolean; stdin?: CliStdin } = {}) {
   let stdout = '';
   let stderr = '';
   let opened = 0;
   let gotUrl: (url: URL) => void = () => {};
-  const urlKnown = new Promise<URL>((resolve) => (gotUrl = resolve));
+  let urlSeen = false;
+  const urlKnown = new Promise<URL>((resolve) => (gotUrl = resolve)).then((url) => {
+    urlSeen = true;
+    return url;
+  });
   const io = {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
@@ -89,13 +115,17 @@ async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, op
       opened++;
       gotUrl(new URL(url));
     },
+    ...(opts.stdin ? { stdin: opts.stdin } : {}),
   };
   const pages = urlKnown.then((url) => {
     seen.consent = url;
     return browse(url);
   });
   const code = await main(['auth', ...args], io);
-  const visited = await Promise.race([pages, new Promise<Page[]>((resolve) => setTimeout(() => resolve([]), 50))]);
+  // Once the browser had the URL, its visits end with the command (the listener answers every
+  // request before it closes); without a URL (a wrong command line) there are none.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const visited = urlSeen ? await pages : [];
   return { code, stdout, stderr, opened, pages: visited };
 }
 
@@ -279,5 +309,246 @@ describe('gmail-transport auth', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gmail-transport auth: the granted account (issue 25)', () => {
+  it('asks the Gmail API whose the token is and refuses another account than --user: nothing written, nothing printed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
+    try {
+      const out = join(dir, 'refresh-token');
+      await writeFile(out, 'old token\n');
+      account = 'someone.else@example.com';
+      const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com', '--out', out], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+      expect(run.code).toBe(1);
+      expect(profileRequests).toEqual([`Bearer ${ACCESS}`]);
+      expect(run.stderr).toMatch(/FAILED ACCOUNT_MISMATCH/);
+      expect(run.stderr).toContain('Google granted access for someone.else@example.com, not for me@example.com (--user); nothing was written');
+      expect(run.stderr).toMatch(/hint: Run the command again and sign in as me@example.com/);
+      expect(await readFile(out, 'utf8')).toBe('old token\n');
+      expect(run.stdout).toBe('');
+      expect(run.pages[0]).toMatchObject({ status: 400 });
+      expect(run.pages[0]!.body).toMatch(/ACCOUNT_MISMATCH: the token was not kept/);
+      expect(run.stderr + run.pages[0]!.body).not.toContain(REFRESH);
+      expectNoSecrets(run.stdout, run.stderr, run.pages[0]!.body);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--json reports the mismatch as { ok: false, error }', async () => {
+    account = 'intruder@example.org';
+    const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com', '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({ ok: false, error: { code: 'ACCOUNT_MISMATCH', message: expect.stringContaining('intruder@example.org'), hint: expect.any(String) } });
+    expect(run.stdout).not.toContain(REFRESH);
+  });
+
+  it('the same account written another way passes: case, and dots or googlemail.com for consumer Gmail', async () => {
+    account = 'john.doe@gmail.com';
+    const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'JohnDoe@googlemail.com', '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, account: 'john.doe@gmail.com', refreshToken: REFRESH, config: { user: 'JohnDoe@googlemail.com' } });
+  });
+
+  it('without --user, the granted account fills the printed config', async () => {
+    account = 'granted@example.com';
+    const run = await runAuth(['--client-id', CLIENT_ID], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Access granted by granted@example\.com/);
+    expect(run.stdout).toContain('GMAIL_USER=granted@example.com');
+    expect(run.stdout).toContain('"user": "granted@example.com"');
+  });
+
+  it('an account that cannot be confirmed (Gmail API not enabled) is a refusal with --user, and a note without it', async () => {
+    profileReply = () =>
+      HttpResponse.json(
+        { error: { code: 403, message: 'Gmail API has not been used in project 123 before or it is disabled.', errors: [{ reason: 'accessNotConfigured' }], status: 'PERMISSION_DENIED' } },
+        { status: 403 },
+      );
+    const refused = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/FAILED ACCOUNT_UNCONFIRMED/);
+    expect(refused.stderr).toMatch(/Could not confirm that me@example\.com granted access \(OAUTH_INVALID_CLIENT: .*HTTP 403 accessNotConfigured.*\); nothing was written/);
+    expect(refused.stderr).toMatch(/hint: The Gmail API is not enabled for this Google Cloud project.*run without --user/);
+    expect(refused.stdout).not.toContain(REFRESH);
+
+    const noted = await runAuth(['--client-id', CLIENT_ID], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(noted.code).toBe(0);
+    expect(noted.stderr).toMatch(/Note: could not ask Google which account granted access \(OAUTH_INVALID_CLIENT/);
+    expect(noted.stdout).toContain('GMAIL_USER=you@example.com');
+    expectNoSecrets(refused.stdout, refused.stderr, noted.stderr);
+  });
+
+  it('a --user that is not an address is a wrong command line, before any network', async () => {
+    const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'me'], async () => [], { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--user must be an e-mail address/);
+    expect(run.opened).toBe(0);
+  });
+});
+
+describe('gmail-transport auth: where the client secret comes from (issue 25)', () => {
+  const ARGV_WARNING = /Warning: --client-secret puts the secret on the command line, where other users of this machine can read it \(ps\)/;
+
+  it('--help offers the file, standard input and the environment before --client-secret, which it discourages', async () => {
+    const run = await runAuth(['--help'], async () => []);
+    expect(run.code).toBe(0);
+    const help = run.stdout;
+    const at = (text: string) => help.indexOf(text);
+    for (const source of ['--client-file FILE', '--client-secret-file FILE', '--client-secret-stdin', '$GMAIL_CLIENT_SECRET']) {
+      expect(at(source), source).toBeGreaterThan(-1);
+      expect(at(source), source).toBeLessThan(at('--client-secret SECRET'));
+    }
+    expect(help).toMatch(/--client-secret SECRET\s+discouraged: other users of this machine can read the command\s+line \(ps\)/);
+  });
+
+  it('--client-secret on the command line still works, with a warning', async () => {
+    const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET], approve);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(ARGV_WARNING);
+    expect(seen.tokenRequests[0]!.get('client_secret')).toBe(CLIENT_SECRET);
+  });
+
+  it('--client-secret-file: a byte-order mark and surrounding whitespace are not part of the secret; no warning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
+    try {
+      await writeFile(join(dir, 'client-secret'), `\uFEFF  ${CLIENT_SECRET} \r\n`);
+      const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret-file', 'client-secret'], approve, { cwd: dir });
+      expect(run.code).toBe(0);
+      expect(seen.tokenRequests[0]!.get('client_secret')).toBe(CLIENT_SECRET);
+      expect(run.stderr).not.toMatch(/Warning/);
+      expectNoSecrets(run.stdout, run.stderr);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--client-secret-stdin, piped: the secret is read from standard input', async () => {
+    const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret-stdin'], approve, { stdin: Readable.from([Buffer.from(`${CLIENT_SECRET}\n`)]) });
+    expect(run.code).toBe(0);
+    expect(seen.tokenRequests[0]!.get('client_secret')).toBe(CLIENT_SECRET);
+    expect(run.stderr).not.toMatch(/Warning/);
+  });
+
+  it('--client-secret-stdin on a terminal: typed without echo after a prompt', async () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[], setRawMode(raw: boolean) {
+      tty.rawModes.push(raw);
+    } });
+    tty.write(`${CLIENT_SECRET}x\u007f\r`);
+    const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret-stdin'], approve, { stdin: tty });
+    expect(run.code).toBe(0);
+    expect(tty.rawModes).toEqual([true, false]);
+    expect(run.stderr).toContain('Client secret (not shown): \n');
+    expect(seen.tokenRequests[0]!.get('client_secret')).toBe(CLIENT_SECRET);
+    expectNoSecrets(run.stdout, run.stderr);
+  });
+
+  it('GMAIL_CLIENT_SECRET from the environment: no warning', async () => {
+    const run = await runAuth(['--client-id', CLIENT_ID], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/Warning/);
+  });
+
+  it('refuses two sources at once, and an unreadable, empty or non-regular secret file, before any network', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
+    try {
+      const two = await runAuth(['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, '--client-secret-stdin'], async () => []);
+      expect(two.code).toBe(2);
+      expect(two.stderr).toMatch(/give the client secret one way only, not --client-secret and --client-secret-stdin/);
+      const withFile = await runAuth(['--client-file', 'c.json', '--client-secret-file', 'x'], async () => [], { cwd: dir });
+      expect(withFile.code).toBe(2);
+      expect(withFile.stderr).toMatch(/either --client-file or --client-id with a client secret/);
+
+      await writeFile(join(dir, 'empty'), ' \n');
+      execFileSync('mkfifo', [join(dir, 'fifo')]);
+      for (const [file, message] of [
+        ['missing', /--client-secret-file .*missing cannot be read \(ENOENT\)/],
+        ['empty', /--client-secret-file .*empty is empty/],
+        ['fifo', /--client-secret-file .*fifo cannot be read \(not a regular file\)/],
+      ] as const) {
+        const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret-file', file], async () => [], { cwd: dir });
+        expect(run.code, file).toBe(1);
+        expect(run.stderr).toMatch(/FAILED CONFIG_INVALID/);
+        expect(run.stderr).toMatch(message);
+        expect(run.opened).toBe(0);
+      }
+      expect(seen.tokenRequests).toHaveLength(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gmail-transport auth: text from outside is filtered before it is printed (issue 25)', () => {
+  it('a code-exchange error quoting a secret loses that text; control characters never reach the terminal', async () => {
+    tokenReply = () => HttpResponse.json({ error: 'invalid_client', error_description: `client secret ${CLIENT_SECRET} does not match` }, { status: 401 });
+    const echoed = await runAuth(['--client-id', CLIENT_ID, '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(echoed.code).toBe(1);
+    expect(JSON.parse(echoed.stdout)).toMatchObject({ ok: false, error: { code: 'OAUTH_INVALID_CLIENT', reason: 'invalid_client', httpStatus: 401 } });
+    expect(JSON.parse(echoed.stdout).error.response).toBeUndefined();
+    expectNoSecrets(echoed.stdout, echoed.stderr);
+
+    tokenReply = () => HttpResponse.json({ error: 'invalid_grant', error_description: `Malformed \u001b]0;owned\u0007auth ${CODE.slice(0, 5)}\u001b[2J code.\r` }, { status: 400 });
+    const escaped = await runAuth(['--client-id', CLIENT_ID], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(escaped.code).toBe(1);
+    expect(escaped.stderr).toMatch(/FAILED OAUTH_INVALID_GRANT/);
+    expect(escaped.stderr).toContain('response: Malformed ]0;ownedauth FAKE-[2J code.');
+    expect(escaped.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+
+    tokenReply = () => HttpResponse.json({ error: `unknown\u009b2J${CODE}`, error_description: 'x' }, { status: 400 });
+    const reason = await runAuth(['--client-id', CLIENT_ID, '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(JSON.parse(reason.stdout)).toMatchObject({ ok: false, error: { code: 'PERMANENT_FAILURE', httpStatus: 400 } });
+    expectNoSecrets(reason.stdout, reason.stderr);
+  });
+
+  it('an address, a client id or a refresh token carrying escape sequences is printed without them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
+    try {
+      account = 'evil\u001b[2J\u001b]0;pwned\u0007@example.com';
+      const refused = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Google granted access for evil[2J]0;pwned@example.com, not for me@example.com');
+
+      // A client file from elsewhere, and a token endpoint that answers with a refresh token to match.
+      account = 'me@example.com';
+      acceptedClientId = `${CLIENT_ID}\u001b[8m`;
+      tokenReply = () => HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: `${REFRESH}\u009b1;1H`, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+      await writeFile(join(dir, 'client.json'), JSON.stringify({ installed: { client_id: acceptedClientId, client_secret: CLIENT_SECRET } }));
+      const printed = await runAuth(['--client-file', 'client.json'], approve, { cwd: dir });
+      expect(printed.code).toBe(0);
+      expect(printed.stdout).toContain(`GMAIL_CLIENT_ID=${CLIENT_ID}[8m`);
+      expect(printed.stdout).toContain(`  ${REFRESH}1;1H`);
+      for (const text of [refused.stdout, refused.stderr, printed.stdout, printed.stderr]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('gmail-transport auth: --out and --timeout are checked before the consent (issue 25)', () => {
+  it('--out naming a directory is refused before the consent, not after it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
+    try {
+      const run = await runAuth(['--client-id', CLIENT_ID, '--out', dir], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/FAILED CONFIG_INVALID[\s\S]*--out .* is a directory/);
+      expect(run.opened).toBe(0);
+      expect(seen.tokenRequests).toHaveLength(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--timeout past the longest a timer can wait is refused; the longest is accepted', async () => {
+    for (const value of ['2147483648ms', '35792m', '99999999999999999999s']) {
+      const run = await runAuth(['--client-id', CLIENT_ID, '--timeout', value], async () => [], { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+      expect(run.code, value).toBe(2);
+      expect(run.stderr).toMatch(/--timeout must be at most 35791m \(about 24 days, the longest a timer can wait\)/);
+      expect(run.opened).toBe(0);
+    }
+    const longest = await runAuth(['--client-id', CLIENT_ID, '--timeout', '2147483647ms'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    expect(longest.code).toBe(0);
+    expect(longest.stderr).toMatch(/up to 2147484 s/);
   });
 });

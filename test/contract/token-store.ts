@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createGmailTransport, type GmailTransportConfig, type TokenStore, type TransportEvents } from '../../src/index.js';
 import { GuardedStore } from '../../src/tokens/store.js';
 import { resolveRefreshLock } from '../../src/tokens/lock.js';
-import { tokenStoreKey } from '../../src/tokens/keys.js';
+import { GOOGLE_TOKEN_URL, tokenStoreKey } from '../../src/tokens/keys.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { TokenAuthority } from '../helpers/google-token.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, localSmtp, uniqueClientId } from '../helpers/oauth-fixtures.js';
@@ -25,7 +25,7 @@ export interface StoreUnderTest {
   cleanup?(): Promise<void> | void;
 }
 
-const key = () => `gmail-transport:v1:contract:${randomUUID()}`;
+const key = () => `gmail-transport:v2:contract:${randomUUID()}`;
 
 /**
  * The contract every token store passes (the model is @keyv/test-suite): values round-trip
@@ -118,9 +118,10 @@ export function runTokenStoreContract(name: string, makeStore: () => Promise<Sto
         mailer.close();
       }
       expect(authority.requests).toHaveLength(2);
-      const plainKey = tokenStoreKey('refresh-token', clientId, 'me@gmail.com', ['https://mail.google.com/']);
-      const sealedKey = tokenStoreKey('refresh-token', clientId, 'sealed@gmail.com', ['https://mail.google.com/']);
-      expect(plainKey).toMatch(/^gmail-transport:v1:refresh-token:[0-9a-f]{64}$/);
+      const identity = { kind: 'refresh-token', client: clientId, scopes: ['https://mail.google.com/'], tokenUrl: GOOGLE_TOKEN_URL, secrets: [CLIENT_SECRET, REFRESH_TOKEN] };
+      const plainKey = tokenStoreKey({ ...identity, user: 'me@gmail.com' });
+      const sealedKey = tokenStoreKey({ ...identity, user: 'sealed@gmail.com' });
+      expect(plainKey).toMatch(/^gmail-transport:v2:refresh-token:[0-9a-f]{64}$/);
       expect(plainKey).not.toContain('me@gmail.com');
       if (subject.store === undefined) return; // the default store lives inside the provider
       const plain = await subject.store.get(plainKey);

@@ -197,7 +197,7 @@ describe('examples/service-account-multi-user.ts', () => {
       expect(grants.map((g) => [g.grant, g.user, g.client])).toEqual(users.map((u) => ['jwt-bearer', u, stack.credentials.serviceAccount.key.client_email]));
       for (const user of users) expect(arrived(`round 2 from ${user}`).map((s) => s.auth)).toEqual([`XOAUTH2 as ${user}, access token from the local token endpoint (jwt-bearer grant)`]);
       expect([...cache.keys()]).toHaveLength(3);
-      for (const key of cache.keys()) expect(key).toMatch(/^keyv:gmail-transport:v1:service-account:[0-9a-f]{64}$/);
+      for (const key of cache.keys()) expect(key).toMatch(/^keyv:gmail-transport:v2:service-account:[0-9a-f]{64}$/);
       expect(mailboxes.tokenStore).toBeInstanceOf(Keyv);
       expect(() => mailboxes.get('nobody@example.com')).toThrow('nobody@example.com is not one of the configured mailboxes');
     } finally {

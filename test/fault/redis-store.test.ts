@@ -40,7 +40,7 @@ if (!HAS_REDIS) {
       const client = createClient({ url: redis.url });
       await client.connect();
       try {
-        return await client.keys('*gmail-transport:v1:*');
+        return await client.keys('*gmail-transport:v2:*');
       } finally {
         client.destroy();
       }

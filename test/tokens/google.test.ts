@@ -87,6 +87,21 @@ describe('token endpoint errors are final, typed and carry no secret', () => {
     expectNoSecret(err, SECRETS);
   });
 
+  it('issue 25: terminal control characters are taken out of the endpoint text, and an `error` echoing a secret is dropped', async () => {
+    authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Token \u001b[2Jhas been\r expired\u009b31m \u202eor revoked.\u0007' } };
+    const { err } = await failingSend(oauth2());
+    expect(err).toMatchObject({ code: 'OAUTH_INVALID_GRANT', reason: 'invalid_grant' });
+    const message = (err as Error).message;
+    expect(message).toContain('Token [2Jhas been expired31m or revoked.');
+    expect(message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+
+    authority.behaviour = { kind: 'reply', status: 400, body: { error: `invalid ${REFRESH_TOKEN}`, error_description: 'x' } };
+    const echoed = await failingSend(oauth2());
+    expect(echoed.err).toMatchObject({ code: 'PERMANENT_FAILURE', httpStatus: 400 });
+    expect((echoed.err as { reason?: unknown }).reason).toBeUndefined();
+    expectNoSecret(echoed.err, SECRETS);
+  });
+
   it('service account: invalid_grant gets the key/clock/user hint, unauthorized_client the delegation hint', async () => {
     authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' } };
     const first = await failingSend(serviceAccount());

@@ -164,7 +164,7 @@ function networkError(err: unknown, body: BodyProgress, ctx: ClientContext): Gma
 }
 
 /** The error code undici puts on the `cause` of its "fetch failed" TypeError. */
-function networkCode(err: unknown): string | undefined {
+export function networkCode(err: unknown): string | undefined {
   let current: unknown = err;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;
