@@ -144,7 +144,7 @@ describe('bridge delivery (createBridge)', () => {
     const { upstream, bridge } = await setup({}, { limits: { maxConnections: 60 } });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        printerSend(bridge.port, { from: `device${i}@example.com`, to: ['archive@example.com'], message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }) }),
+        printerSend(bridge.port, { localAddress: `127.0.0.${10 + i}`, from: `device${i}@example.com`, to: ['archive@example.com'], message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }) }),
       ),
     );
     expect(results.every((r) => r.final.startsWith('250 '))).toBe(true);
