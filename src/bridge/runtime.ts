@@ -42,10 +42,12 @@ export function bind(server: SMTPServer, host: string, port: number, onClientErr
   });
 }
 
-/** Makes the bridge's private spool directory in `parent`, or rejects with CONFIG_INVALID naming `spoolDir`. */
+/** The bridge's spool in `parent`, once it proved it can write there; else CONFIG_INVALID naming `spoolDir`. */
 export async function createSpool(parent: string): Promise<Spool> {
+  const spool = new Spool(parent);
   try {
-    return await Spool.create(parent);
+    await spool.check();
+    return spool;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new GmailTransportError({

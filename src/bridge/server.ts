@@ -4,7 +4,6 @@ import { createGmailTransport, type GmailTransporter } from '../create.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
-import type { Spool } from './spool.js';
 import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
@@ -46,7 +45,6 @@ class SmtpBridge extends EventEmitter implements Bridge {
   /** What only a listening bridge needs; loaded by listen() (see runtime.ts). */
   #runtime?: BridgeRuntime;
   #servers: SMTPServer[] = [];
-  #spool?: Spool;
   #refusals?: InstanceType<BridgeRuntime['RefusalLog']>;
   #addresses: BridgeAddress[] = [];
   #listening?: Promise<BridgeAddress[]>;
@@ -76,8 +74,6 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#listening ??= this.#start().catch(async (err: unknown) => {
       await Promise.all(this.#servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
       this.#servers = [];
-      await this.#spool?.close();
-      this.#spool = undefined;
       this.#listening = undefined;
       throw err;
     });
@@ -95,7 +91,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
     const { SMTPServer, bind, createSessionHandlers, createSpool, deliverUpstream, RefusalLog } = runtime;
     const config = this.#config;
     const tls = await this.#tlsMaterial(runtime);
-    const spool = (this.#spool = await createSpool(config.spoolDir));
+    const spool = await createSpool(config.spoolDir);
     this.#refusals = new RefusalLog((record, level, text) => this.#logger?.[level]?.({ ...record }, text));
     const handlers = createSessionHandlers({
       config,
@@ -223,7 +219,6 @@ class SmtpBridge extends EventEmitter implements Bridge {
     await Promise.all(closed);
     this.#addresses = [];
     this.#refusals?.flush();
-    await this.#spool?.close();
     this.#upstream.close();
     this.#logger?.info?.({ event: 'closed' }, 'gmail-transport bridge: closed');
   }

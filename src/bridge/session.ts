@@ -143,8 +143,15 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
       callback();
     },
 
-    onData(stream: SMTPServerDataStream, session, callback) {
+    onData(stream: SMTPServerDataStream, session, reply) {
       const startedAt = Date.now();
+      // Once: a device gets one answer per message.
+      let answered = false;
+      const callback: typeof reply = (err, message) => {
+        if (answered) return;
+        answered = true;
+        reply(err, message);
+      };
       const id = `${session.id}.${session.transaction}`;
       const answer = async (spooled: SpooledMessage): Promise<void> => {
         const mailFrom = session.envelope.mailFrom;
@@ -186,8 +193,12 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
         if (reply.code === 250) callback(null, `${reply.enhanced} ${reply.text}`);
         else callback(replyError(reply));
       };
-      const work = ctx.spool.receive(stream, id, config.limits.maxMessageBytes).then(
-        (spooled) => answer(spooled).finally(() => ctx.spool.remove(spooled.path)),
+      const work = ctx.spool.receive(stream, config.limits.maxMessageBytes).then(
+        (spooled) =>
+          answer(spooled)
+            // Not expected (delivery never throws); the device must not wait forever for its reply.
+            .catch(() => callback(replyError(LOCAL_REPLIES.spoolFailed)))
+            .finally(() => ctx.spool.remove(spooled)),
         // A device that hangs up mid-message: nothing went upstream, nothing to answer.
         () => undefined,
       );
