@@ -143,14 +143,14 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
       callback();
     },
 
-    onData(stream: SMTPServerDataStream, session, reply) {
+    onData(stream: SMTPServerDataStream, session, done) {
       const startedAt = Date.now();
       // Once: a device gets one answer per message.
       let answered = false;
-      const callback: typeof reply = (err, message) => {
+      const callback: typeof done = (err, message) => {
         if (answered) return;
         answered = true;
-        reply(err, message);
+        done(err, message);
       };
       const id = `${session.id}.${session.transaction}`;
       const answer = async (spooled: SpooledMessage): Promise<void> => {
