@@ -19,7 +19,10 @@ export interface BridgeOptions {
   /**
    * Networks whose devices may send without logging in, like Google's IP-based relay:
    * `"192.168.10.0/24"`, `"fd00:10::/64"`, or single addresses. IPv4 clients of a dual-stack
-   * listener (`::ffff:192.168.10.5`) match their IPv4 network.
+   * listener (`::ffff:192.168.10.5`) match their IPv4 network; an IPv6 entry matches IPv4
+   * clients only inside `::ffff:0:0/96`. A list whose entries, alone or together, admit every
+   * IPv4 or every IPv6 address (or all of `::ffff:0:0/96`) is refused; entries that admit
+   * public addresses are logged as a warning at start (`public-networks`).
    */
   allowNetworks?: string[];
   /** Where messages go: any `createGmailTransport` config. */
