@@ -23,18 +23,27 @@ describe('bridge spool (spoolDir)', () => {
     return { upstream, bridge, spoolDir };
   }
   const message = scanMessage({ from: 'scans@example.com', to: 'alice@example.com', attachmentBytes: 200_000 });
+  /** A device that has sent its envelope and DATA, about to send the message. */
+  async function atData(port: number): Promise<RawSmtpClient> {
+    const client = await RawSmtpClient.connect(port);
+    await client.read();
+    for (const [command, reply] of [
+      ['EHLO scanner.local', '250'],
+      ['MAIL FROM:<scans@example.com>', '250'],
+      ['RCPT TO:<alice@example.com>', '250'],
+      ['DATA', '354'],
+    ]) {
+      expect(await client.command(command!)).toMatch(new RegExp(`^${reply}`));
+    }
+    return client;
+  }
 
   it('a message in flight is one 0600 file in a 0700 directory of its own, gone once the device has its answer', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const { upstream, bridge, spoolDir } = await setup({ decide: () => gate.then(() => undefined) });
     expect(await readdir(spoolDir)).toEqual([]);
-    const client = await RawSmtpClient.connect(bridge.port);
-    await client.read();
-    await client.command('EHLO scanner.local');
-    await client.command('MAIL FROM:<scans@example.com>');
-    await client.command('RCPT TO:<alice@example.com>');
-    await client.command('DATA');
+    const client = await atData(bridge.port);
     const reply = client.command(`${message.replace(/\r\n\./g, '\r\n..')}\r\n.`);
     while (upstream.pending === 0) await new Promise((r) => setTimeout(r, 10));
     const [dir, ...others] = await readdir(spoolDir);
@@ -54,12 +63,7 @@ describe('bridge spool (spoolDir)', () => {
 
   it('a device that hangs up in the middle of a message leaves nothing behind and sends nothing', async () => {
     const { upstream, bridge, spoolDir } = await setup();
-    const client = await RawSmtpClient.connect(bridge.port);
-    await client.read();
-    await client.command('EHLO scanner.local');
-    await client.command('MAIL FROM:<scans@example.com>');
-    await client.command('RCPT TO:<alice@example.com>');
-    await client.command('DATA');
+    const client = await atData(bridge.port);
     client.write(message.slice(0, 100_000));
     await new Promise((r) => setTimeout(r, 100));
     client.close();
