@@ -28,7 +28,7 @@ export const LOCAL_REPLIES = {
   authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
   // RFC 5321 section 3.8: 421 closes the connection; RFC 3463 X.7.0, a security condition. A
   // temporary code, because the lockout ends.
-  lockedOut: { code: 421, enhanced: '4.7.0', text: 'Too many failed logins from your address, try again later' },
+  lockedOut: { code: 421, enhanced: '4.7.0', text: 'Too many failed logins from your address, locked out; try again later' },
   // RFC 4954 section 6: 530 5.7.0 when a command needs AUTH first. Unauthenticated clients from
   // outside allowNetworks get it at MAIL FROM: the bridge is never an open relay.
   authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },

@@ -140,7 +140,7 @@ describe('failed-login lockout on a running bridge (issue 18)', () => {
     expect(replies.slice(0, 5)).toEqual([...Array(4).fill('535 5.7.8 Authentication credentials invalid'), expect.stringMatching(/^235 /)]);
     // The fifth failure of the address, whichever account it tried, locks it out.
     expect(replies[5]).toMatch(/^535 /);
-    expect(replies.slice(6)).toEqual(Array(replies.length - 6).fill('421 4.7.0 Too many failed logins from your address, try again later'));
+    expect(replies.slice(6)).toEqual(Array(replies.length - 6).fill('421 4.7.0 Too many failed logins from your address, locked out; try again later'));
     expect(replies.filter((r) => r.startsWith('535'))).toHaveLength(5);
     expect(b.logs.filter((l) => l.record.event === 'lockout').map((l) => l.record)).toEqual([expect.objectContaining({ client: '127.0.0.1', failures: 5 })]);
   });
@@ -174,7 +174,7 @@ describe('failed-login lockout on a running bridge (issue 18)', () => {
       }),
     );
     expect(replies.filter((r) => r.startsWith('535 '))).toHaveLength(5);
-    expect(replies.filter((r) => r === '421 4.7.0 Too many failed logins from your address, try again later')).toHaveLength(15);
+    expect(replies.filter((r) => r === '421 4.7.0 Too many failed logins from your address, locked out; try again later')).toHaveLength(15);
     expect(refused.filter((r) => r === 'auth-failed')).toHaveLength(5);
     expect(refused.filter((r) => r === 'locked-out')).toHaveLength(15);
     expect(await login(b.port, 'printer', RIGHT)).toMatch(/^421 4\.7\.0 /);
