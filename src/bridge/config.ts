@@ -68,7 +68,7 @@ export interface ResolvedBridgeConfig {
   hostname: string;
   logger?: Logger;
   baseDir: string;
-  /** Where the private directory for messages in flight is made. */
+  /** Where each message in flight gets a private directory of its own. */
   spoolDir: string;
   /** Accounts whose hash is weaker than OWASP's recommendation (warned about at start). */
   weakHashes: readonly string[];

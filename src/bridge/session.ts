@@ -63,7 +63,7 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
       if (!config.networks.allows(client)) {
         const connection = ctx.connectionOf(session);
         // Without its connection the deadline could not be kept: refuse rather than hold a slot.
-        if (!connection) return callback(replyError(LOCAL_REPLIES.shuttingDown));
+        if (!connection) return callback(replyError({ code: 421, enhanced: '4.3.0', text: 'Bridge cannot take this connection, try again later' }));
         slots.watch(
           session.id,
           connection,

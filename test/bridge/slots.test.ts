@@ -89,7 +89,7 @@ describe('connection slots (issue 18)', () => {
     // The 421 came on its own, between two NOOPs: whatever is still unread ends with it.
     strangerReplies.push(await stranger.read());
     expect(strangerReplies.filter((r) => r !== '' && r !== '250 OK')).toEqual(['421 4.7.0 No login in time, closing connection']);
-    expect(strangerReplies.filter((r) => r === '250 OK').length).toBeGreaterThan(5);
+    expect(strangerReplies.filter((r) => r === '250 OK').length).toBeGreaterThanOrEqual(2);
     for (const client of [allowed, loggedIn]) {
       expect(await client.command('MAIL FROM:<scans@example.com>')).toMatch(/^250 /);
       expect(await client.command('RCPT TO:<alice@example.com>')).toMatch(/^250 /);
