@@ -13,6 +13,8 @@ export interface Scale {
   redisWorkers: number;
   importRounds: number;
   gmailApiMessages: number;
+  /** Bridge memory: rounds, each with a fresh bridge process. */
+  bridgeMemoryRounds: number;
 }
 
 export interface BenchContext {

@@ -1,4 +1,5 @@
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, tmpdir } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { resolveConfig } from '../config.js';
 import { isGmailTransportError } from '../errors.js';
@@ -7,7 +8,7 @@ import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from '../internal/validate.js';
 import { parseBridgeTls, type ResolvedBridgeTls } from './config-tls.js';
-import { NetworkAllowList, parseNetwork, type ParsedNetwork } from './networks.js';
+import { NetworkAllowList, networkProblems, parseNetwork, publicNetworkIndices, type ParsedNetwork } from './networks.js';
 import { meetsRecommendation, parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 
@@ -22,6 +23,11 @@ export const BRIDGE_DEFAULTS = Object.freeze({
   maxRecipients: 100,
   authFailuresBeforeLockout: 5,
   lockoutMinutes: 15,
+  // Long enough for an old printer's TLS handshake and login, short enough that a stranger
+  // cannot hold a slot.
+  loginTimeoutSeconds: 30,
+  // A printer needs about six before its login (EHLO, STARTTLS, EHLO, AUTH and its two lines).
+  maxCommandsBeforeLogin: 20,
 });
 
 /**
@@ -44,18 +50,31 @@ export interface ResolvedBridgeConfig {
   accounts: ReadonlyMap<string, ResolvedAccount>;
   networks: NetworkAllowList;
   networkList: readonly string[];
+  /** `allowNetworks` entries that admit public addresses (warned about at start). */
+  publicNetworks: readonly string[];
   upstream: GmailTransportConfig;
   upstreamStrategy: string;
-  limits: { maxMessageBytes: number; maxConnections: number; maxRecipients: number; authFailuresBeforeLockout: number; lockoutMinutes: number };
+  limits: {
+    maxMessageBytes: number;
+    maxConnections: number;
+    maxRecipients: number;
+    authFailuresBeforeLockout: number;
+    lockoutMinutes: number;
+    maxConnectionsPerAddress: number;
+    loginTimeoutSeconds: number;
+    maxCommandsBeforeLogin: number;
+  };
   allowInsecureAuth: boolean;
   hostname: string;
   logger?: Logger;
   baseDir: string;
+  /** Where each message in flight gets a private directory of its own. */
+  spoolDir: string;
   /** Accounts whose hash is weaker than OWASP's recommendation (warned about at start). */
   weakHashes: readonly string[];
 }
 
-const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir'];
+const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir'];
 
 /**
  * Validates bridge options. Every problem is collected and reported in one CONFIG_INVALID, by
@@ -73,6 +92,7 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   check.unknownKeys(raw, ROOT_KEYS);
   const baseDir = check.string(raw, 'baseDir', { nonEmpty: true }) ?? process.cwd();
   const hostname = check.string(raw, 'hostname', { nonEmpty: true }) ?? osHostname();
+  const spoolDir = resolvePath(baseDir, check.string(raw, 'spoolDir', { nonEmpty: true }) ?? tmpdir());
   const listen = parseListen(check, raw);
   const tls = parseBridgeTls(check, raw, baseDir);
   const accounts = parseAccounts(check, raw);
@@ -99,6 +119,7 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
     accounts: accounts!,
     networks: new NetworkAllowList(networks!.parsed),
     networkList: networks!.list,
+    publicNetworks: publicNetworkIndices(networks!.parsed).map((i) => networks!.list[i]!),
     upstream: upstream!.config,
     upstreamStrategy: upstream!.strategy,
     limits: limits!,
@@ -106,6 +127,7 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
     hostname,
     ...(logger ? { logger: logger as Logger } : {}),
     baseDir,
+    spoolDir,
     weakHashes,
   });
 }
@@ -188,19 +210,37 @@ function parseNetworks(check: ConfigChecker, raw: Raw): { parsed: ParsedNetwork[
     if ('error' in result) check.fail(`allowNetworks[${i}]`, result.error);
     else parsed.push(result);
   });
-  return parsed.length === value.length ? { parsed, list: value as string[] } : undefined;
+  if (parsed.length !== value.length) return undefined;
+  const problems = networkProblems(parsed);
+  for (const { indices, admits } of problems) {
+    for (const i of indices) {
+      const others = indices.filter((j) => j !== i).map((j) => `allowNetworks[${j}]`);
+      check.fail(
+        `allowNetworks[${i}]`,
+        `${others.length > 0 ? `together with ${others.join(', ')} admits` : 'admits'} ${admits}: devices there send without a login, so the bridge would relay mail for anyone who reaches it; list your devices' own networks, e.g. 192.168.10.0/24`,
+      );
+    }
+  }
+  return problems.length === 0 ? { parsed, list: value as string[] } : undefined;
 }
 
 function parseLimits(check: ConfigChecker, raw: Raw): ResolvedBridgeConfig['limits'] | undefined {
   const limits = check.object(raw, 'limits') ?? {};
   const at = check.at('limits');
-  at.unknownKeys(limits, Object.keys(BRIDGE_DEFAULTS).filter((k) => k !== 'host' && k !== 'port'));
+  at.unknownKeys(limits, [...Object.keys(BRIDGE_DEFAULTS).filter((k) => k !== 'host' && k !== 'port'), 'maxConnectionsPerAddress']);
+  const maxConnections = at.integer(limits, 'maxConnections', { min: 1, max: 10_000 }) ?? BRIDGE_DEFAULTS.maxConnections;
+  const perAddress = at.integer(limits, 'maxConnectionsPerAddress', { min: 1, max: 10_000 });
+  if (perAddress !== undefined && perAddress > maxConnections) at.fail('maxConnectionsPerAddress', 'must not be more than limits.maxConnections');
   return {
     maxMessageBytes: at.integer(limits, 'maxMessageBytes', { min: 1024, max: 1024 ** 3 }) ?? BRIDGE_DEFAULTS.maxMessageBytes,
-    maxConnections: at.integer(limits, 'maxConnections', { min: 1, max: 10_000 }) ?? BRIDGE_DEFAULTS.maxConnections,
+    maxConnections,
     maxRecipients: at.integer(limits, 'maxRecipients', { min: 1, max: 10_000 }) ?? BRIDGE_DEFAULTS.maxRecipients,
     authFailuresBeforeLockout: at.integer(limits, 'authFailuresBeforeLockout', { min: 1, max: 1000 }) ?? BRIDGE_DEFAULTS.authFailuresBeforeLockout,
     lockoutMinutes: at.integer(limits, 'lockoutMinutes', { min: 1, max: 7 * 24 * 60 }) ?? BRIDGE_DEFAULTS.lockoutMinutes,
+    // Half the slots: one address (a scanner gone wrong, a stranger) leaves the rest to the others.
+    maxConnectionsPerAddress: perAddress ?? Math.max(1, Math.floor(maxConnections / 2)),
+    loginTimeoutSeconds: at.integer(limits, 'loginTimeoutSeconds', { min: 1, max: 3600 }) ?? BRIDGE_DEFAULTS.loginTimeoutSeconds,
+    maxCommandsBeforeLogin: at.integer(limits, 'maxCommandsBeforeLogin', { min: 5, max: 10_000 }) ?? BRIDGE_DEFAULTS.maxCommandsBeforeLogin,
   };
 }
 

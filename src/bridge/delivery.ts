@@ -13,7 +13,13 @@ export interface DeviceMessage {
   /** Envelope sender; empty for the null sender `<>` (bounces). */
   from: string;
   to: string[];
-  raw: Buffer;
+  /** The message byte for byte: in memory, or the spool file it was received into (read as it goes upstream). */
+  raw: Buffer | { path: string };
+  bytes: number;
+  /** The Message-ID header, when it has one. */
+  messageId?: string;
+  /** The device declared 8-bit content (BODY=8BITMIME, or SMTPUTF8 which implies it). */
+  eightBit?: boolean;
   startedAt: number;
 }
 
@@ -27,7 +33,9 @@ export interface DeliveryResult {
 /**
  * Sends the device's message upstream byte for byte (`raw`: no header is added or rewritten,
  * so DKIM signatures and attachments stay intact) with the device's own envelope, and decides
- * the device's reply from the upstream's answer. Never throws.
+ * the device's reply from the upstream's answer. 8-bit content is declared with BODY=8BITMIME
+ * when the upstream offers it; nodemailer adds SMTPUTF8 when an address needs it and the
+ * upstream offers it. Never throws.
  */
 export async function deliverUpstream(mailer: GmailTransporter, message: DeviceMessage): Promise<DeliveryResult> {
   const base = {
@@ -37,11 +45,12 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
     ...(message.account !== undefined ? { account: message.account } : {}),
     from: message.from,
     recipients: message.to.length,
-    bytes: message.raw.length,
-    ...messageIdOf(message.raw),
+    bytes: message.bytes,
+    ...(message.messageId ? { messageId: message.messageId } : {}),
   };
   try {
-    const info = (await mailer.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })) as SentMessageInfo & {
+    const envelope = { from: message.from, to: message.to, ...(message.eightBit ? { use8BitMime: true } : {}) };
+    const info = (await mailer.sendMail({ envelope, raw: message.raw })) as SentMessageInfo & {
       rejected?: unknown[];
       accepted?: unknown[];
       rejectedErrors?: Array<{ responseCode?: number }>;
@@ -82,11 +91,3 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
   }
 }
 
-/** The Message-ID header, read from the header section only (never the body). */
-function messageIdOf(raw: Buffer): { messageId?: string } {
-  const head = raw.subarray(0, Math.min(raw.length, 65_536)).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const header = end === -1 ? head : head.slice(0, end);
-  const match = /^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^<>\s]{1,250}>)/im.exec(header);
-  return match?.[1] ? { messageId: match[1] } : {};
-}

@@ -28,7 +28,7 @@ export const LOCAL_REPLIES = {
   authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
   // RFC 5321 section 3.8: 421 closes the connection; RFC 3463 X.7.0, a security condition. A
   // temporary code, because the lockout ends.
-  lockedOut: { code: 421, enhanced: '4.7.0', text: 'Too many failed logins from your address, try again later' },
+  lockedOut: { code: 421, enhanced: '4.7.0', text: 'Too many failed logins from your address, locked out; try again later' },
   // RFC 4954 section 6: 530 5.7.0 when a command needs AUTH first. Unauthenticated clients from
   // outside allowNetworks get it at MAIL FROM: the bridge is never an open relay.
   authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },
@@ -43,7 +43,23 @@ export const LOCAL_REPLIES = {
   tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
   // RFC 3463 X.3.2, "system not accepting network messages".
   shuttingDown: { code: 421, enhanced: '4.3.2', text: 'Bridge shutting down, try again later' },
+  // The slots of connections (slots.ts): 421 closes the connection (RFC 5321 section 3.8), and the
+  // device may come back later; X.7.0 as for the lockout, a security condition.
+  tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address, try again later' },
+  loginTimeout: { code: 421, enhanced: '4.7.0', text: 'No login in time, closing connection' },
+  tooManyCommands: { code: 421, enhanced: '4.7.0', text: 'Too many commands before login, closing connection' },
+  // RFC 5321 section 4.2.3 451 "local error in processing": the message could not be kept
+  // while the upstream is asked (a full or unwritable spool directory); the device retries.
+  spoolFailed: { code: 451, enhanced: '4.3.0', text: 'Bridge cannot hold the message right now, try again later' },
 } satisfies Record<string, SmtpReply>;
+
+/**
+ * RFC 5321 section 4.3.2 allows 550 after the final dot; RFC 3463 X.7.1, "delivery not
+ * authorized, message refused". Names the header so the device's operator knows what to fix.
+ */
+export function headerNotAllowedReply(header: 'From' | 'Sender'): SmtpReply {
+  return { code: 550, enhanced: '5.7.1', text: `Header ${header} address not allowed for this account` };
+}
 
 /** RFC 5321 section 4.2.3 552 (and RFC 1870 section 6); RFC 3463 X.3.4, message too big for system. */
 export function tooBigReply(limit: number): SmtpReply {

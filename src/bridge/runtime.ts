@@ -6,12 +6,14 @@
 import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
 import { GmailTransportError } from '../errors.js';
+import { Spool } from './spool.js';
 
 export { SMTPServer } from 'smtp-server';
 export { createSessionHandlers } from './session.js';
 export { deliverUpstream } from './delivery.js';
 export { loadOrCreateSelfSigned } from './self-signed-store.js';
 export { LOCAL_REPLIES } from './replies.js';
+export { RefusalLog } from './refusal-log.js';
 
 /** Starts `server` listening and resolves with the bound port, or rejects with CONFIG_INVALID naming `listen`. */
 export function bind(server: SMTPServer, host: string, port: number, onClientError: (err: Error) => void): Promise<number> {
@@ -38,4 +40,23 @@ export function bind(server: SMTPServer, host: string, port: number, onClientErr
       resolve((server.server.address() as AddressInfo).port);
     });
   });
+}
+
+/** The bridge's spool in `parent`, once it proved it can write there; else CONFIG_INVALID naming `spoolDir`. */
+export async function createSpool(parent: string): Promise<Spool> {
+  const spool = new Spool(parent);
+  try {
+    await spool.check();
+    return spool;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new GmailTransportError({
+      code: 'CONFIG_INVALID',
+      message: `Invalid gmail-transport config: spoolDir cannot hold a directory of the bridge (${code})`,
+      hint: 'Set spoolDir to a directory on a disk that the bridge may write, e.g. its state directory /var/lib/gmail-transport-bridge.',
+      phase: 'config',
+      issues: [{ path: 'spoolDir', message: `cannot create a directory in it (${code})` }],
+      cause: err,
+    });
+  }
 }

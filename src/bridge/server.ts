@@ -3,11 +3,12 @@ import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { createGmailTransport, type GmailTransporter } from '../create.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
+import type { GuardedConnection } from './slots.js';
 import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
 type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
-type SmtpConnectionLike = { send(code: number, text: string, context?: false): void; close(): void };
+type SmtpConnectionLike = GuardedConnection & { session: unknown; close(): void };
 
 /**
  * Creates a local SMTP bridge: devices that only speak SMTP with a password (or no login at
@@ -44,6 +45,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
   /** What only a listening bridge needs; loaded by listen() (see runtime.ts). */
   #runtime?: BridgeRuntime;
   #servers: SMTPServer[] = [];
+  #refusals?: InstanceType<BridgeRuntime['RefusalLog']>;
   #addresses: BridgeAddress[] = [];
   #listening?: Promise<BridgeAddress[]>;
   #closing?: Promise<void>;
@@ -86,9 +88,11 @@ class SmtpBridge extends EventEmitter implements Bridge {
   async #start(): Promise<BridgeAddress[]> {
     // Loaded here, not at import: library users who never run a bridge do not pay for it.
     const runtime = (this.#runtime ??= await import('./runtime.js'));
-    const { SMTPServer, bind, createSessionHandlers, deliverUpstream } = runtime;
+    const { SMTPServer, bind, createSessionHandlers, createSpool, deliverUpstream, RefusalLog } = runtime;
     const config = this.#config;
     const tls = await this.#tlsMaterial(runtime);
+    const spool = await createSpool(config.spoolDir);
+    this.#refusals = new RefusalLog((record, level, text) => this.#logger?.[level]?.({ ...record }, text));
     const handlers = createSessionHandlers({
       config,
       deliver: (message) => deliverUpstream(this.#upstream, message),
@@ -96,6 +100,13 @@ class SmtpBridge extends EventEmitter implements Bridge {
       track: (work) => {
         this.#inFlight.add(work);
         void work.finally(() => this.#inFlight.delete(work));
+      },
+      spool,
+      connectionOf: (session) => {
+        for (const server of this.#servers) {
+          for (const connection of server.connections as unknown as Set<SmtpConnectionLike>) if (connection.session === session) return connection;
+        }
+        return undefined;
       },
     });
     const common: SMTPServerOptions = {
@@ -158,6 +169,12 @@ class SmtpBridge extends EventEmitter implements Bridge {
       },
       'gmail-transport bridge: listening',
     );
+    if (config.publicNetworks.length > 0) {
+      logger?.warn?.(
+        { event: 'public-networks', allowNetworks: config.publicNetworks },
+        `gmail-transport bridge: allowNetworks admits public internet addresses (${config.publicNetworks.join(', ')}): anyone there who reaches the port sends mail without a login. List only your own networks (private, e.g. 192.168.10.0/24, or fd00::/8).`,
+      );
+    }
     if (config.allowInsecureAuth) {
       logger?.warn?.(
         { event: 'insecure-auth' },
@@ -174,9 +191,12 @@ class SmtpBridge extends EventEmitter implements Bridge {
   }
 
   #report(record: Record, level: 'info' | 'warn' | 'error'): void {
-    const text =
-      record.event === 'message' ? `gmail-transport bridge: message ${record.outcome} (${record.reply})` : record.event === 'lockout' ? 'gmail-transport bridge: address locked out after failed logins' : `gmail-transport bridge: refused (${record.reason})`;
-    this.#logger?.[level]?.({ ...record }, text);
+    // Refusals repeat as fast as a stranger sends commands: the log gets a summary of them.
+    if (record.event === 'refused') this.#refusals?.note(record, level);
+    else {
+      const text = record.event === 'message' ? `gmail-transport bridge: message ${record.outcome} (${record.reply})` : 'gmail-transport bridge: address locked out after failed logins';
+      this.#logger?.[level]?.({ ...record }, text);
+    }
     this.emit(record.event, record);
   }
 
@@ -198,6 +218,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
     }
     await Promise.all(closed);
     this.#addresses = [];
+    this.#refusals?.flush();
     this.#upstream.close();
     this.#logger?.info?.({ event: 'closed' }, 'gmail-transport bridge: closed');
   }

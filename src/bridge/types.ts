@@ -19,7 +19,10 @@ export interface BridgeOptions {
   /**
    * Networks whose devices may send without logging in, like Google's IP-based relay:
    * `"192.168.10.0/24"`, `"fd00:10::/64"`, or single addresses. IPv4 clients of a dual-stack
-   * listener (`::ffff:192.168.10.5`) match their IPv4 network.
+   * listener (`::ffff:192.168.10.5`) match their IPv4 network; an IPv6 entry matches IPv4
+   * clients only inside `::ffff:0:0/96`. A list whose entries, alone or together, admit every
+   * IPv4 or every IPv6 address (or all of `::ffff:0:0/96`) is refused; entries that admit
+   * public addresses are logged as a warning at start (`public-networks`).
    */
   allowNetworks?: string[];
   /** Where messages go: any `createGmailTransport` config. */
@@ -37,6 +40,13 @@ export interface BridgeOptions {
   logger?: Logger;
   /** Directory that relative `tls` paths and a self-signed certificate are relative to. The CLI sets it to the config file's directory. @default process.cwd() */
   baseDir?: string;
+  /**
+   * Where messages in flight are kept while the upstream is asked to take them: the bridge
+   * makes a private directory (0700) in it at start, writes each message to a file of its own
+   * (0600) and deletes the file once the device has its answer. Put it on a disk, not on a RAM
+   * file system, or the messages take memory after all. @default os.tmpdir()
+   */
+  spoolDir?: string;
 }
 
 export interface BridgeListenOptions {
@@ -105,6 +115,15 @@ export interface BridgeLimits {
   authFailuresBeforeLockout?: number;
   /** How long a lockout lasts; failures older than this are forgotten. @default 15 */
   lockoutMinutes?: number;
+  /** Connections from one address at once, so that no address holds every slot. @default half of maxConnections */
+  maxConnectionsPerAddress?: number;
+  /**
+   * A connection that has not logged in (and is not from `allowNetworks`) is closed this long
+   * after its greeting, whatever it sends. @default 30
+   */
+  loginTimeoutSeconds?: number;
+  /** Commands a connection may send before it logs in (unless from `allowNetworks`); the next one closes it. @default 20 */
+  maxCommandsBeforeLogin?: number;
 }
 
 /** One bound listener. */
@@ -142,6 +161,8 @@ export interface BridgeMessageRecord {
   rejectedRecipients?: number;
   /** True for DELIVERY_UNCERTAIN: the device was told to retry, a duplicate is possible. */
   uncertain?: boolean;
+  /** The message could not be written to `spoolDir` (an error code such as `ENOSPC`); the device was told to retry. */
+  spoolError?: string;
   latencyMs: number;
 }
 
@@ -151,10 +172,26 @@ export interface BridgeRefusalRecord {
   client: string;
   account?: string;
   /** Why, as a stable slug. */
-  reason: 'auth-failed' | 'locked-out' | 'sender-not-allowed' | 'network-not-allowed' | 'tls-required' | 'too-many-recipients';
+  reason:
+    | 'auth-failed'
+    | 'locked-out'
+    | 'sender-not-allowed'
+    | 'network-not-allowed'
+    | 'tls-required'
+    | 'too-many-recipients'
+    | 'too-many-connections'
+    | 'login-timeout'
+    | 'too-many-commands';
   reply: string;
   /** For `sender-not-allowed`: the refused sender. */
   from?: string;
+  /** For `sender-not-allowed` after DATA: the header field whose address is not allowed. */
+  header?: 'From' | 'Sender';
+  /**
+   * In a log line only: this line summarises that many more refusals of the address for the
+   * same reason within a minute after the one logged in full (events come one per refusal).
+   */
+  repeated?: number;
 }
 
 /** Written (and emitted as `lockout`) when an address reaches the failed-login limit. */

@@ -144,7 +144,7 @@ describe('bridge delivery (createBridge)', () => {
     const { upstream, bridge } = await setup({}, { limits: { maxConnections: 60 } });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        printerSend(bridge.port, { from: `device${i}@example.com`, to: ['archive@example.com'], message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }) }),
+        printerSend(bridge.port, { localAddress: `127.0.0.${10 + i}`, from: `device${i}@example.com`, to: ['archive@example.com'], message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }) }),
       ),
     );
     expect(results.every((r) => r.final.startsWith('250 '))).toBe(true);
@@ -224,5 +224,56 @@ describe('bridge graceful shutdown (Bridge.close)', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     await expect(b.bridge.listen()).rejects.toThrow(/after close/);
     await upstream.close();
+  });
+});
+
+// RFC 6152 and RFC 6531: what the device declared at MAIL FROM reaches the upstream when it offers it (issue 18).
+describe('BODY=8BITMIME and SMTPUTF8 from the device', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()!();
+  });
+  async function send(mailFrom: string, rcpt: string, body: string, upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {}): Promise<{ final: string; upstream: ScriptedUpstream }> {
+    const upstream = await startScriptedUpstream(upstreamOpts);
+    cleanup.push(() => upstream.close());
+    const bridge = await startBridge({ ...NETWORK, upstream: relayTo(upstream) });
+    cleanup.push(() => bridge.close());
+    const client = await RawSmtpClient.connect(bridge.port);
+    try {
+      await client.read();
+      expect(await client.command('EHLO printer.local')).toMatch(/8BITMIME[\s\S]*SMTPUTF8/);
+      expect(await client.command(mailFrom)).toMatch(/^250 /);
+      expect(await client.command(rcpt)).toMatch(/^250 /);
+      expect(await client.command('DATA')).toMatch(/^354 /);
+      return { final: await client.command(`${body}\r\n.`), upstream };
+    } finally {
+      client.close();
+    }
+  }
+  const utf8Body = ['From: scanner@example.com', 'To: alice@example.com', 'Subject: スキャン', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', '本文です。'].join('\r\n');
+
+  it('BODY=8BITMIME is declared upstream too, and the 8-bit bytes arrive unchanged', async () => {
+    const { final, upstream } = await send('MAIL FROM:<scanner@example.com> BODY=8BITMIME', 'RCPT TO:<alice@example.com>', utf8Body);
+    expect(final).toMatch(/^250 /);
+    expect(upstream.accepted[0]).toMatchObject({ bodyType: '8bitmime', smtpUtf8: false });
+    expect(upstream.accepted[0]!.raw.equals(Buffer.from(`${utf8Body}\r\n`))).toBe(true);
+  });
+
+  it('SMTPUTF8 with internationalised addresses: SMTPUTF8 and 8BITMIME upstream, the addresses intact', async () => {
+    const { final, upstream } = await send('MAIL FROM:<スキャナ@example.com> SMTPUTF8', 'RCPT TO:<受付@example.jp>', utf8Body);
+    expect(final).toMatch(/^250 /);
+    expect(upstream.accepted[0]).toMatchObject({ from: 'スキャナ@example.com', to: ['受付@example.jp'], bodyType: '8bitmime', smtpUtf8: true });
+  });
+
+  it('SMTPUTF8 with ASCII addresses: the UTF-8 headers go with BODY=8BITMIME', async () => {
+    const { upstream } = await send('MAIL FROM:<scanner@example.com> SMTPUTF8', 'RCPT TO:<alice@example.com>', utf8Body);
+    expect(upstream.accepted[0]).toMatchObject({ bodyType: '8bitmime' });
+  });
+
+  it('nothing declared stays undeclared; an upstream that does not offer 8BITMIME still gets the message', async () => {
+    expect((await send('MAIL FROM:<scanner@example.com>', 'RCPT TO:<alice@example.com>', utf8Body)).upstream.accepted[0]).toMatchObject({ bodyType: '7bit', smtpUtf8: false });
+    const { final, upstream } = await send('MAIL FROM:<scanner@example.com> BODY=8BITMIME', 'RCPT TO:<alice@example.com>', utf8Body, { hide: { hide8BITMIME: true } });
+    expect(final).toMatch(/^250 /);
+    expect(upstream.accepted[0]).toMatchObject({ bodyType: '7bit' });
   });
 });

@@ -18,10 +18,14 @@ export class RawSmtpClient {
     this.#listen(socket);
   }
 
-  static async connect(port: number, opts: { implicitTls?: boolean; ca?: string; host?: string } = {}): Promise<RawSmtpClient> {
+  /** `localAddress`: the device's own address, e.g. `127.0.0.7` (any of 127.0.0.0/8 works on Linux). */
+  static async connect(port: number, opts: { implicitTls?: boolean; ca?: string; host?: string; localAddress?: string } = {}): Promise<RawSmtpClient> {
     const host = opts.host ?? '127.0.0.1';
+    const local = opts.localAddress ? { localAddress: opts.localAddress } : {};
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = opts.implicitTls ? tlsConnect({ port, host, ca: opts.ca ? [opts.ca] : [], servername: 'localhost' }, () => resolve(s)) : netConnect({ port, host }, () => resolve(s));
+      const s = opts.implicitTls
+        ? tlsConnect({ port, host, ...local, ca: opts.ca ? [opts.ca] : [], servername: 'localhost' }, () => resolve(s))
+        : netConnect({ port, host, ...local }, () => resolve(s));
       s.once('error', reject);
     });
     return new RawSmtpClient(socket);
@@ -105,6 +109,8 @@ export interface PrinterJob {
   /** STARTTLS before AUTH, trusting this certificate. */
   startTls?: { ca: string };
   implicitTls?: { ca: string };
+  /** The printer's own address (see RawSmtpClient.connect). */
+  localAddress?: string;
 }
 
 /**
@@ -112,7 +118,7 @@ export interface PrinterJob {
  * every reply plus the one that decided (the reply to the final dot when it got that far).
  */
 export async function printerSend(port: number, job: PrinterJob): Promise<{ replies: string[]; final: string; ehlo: string }> {
-  const client = await RawSmtpClient.connect(port, job.implicitTls ? { implicitTls: true, ca: job.implicitTls.ca } : {});
+  const client = await RawSmtpClient.connect(port, { ...(job.implicitTls ? { implicitTls: true, ca: job.implicitTls.ca } : {}), ...(job.localAddress ? { localAddress: job.localAddress } : {}) });
   try {
     const greeting = await client.read();
     if (!greeting.startsWith('220')) return { replies: client.replies, final: greeting, ehlo: '' };

@@ -8,6 +8,9 @@ export interface UpstreamMessage {
   to: string[];
   raw: Buffer;
   auth?: { username: string; password?: string };
+  /** MAIL FROM's BODY parameter as the upstream saw it (`7bit` when absent) and its SMTPUTF8 flag. */
+  bodyType: string;
+  smtpUtf8: boolean;
 }
 
 export interface ScriptedUpstream {
@@ -30,6 +33,8 @@ export interface ScriptedUpstreamOptions {
   decide?: (message: UpstreamMessage) => Promise<string | undefined> | string | undefined;
   /** Refuse recipients: return a reply text for RCPT TO. */
   rcpt?: (address: string) => string | undefined;
+  /** Extensions the upstream does not offer, e.g. `{ hide8BITMIME: true }`. */
+  hide?: { hide8BITMIME?: boolean; hideSMTPUTF8?: boolean };
 }
 
 /**
@@ -53,6 +58,7 @@ export async function startScriptedUpstream(opts: ScriptedUpstreamOptions = {}):
     hideENHANCEDSTATUSCODES: true,
     authOptional: true,
     authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
+    ...opts.hide,
     onAuth(auth, session, callback) {
       logins.set(session.id, { username: auth.username ?? '', ...(auth.password != null ? { password: auth.password } : {}) });
       callback(null, { user: auth.username });
@@ -71,6 +77,8 @@ export async function startScriptedUpstream(opts: ScriptedUpstreamOptions = {}):
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks),
           ...(auth ? { auth } : {}),
+          bodyType: session.envelope.bodyType ?? '7bit',
+          smtpUtf8: session.envelope.smtpUtf8 === true,
         };
         state.pending++;
         Promise.resolve(opts.decide?.(message)).then((reply) => {
