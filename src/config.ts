@@ -2,6 +2,7 @@ import { strategies, type StrategyName, type GmailTransportConfig } from './stra
 import type { Logger, ResolvedConfig, RetryOptions } from './strategies/types.js';
 import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
+import { parseSendLog } from './send-log/options.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -13,7 +14,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'] as const;
+const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'sendLog'] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 
@@ -42,6 +43,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
   const retry = parseRetry(check, input);
   const logger = parseLogger(check, input);
   const pool = parsePool(check, input);
+  const sendLog = parseSendLog(check, input);
   if (!name) return undefined;
 
   const strategy = strategies[name];
@@ -55,6 +57,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
     retry,
     ...(logger ? { logger } : {}),
     ...(pool ? { pool: Object.freeze(pool) } : {}),
+    ...(sendLog ? { sendLog } : {}),
   });
 }
 

@@ -7,6 +7,9 @@ import { sendWithRetry, startAttempt } from './retry.js';
 import { abortError, signalOf } from './abort.js';
 import type { OutgoingMail, Route } from './route.js';
 import { VERSION } from './version.js';
+import { createSendLogWriter, type SendLogWriter } from '../send-log/writer.js';
+import { factsOfMail } from '../send-log/record.js';
+import { closeTrace, openTrace } from '../send-log/trace.js';
 
 type ResultCallback = (err: Error | null, info?: SentMessageInfo) => void;
 
@@ -30,11 +33,14 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   // allocates waits in that queue with it (docs/BENCHMARKS.md, "Findings").
   readonly #publishRetry = (event: 'retry', payload: TransportEvents['retry']): void => this.publish(event, payload);
   readonly #retryRuntime: { locale: ResolvedConfig['locale'] };
+  /** Where each send's record goes, with the `sendLog` option; sendMail writes it (see create.ts). */
+  readonly sendLog: SendLogWriter | undefined;
 
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
     this.#retryRuntime = { locale: config.locale };
+    this.sendLog = config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
   }
 
   /** Set once, right after construction: the route's events need this transport to exist first. */
@@ -49,6 +55,15 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   }
 
   send(mail: OutgoingMail, callback: ResultCallback): void {
+    if (this.sendLog) {
+      // What the record says of the message, taken before a route consumes it.
+      openTrace(mail, { attempts: 0, facts: factsOfMail(mail, this.sendLog.privacy) });
+      const settle = callback;
+      callback = (err, info) => {
+        closeTrace(mail, err ?? info);
+        settle(err, info);
+      };
+    }
     // A failover route retries each of its routes with that route's own policy; retrying the
     // whole failover again here would multiply the attempts.
     const policy = this.route.retriesInside ? false : this.#config.retry;
@@ -98,6 +113,8 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
 
   close(): void {
     this.#route?.close();
+    // Records of sends still in flight are written after this; the file opens again for them.
+    void this.sendLog?.close();
   }
 
   isIdle(): boolean {

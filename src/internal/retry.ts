@@ -6,6 +6,7 @@ import { mapError } from '../errors/map-error.js';
 import type { OutgoingMail, Route } from './route.js';
 import type { Locale } from '../errors/hints.js';
 import { abortError, abortableSleep, signalOf } from './abort.js';
+import { noteAttempt } from '../send-log/trace.js';
 
 /** Waits `ms`, or less when `signal` aborts (the caller checks it after). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -70,6 +71,7 @@ export interface FailedAttempt {
 /** Forgets what an earlier attempt said about the message's content; call before each attempt. */
 export function startAttempt(mail: OutgoingMail): void {
   contentUnread.delete(mail);
+  noteAttempt(mail);
 }
 
 /**

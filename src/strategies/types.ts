@@ -7,6 +7,8 @@ import type { ConfigChecker, Raw } from '../internal/validate.js';
 import type { Route } from '../internal/route.js';
 import type { AccessTokenSource } from '../tokens/types.js';
 import type { TransportEvents } from '../events.js';
+import type { ResolvedSendLog } from '../send-log/options.js';
+import type { SendLogOptions } from '../send-log/types.js';
 
 /** Where and how an SMTP strategy connects, after defaults and the user's `smtp` override. */
 export interface SmtpEndpoint {
@@ -90,6 +92,11 @@ export interface CommonOptions {
   rateDelta?: number;
   /** With `pool`: messages per `rateDelta` at most. */
   rateLimit?: number;
+  /**
+   * One record per `sendMail` outcome: daily JSON-lines files in `dir`, read with
+   * `gmail-transport log` or `readSendLog()`, or your own `{ write(record) }`. Off by default.
+   */
+  sendLog?: SendLogOptions;
 }
 
 /** Retry policy: exponential backoff with full jitter, bounded in attempts and total time. */
@@ -151,4 +158,5 @@ export interface ResolvedConfig {
     readonly rateDelta?: number;
     readonly rateLimit?: number;
   };
+  readonly sendLog?: ResolvedSendLog;
 }
