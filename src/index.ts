@@ -25,6 +25,8 @@ export type { TokenStore, TokenLock } from './tokens/types.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
+export { readSendLog, type ReadSendLogOptions } from './send-log/reader.js';
+export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './send-log/types.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {

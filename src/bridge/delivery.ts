@@ -4,6 +4,7 @@ import { isGmailTransportError } from '../errors.js';
 import { mapError } from '../errors/map-error.js';
 import { acceptedReply, replyForPartialDelivery, replyForUpstreamError, replyLabel, type SmtpReply } from './replies.js';
 import type { BridgeMessageRecord } from './types.js';
+import { setSendContext } from '../send-log/trace.js';
 
 /** One message a device handed over, ready to go upstream. */
 export interface DeviceMessage {
@@ -41,7 +42,10 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
     ...messageIdOf(message.raw),
   };
   try {
-    const info = (await mailer.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw })) as SentMessageInfo & {
+    const data = { envelope: { from: message.from, to: message.to }, raw: message.raw };
+    // For the send log's record of this message (with the `sendLog` option).
+    setSendContext(data, { id: message.id, account: message.account ?? `network:${message.client}`, client: message.client });
+    const info = (await mailer.sendMail(data)) as SentMessageInfo & {
       rejected?: unknown[];
       accepted?: unknown[];
       rejectedErrors?: Array<{ responseCode?: number }>;

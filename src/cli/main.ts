@@ -4,6 +4,7 @@ import { openBrowser } from './browser.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 import { runVerify } from './verify.js';
 import { runHashPassword, runServe } from '../bridge/cli.js';
+import { runLog } from '../send-log/cli.js';
 
 export type { CliIo } from './io.js';
 
@@ -13,6 +14,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; run: (args: readonly 
   verify: { summary: 'connect and authenticate with a config; optionally send a test message', run: runVerify },
   serve: { summary: 'run the SMTP bridge for printers and devices (--config bridge.json)', run: runServe },
   'hash-password': { summary: 'hash a device password from stdin for the bridge config', run: runHashPassword },
+  log: { summary: 'show the send log (sendLog option): filter, export as CSV or JSON lines', run: runLog },
 };
 
 function help(): string {

@@ -79,7 +79,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       // The first attempt in callback style, with no promise around it (see Route.deliver);
       // only a failure builds the retry loop, which decides on it as its attempt 1.
       const startedAt = Date.now();
-      startAttempt(mail);
+      startAttempt(mail, route);
       route.deliver(mail, (err, info) => {
         if (!err) {
           callback(null, info);
