@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { SendRecord } from './types.js';
 
 const DAY_MS = 86_400_000;
-/** Records written together at most, when they queue up behind a write in progress. */
-const MAX_BATCH = 512;
+/** Records that queued up behind a write in progress go out together, up to this many bytes. */
+const MAX_BATCH_BYTES = 1_048_576;
 const FILE_NAME = /^send-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 /** The file of one UTC day (`YYYY-MM-DD`). */
@@ -97,7 +97,11 @@ export class SendLogFile {
     }
     this.#busy = true;
     let count = 1;
-    while (count < this.#queue.length && count < MAX_BATCH && this.#queue[count]!.day === first.day) count++;
+    let bytes = first.line.length;
+    for (; count < this.#queue.length && this.#queue[count]!.day === first.day; count++) {
+      bytes += this.#queue[count]!.line.length;
+      if (bytes > MAX_BATCH_BYTES) break;
+    }
     const batch = this.#queue.splice(0, count);
     this.#withFile(first.day, (fd, openError) => {
       if (fd === undefined) {
@@ -105,6 +109,7 @@ export class SendLogFile {
         return;
       }
       const bytes = Buffer.from(batch.length === 1 ? first.line : batch.map((p) => p.line).join(''));
+      // One write() per batch: O_APPEND makes it land whole at the end of the file.
       write(fd, bytes, 0, bytes.length, null, (err, written) => {
         if (err) {
           // The descriptor may be the problem (a file system remounted): open it again next time.
