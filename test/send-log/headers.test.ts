@@ -5,7 +5,7 @@ import { decodeEncodedWords, readRawHeaders } from '../../src/send-log/headers.j
 function iso2022jpWords(text: string): string {
   // "会議資料" in ISO-2022-JP: ESC $ B, the JIS X 0208 pairs, ESC ( B.
   const bytes = Buffer.from(text, 'hex');
-  const half = 5;
+  const half = 4; // inside the first character
   return `=?ISO-2022-JP?B?${bytes.subarray(0, half).toString('base64')}?=\r\n =?ISO-2022-JP?B?${bytes.subarray(half).toString('base64')}?=`;
 }
 
