@@ -13,6 +13,9 @@ export interface Scale {
   redisWorkers: number;
   importRounds: number;
   gmailApiMessages: number;
+  /** Send log: pairs of processes (without, with), and records the reader filters. */
+  sendLogPairs: number;
+  sendLogRecords: number;
 }
 
 export interface BenchContext {
