@@ -55,12 +55,15 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   }
 
   send(mail: OutgoingMail, callback: ResultCallback): void {
-    if (this.sendLog) {
-      // What the record says of the message, taken before a route consumes it.
-      openTrace(mail, { attempts: 0, facts: factsOfMail(mail, this.sendLog.privacy) });
+    const log = this.sendLog;
+    if (log) {
+      // The message's facts are read once it is settled: a pooled message waits in the queue
+      // with as little as possible (see #publishRetry).
+      openTrace(mail, { attempts: 0 });
       const settle = callback;
       callback = (err, info) => {
-        closeTrace(mail, err ?? info);
+        const trace = closeTrace(mail, err ?? info);
+        if (trace) trace.facts = factsOfMail(mail, log.privacy);
         settle(err, info);
       };
     }

@@ -35,6 +35,8 @@ interface Filters {
   from?: AddressMatcher;
   account?: string;
   limit: number;
+  /** What every matching line contains: lines without it are not parsed. */
+  prefilter?: RegExp;
 }
 
 type AddressMatcher = (address: string) => boolean;
@@ -76,7 +78,23 @@ export function readSendLog(options: ReadSendLogOptions): AsyncIterableIterator<
     ...(input.from !== undefined ? { from: addressMatcher(input.from) } : {}),
     ...(input.account !== undefined ? { account: input.account } : {}),
     limit: input.limit ?? Number.POSITIVE_INFINITY,
+    ...prefilterOf(input.to ?? input.from ?? input.account, statuses as string[] | undefined),
   });
+}
+
+/**
+ * A pattern every line of a matching record contains, searched in a file's bytes read as
+ * latin1 (one character per byte, so positions are byte offsets). JSON.stringify writes a
+ * string as it is unless it holds a quote, a backslash or a control character; an address with
+ * those, or with letters beyond ASCII (whose case the pattern could not fold), is not searched
+ * for: every line is parsed instead.
+ */
+function prefilterOf(text: string | undefined, statuses: readonly string[] | undefined): { prefilter?: RegExp } {
+  if (text !== undefined) {
+    const needle = text.trim();
+    return /^[\x20-\x7e]+$/.test(needle) && !/["\\]/.test(needle) ? { prefilter: new RegExp(needle.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'), 'gi') } : {};
+  }
+  return statuses ? { prefilter: new RegExp(`"status":"(?:${statuses.join('|')})"`, 'g') } : {};
 }
 
 function timeOption(value: unknown, path: string, edge: 'start' | 'end', issues: ConfigIssue[]): number | undefined {
@@ -153,15 +171,15 @@ async function* readRecords(dir: string, filters: Filters): AsyncGenerator<SendR
     .reverse();
   let left = filters.limit;
   for (const day of days) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(join(dir, sendLogFileName(day)), 'utf8');
+      bytes = await readFile(join(dir, sendLogFileName(day)));
     } catch (err) {
       // Removed by retention in another process meanwhile.
       if ((err as { code?: string }).code === 'ENOENT') continue;
       throw err;
     }
-    const matches = matchingRecords(text, filters);
+    const matches = matchingRecords(bytes, filters);
     for (const record of matches) {
       yield record;
       if (--left <= 0) return;
@@ -170,8 +188,8 @@ async function* readRecords(dir: string, filters: Filters): AsyncGenerator<SendR
 }
 
 /** The records of one file that pass the filters, newest first. */
-function matchingRecords(text: string, filters: Filters): SendRecord[] {
-  const lines = text.split('\n');
+function matchingRecords(bytes: Buffer, filters: Filters): SendRecord[] {
+  const lines = filters.prefilter ? linesMatching(bytes, filters.prefilter) : bytes.toString('utf8').split('\n');
   const matches: SendRecord[] = [];
   // Last line first: among records of the same millisecond, the one appended last comes first.
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -180,6 +198,24 @@ function matchingRecords(text: string, filters: Filters): SendRecord[] {
   }
   // Processes append concurrently: a file is in time order only roughly.
   return matches.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0));
+}
+
+/**
+ * The lines that match `pattern`, found in the whole file at once and decoded alone: decoding
+ * and parsing every line of a busy day's file to find a few is what takes the time.
+ */
+function linesMatching(bytes: Buffer, pattern: RegExp): string[] {
+  const text = bytes.toString('latin1');
+  const lines: string[] = [];
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    const start = bytes.lastIndexOf(0x0a, match.index) + 1;
+    const newline = bytes.indexOf(0x0a, match.index);
+    const end = newline === -1 ? bytes.length : newline;
+    lines.push(bytes.toString('utf8', start, end));
+    pattern.lastIndex = end;
+  }
+  return lines;
 }
 
 const RECORD_START = '{"id":';

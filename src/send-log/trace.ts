@@ -7,7 +7,7 @@ import type { MessageFacts } from './record.js';
  */
 export interface SendTrace {
   attempts: number;
-  /** What the message is, taken when the transport got it. */
+  /** What the message is, read from it once it is settled. */
   facts?: MessageFacts;
   /** A failover's route that tried the message last, and its index. */
   decidedBy?: RouteIdentity;
@@ -50,12 +50,13 @@ export function noteSize(mail: object, size: number): void {
   if (trace) trace.size = size;
 }
 
-/** Hands the trace over to the outcome sendMail settles with. */
-export function closeTrace(mail: object, outcome: unknown): void {
+/** Hands the trace over to the outcome sendMail settles with, and returns it. */
+export function closeTrace(mail: object, outcome: unknown): SendTrace | undefined {
   const trace = byMail.get(mail);
-  if (!trace) return;
+  if (!trace) return undefined;
   byMail.delete(mail);
   if (typeof outcome === 'object' && outcome !== null) byOutcome.set(outcome, trace);
+  return trace;
 }
 
 /** The trace of the send that settled with `outcome`, once. */
