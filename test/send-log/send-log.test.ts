@@ -207,6 +207,19 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     ]);
   });
 
+  it('a refresh token Google refused: refused, OAUTH_INVALID_GRANT, before any message was built', async () => {
+    authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } };
+    try {
+      const mailer = createGmailTransport({ strategy: 'gmail-api', user: 'office@example.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, ...log() });
+      const { error, records } = await sendAndRead(mailer, dir, { ...MESSAGE, from: 'office@example.com' });
+      mailer.close();
+      expect(error?.code).toBe('OAUTH_INVALID_GRANT');
+      expect(records).toEqual([expect.objectContaining({ strategy: 'gmail-api', user: 'office@example.com', status: 'refused', code: 'OAUTH_INVALID_GRANT', attempts: 1 })]);
+    } finally {
+      authority.behaviour = { kind: 'ok' };
+    }
+  });
+
   it('a recipient refused among others: delivered, with the refused one in `rejected`', async () => {
     const server = await startRecordingServer({ secure: true, onRcptTo: (address) => (address.startsWith('gone') ? '550 5.1.1 No such user' : undefined) });
     try {
@@ -255,7 +268,7 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     it('readSendLog yields every record, newest first, as written', async () => {
       const all: SendRecord[] = [];
       for await (const record of readSendLog({ dir })) all.push(record);
-      expect(all.length).toBe(11);
+      expect(all.length).toBe(12);
       expect(all).toEqual(newestFirst());
       expect(new Set(all.map((r) => r.status))).toEqual(new Set(['delivered', 'refused', 'deferred', 'uncertain']));
     });
@@ -307,13 +320,13 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
 
     it('filters: status, recipient, sender domain, limit, time window', async () => {
       const refused = await run('--status', 'refused', '--format', 'json');
-      expect(refused.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).code)).toEqual(['UNKNOWN', 'RECIPIENT_REJECTED']);
+      expect(refused.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).code)).toEqual(['UNKNOWN', 'OAUTH_INVALID_GRANT', 'RECIPIENT_REJECTED']);
       const several = await run('--status', 'deferred,uncertain', '--format', 'json');
       expect(several.stdout.trimEnd().split('\n')).toHaveLength(3);
       const nobody = await run('--to', 'NOBODY@example.com', '--format', 'json');
       expect(nobody.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).status)).toEqual(['refused']);
       const office = await run('--from', '@EXAMPLE.com', '--format', 'json');
-      expect(office.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).strategy)).toEqual(['gmail-api']);
+      expect(office.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).status)).toEqual(['refused', 'delivered']);
       const two = await run('--limit', '2', '--format', 'json');
       expect(two.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(newestFirst().slice(0, 2));
       const future = await run('--since', new Date(Date.now() + 60_000).toISOString(), '--format', 'json');
