@@ -19,12 +19,15 @@ export interface MessageFacts {
 /** A response or subject longer than this is cut: a record is one line a person reads. */
 const MAX_TEXT = 1000;
 
-/** The facts of a message nodemailer composed (what the transport was handed). */
-export function factsOfMail(mail: OutgoingMail, privacy: SendLogPrivacy): MessageFacts {
+/**
+ * The facts of a message nodemailer composed (what the transport was handed). `sent` is the
+ * envelope a delivery reported, which saves parsing the address headers again.
+ */
+export function factsOfMail(mail: OutgoingMail, privacy: SendLogPrivacy, sent?: unknown): MessageFacts {
   const data = mail.data as Record<string, unknown>;
-  let envelope: { from?: unknown; to?: unknown } | undefined;
+  let envelope = typeof sent === 'object' && sent !== null ? (sent as { from?: unknown; to?: unknown }) : undefined;
   try {
-    envelope = mail.message.getEnvelope() as { from?: unknown; to?: unknown };
+    envelope ??= mail.message.getEnvelope() as { from?: unknown; to?: unknown };
   } catch {
     envelope = undefined;
   }
