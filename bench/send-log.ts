@@ -23,43 +23,19 @@ export async function benchSendLog(ctx: BenchContext): Promise<SectionResult> {
 
   log(`send-log: ${pairs} pairs of processes (without, with), ${batches.warmup} + ${batches.measured} batches of ${count} messages each`);
   await standIns.reset();
-  const sides = { with: { wallMs: [] as number[], cpuMs: [] as number[] }, without: { wallMs: [] as number[], cpuMs: [] as number[] } };
-  for (let pair = 0; pair < pairs; pair++) {
-    const order: Array<'with' | 'without'> = pair % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
-    for (const side of order) {
-      const dir = mkdtempSync(join(tmpdir(), 'bench-send-log-'));
-      try {
-        const report = await runWorker({
-          side: 'ours',
-          route: 'app-password',
-          distEsm: DIST_ESM,
-          smtpPort: standIns.smtpPort,
-          cert: standIns.cert,
-          tokenUrl: standIns.tokenUrl,
-          clientIdPrefix: `send-log-${side}-p${pair}`,
-          messages: count,
-          pool: { maxConnections: 5, maxMessages: null },
-          warmupBatches: batches.warmup,
-          measuredBatches: batches.measured,
-          ...(side === 'with' ? { sendLogDir: dir } : {}),
-        });
-        sides[side].wallMs.push(median(report.wallMs));
-        sides[side].cpuMs.push(median(report.cpuMs));
-        const written = readdirSync(dir).reduce((n, name) => n + readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
-        const expected = side === 'with' ? count * (batches.warmup + batches.measured) : 0;
-        if (written !== expected) throw new Error(`send-log: ${written} records written, expected ${expected}`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-  }
+  const sides = await pairsOfProcesses(ctx, pairs, true);
+  // The noise floor of the method: the same run without a log on both sides.
+  log(`send-log: noise floor, ${pairs} pairs of processes (without, without)`);
+  const floorSides = await pairsOfProcesses(ctx, pairs, false);
   const stats = await standIns.stats();
-  const expected = count * (batches.warmup + batches.measured) * pairs * 2;
+  const expected = count * (batches.warmup + batches.measured) * pairs * 4;
   if (stats.smtpMessages !== expected) throw new Error(`send-log: the server counted ${stats.smtpMessages} messages, expected ${expected}`);
   const wall = spread(pairedRatios(sides.with.wallMs, sides.without.wallMs));
   const cpu = spread(pairedRatios(sides.with.cpuMs, sides.without.cpuMs));
+  const floorWall = spread(pairedRatios(floorSides.with.wallMs, floorSides.without.wallMs));
+  const floorCpu = spread(pairedRatios(floorSides.with.cpuMs, floorSides.without.cpuMs));
   checks.push({ name: 'send log: wall ratio, with ÷ without', value: wall.median, target: WALL_TARGET });
-  log(`  wall ${fmtRatio(wall)}; cpu ${fmtRatio(cpu)}`);
+  log(`  wall ${fmtRatio(wall)}; cpu ${fmtRatio(cpu)}; noise floor: wall ${fmtRatio(floorWall)}; cpu ${fmtRatio(floorCpu)}`);
 
   const records = ctx.scale.sendLogRecords;
   const dir = mkdtempSync(join(tmpdir(), 'bench-send-log-read-'));
@@ -87,16 +63,62 @@ export async function benchSendLog(ctx: BenchContext): Promise<SectionResult> {
     `**Cost of the \`sendLog\` option**: the overhead section's app-password run (${count} messages, pool of 5, \`maxMessages: Infinity\`, TLS stand-in), ours with \`sendLog: { dir }\` against ours without, ${pairs} pairs of processes, the order flipping every pair; each process sends ${batches.warmup} warmup and ${batches.measured} measured batches and reports their median. Target: wall ≤ ${WALL_TARGET}x.`,
     '',
     table(
-      ['', 'without', 'with', 'ratio (with ÷ without)'],
+      ['', 'without', 'with', 'ratio (with ÷ without)', 'noise floor (without ÷ without)'],
       [
-        ['wall', fmtSpread(spread(sides.without.wallMs), 'ms'), fmtSpread(spread(sides.with.wallMs), 'ms'), `**${fmtRatio(wall)}**`],
-        ['CPU (sending process)', fmtSpread(spread(sides.without.cpuMs), 'ms'), fmtSpread(spread(sides.with.cpuMs), 'ms'), fmtRatio(cpu)],
+        ['wall', fmtSpread(spread(sides.without.wallMs), 'ms'), fmtSpread(spread(sides.with.wallMs), 'ms'), `**${fmtRatio(wall)}**`, fmtRatio(floorWall)],
+        ['CPU (sending process)', fmtSpread(spread(sides.without.cpuMs), 'ms'), fmtSpread(spread(sides.with.cpuMs), 'ms'), fmtRatio(cpu), fmtRatio(floorCpu)],
       ],
     ),
     '',
     `**Filtering**: \`readSendLog({ dir, to })\` over ${records} records in ${DAYS} daily files (about ${fmt(records / DAYS, 0)} a day), ${matches} of them to the recipient searched, newest first; ${ctx.scale.rounds} rounds after a warmup round: ${fmtSpread(filter, 'ms')} (target < ${FILTER_TARGET_MS} ms).`,
   ].join('\n');
   return { title: '5. Send log', markdown, checks };
+}
+
+interface Samples {
+  wallMs: number[];
+  cpuMs: number[];
+}
+
+/**
+ * Pairs of worker processes, the order flipping every pair: `without` sends without a log,
+ * `with` with one when `log` is set (else also without: the noise floor).
+ */
+async function pairsOfProcesses(ctx: BenchContext, pairs: number, log: boolean): Promise<{ with: Samples; without: Samples }> {
+  const { standIns, scale } = ctx;
+  const { overheadMessages: count, overheadBatches: batches } = scale;
+  const sides = { with: { wallMs: [] as number[], cpuMs: [] as number[] }, without: { wallMs: [] as number[], cpuMs: [] as number[] } };
+  for (let pair = 0; pair < pairs; pair++) {
+    const order: Array<'with' | 'without'> = pair % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
+    for (const side of order) {
+      const dir = mkdtempSync(join(tmpdir(), 'bench-send-log-'));
+      const logged = log && side === 'with';
+      try {
+        const report = await runWorker({
+          side: 'ours',
+          route: 'app-password',
+          distEsm: DIST_ESM,
+          smtpPort: standIns.smtpPort,
+          cert: standIns.cert,
+          tokenUrl: standIns.tokenUrl,
+          clientIdPrefix: `send-log-${side}-p${pair}`,
+          messages: count,
+          pool: { maxConnections: 5, maxMessages: null },
+          warmupBatches: batches.warmup,
+          measuredBatches: batches.measured,
+          ...(logged ? { sendLogDir: dir } : {}),
+        });
+        sides[side].wallMs.push(median(report.wallMs));
+        sides[side].cpuMs.push(median(report.cpuMs));
+        const written = readdirSync(dir).reduce((n, name) => n + readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
+        const expected = logged ? count * (batches.warmup + batches.measured) : 0;
+        if (written !== expected) throw new Error(`send-log: ${written} records written, expected ${expected}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  return sides;
 }
 
 /** Writes `count` realistic records over the last few days; returns how many go to the recipient searched. */
