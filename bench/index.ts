@@ -7,6 +7,7 @@
  *   npm run bench -- --quick           fewer rounds and messages (a smoke run)
  *   npm run bench -- --only=overhead,import
  *   npm run bench -- --only=bridge-memory
+ *   npm run bench -- --only=send-log
  */
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { benchTokens } from './tokens.js';
 import { benchImportCost } from './import-cost.js';
 import { benchGmailApi } from './gmail-api.js';
 import { benchBridgeMemory } from './bridge-memory.js';
+import { benchSendLog } from './send-log.js';
 import { ensureBuilt, loadPackage, ROOT } from './helpers/package.js';
 import { startStandIns } from './helpers/stand-ins.js';
 import { fmt } from './helpers/stats.js';
@@ -28,10 +30,11 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   import: benchImportCost,
   'gmail-api': benchGmailApi,
   'bridge-memory': benchBridgeMemory,
+  'send-log': benchSendLog,
 };
 
-const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3 };
-const QUICK: Scale = { rounds: 3, overheadMessages: 300, overheadPairs: 2, overheadBatches: { warmup: 1, measured: 1 }, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200, bridgeMemoryRounds: 1 };
+const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3, sendLogPairs: 12, sendLogRecords: 100_000 };
+const QUICK: Scale = { rounds: 3, overheadMessages: 300, overheadPairs: 2, overheadBatches: { warmup: 1, measured: 1 }, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200, bridgeMemoryRounds: 1, sendLogPairs: 2, sendLogRecords: 100_000 };
 /** A hard ceiling: whatever happens, the process ends. */
 const DEADLINE_MS = 60 * 60_000;
 

@@ -157,7 +157,7 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 const empty = (): SideSamples => ({ wallMs: [], cpuMs: [], minorGcMs: [] });
 
 /** Forks one worker for one side, hands it the job, and returns its report once it exited. */
-function runWorker(job: OverheadJob): Promise<OverheadReport> {
+export function runWorker(job: OverheadJob): Promise<OverheadReport> {
   const child = fork(WORKER, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise<OverheadReport>((resolve, reject) => {
     let report: OverheadReport | undefined;

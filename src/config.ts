@@ -3,6 +3,7 @@ import type { Logger, ResolvedConfig, RetryOptions } from './strategies/types.js
 import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
 import { parseDkim } from './internal/dkim.js';
+import { parseSendLog } from './send-log/options.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -14,7 +15,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim'] as const;
+const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim', 'sendLog'] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 
@@ -46,6 +47,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
   // nodemailer signs a message once, before a failover picks its route.
   if (check.prefix && input.dkim !== undefined) check.fail('dkim', 'belongs on the failover config itself: a message is signed before a route is chosen');
   const dkim = check.prefix ? undefined : parseDkim(check, input);
+  const sendLog = parseSendLog(check, input);
   if (!name) return undefined;
 
   const strategy = strategies[name];
@@ -60,6 +62,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
     ...(logger ? { logger } : {}),
     ...(pool ? { pool: Object.freeze(pool) } : {}),
     ...(dkim ? { dkim } : {}),
+    ...(sendLog ? { sendLog } : {}),
   });
 }
 

@@ -8,6 +8,11 @@ import { ManagedTransport } from './internal/managed-transport.js';
 import { SmtpRoute } from './internal/smtp-route.js';
 import type { Route } from './internal/route.js';
 import type { ResolvedDkim } from './internal/dkim.js';
+import type { GmailTransportError } from './errors.js';
+import { buildRecord, factsOfData } from './send-log/record.js';
+import { sendContextOf, takeTrace, type SendContext } from './send-log/trace.js';
+import type { SendLogWriter } from './send-log/writer.js';
+import type { SendRecord } from './send-log/types.js';
 
 /**
  * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
@@ -43,7 +48,7 @@ export function createGmailTransport(config: GmailTransportConfig, defaults?: Ma
   transport.attach(buildRoute(resolved, ctx));
   const mailer = createTransport(transport, defaults);
   if (resolved.dkim) signWith(mailer, resolved.dkim);
-  wrapSendMail(mailer, resolved);
+  wrapSendMail(mailer, resolved, transport);
   return mailer as unknown as GmailTransporter;
 }
 
@@ -72,18 +77,35 @@ function signWith(mailer: Transporter<SentMessageInfo>, dkim: ResolvedDkim): voi
 
 /**
  * Errors raised by nodemailer itself before our transport runs (a plugin, a file attachment
- * that cannot be read) still leave sendMail as GmailTransportError.
+ * that cannot be read) still leave sendMail as GmailTransportError. With a send log, every
+ * outcome is recorded, and handed to the log, before sendMail settles.
  */
-function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig): void {
+function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig, transport: ManagedTransport): void {
   const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
   const context = { strategy: config.strategy, locale: config.locale };
+  const record = transport.sendLog ? createRecorder(transport, transport.sendLog) : undefined;
+  // Settles a send with its outcome, once that is in the send log when there is one. Made
+  // once, not per send (see ManagedTransport on what waits in a pool's queue).
+  const settle = (
+    data: SendMailOptions,
+    startedAt: number,
+    err: unknown,
+    info: SentMessageInfo | undefined,
+    resolve: (info: SentMessageInfo) => void,
+    reject: (err: GmailTransportError) => void,
+  ): void => {
+    const mapped = err ? mapError(err, context) : undefined;
+    if (record) record(data, mapped, info, startedAt, () => (mapped ? reject(mapped) : resolve(info as SentMessageInfo)));
+    else if (mapped) reject(mapped);
+    else resolve(info as SentMessageInfo);
+  };
   const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
+    const startedAt = record ? Date.now() : 0;
     if (callback) {
       let called = false;
       const done = (err: Error | null, info?: SentMessageInfo): void => {
         called = true;
-        if (err) callback(mapError(err, context));
-        else callback(null, info);
+        settle(data, startedAt, err, info, (i) => callback(null, i), callback);
       };
       try {
         original(data, done);
@@ -102,12 +124,45 @@ function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConf
     // (see ManagedTransport).
     return new Promise<SentMessageInfo>((resolve, reject) => {
       try {
-        original(data, (err, info) => (err ? reject(mapError(err, context)) : resolve(info)));
+        original(data, (err, info) => settle(data, startedAt, err, info, resolve, reject));
       } catch (err) {
         // As above: a rejection, and a typed one, rather than a throw out of sendMail.
-        reject(mapError(err, context));
+        settle(data, startedAt, err, undefined, resolve, reject);
       }
     });
   };
   (mailer as { sendMail: unknown }).sendMail = sendMail;
+}
+
+type Recorder = (data: SendMailOptions, error: GmailTransportError | undefined, info: SentMessageInfo | undefined, startedAt: number, done: () => void) => void;
+
+/** Builds each send's record from what the transport traced, and hands it to the log. */
+function createRecorder(transport: ManagedTransport, log: SendLogWriter): Recorder {
+  return (data, error, info, startedAt, done) => {
+    let record: SendRecord;
+    try {
+      const trace = takeTrace(error ?? info);
+      record = buildRecord({
+        route: transport.route,
+        ...(trace ? { trace } : {}),
+        // No trace: the message never reached the transport (a plugin or the data failed first).
+        facts: trace?.facts ?? factsOfData((data ?? {}) as Record<string, unknown>, log.privacy),
+        outcome: error ? { error } : { info: info as SentMessageInfo },
+        startedAt,
+        now: Date.now(),
+        privacy: log.privacy,
+        ...withContext(sendContextOf(data)),
+      });
+    } catch {
+      // Only the caller's data can throw here (a getter): the send's outcome stands without a record.
+      transport.publish('warning', { code: 'SEND_LOG_WRITE_FAILED', message: 'could not build the send-log record of a message from its data', strategy: transport.route.strategy });
+      done();
+      return;
+    }
+    log.write(record, done);
+  };
+}
+
+function withContext(context: SendContext | undefined): { context?: SendContext } {
+  return context ? { context } : {};
 }

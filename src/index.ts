@@ -29,6 +29,8 @@ export { checkDomain, type CheckDomainOptions } from './doctor/check-domain.js';
 export type { DoctorReport, DoctorCheck, DoctorVerdict, CheckId, CheckStatus } from './doctor/report.js';
 export type { DoctorRoute } from './doctor/routes.js';
 export type { DkimOptions } from './internal/dkim.js';
+export { readSendLog, type ReadSendLogOptions } from './send-log/reader.js';
+export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './send-log/types.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {

@@ -15,6 +15,9 @@ export interface Scale {
   gmailApiMessages: number;
   /** Bridge memory: rounds, each with a fresh bridge process. */
   bridgeMemoryRounds: number;
+  /** Send log: pairs of processes (without, with), and records the reader filters. */
+  sendLogPairs: number;
+  sendLogRecords: number;
 }
 
 export interface BenchContext {

@@ -26,6 +26,8 @@ export interface OverheadJob {
   pool: { maxConnections: number; maxMessages: number | null };
   warmupBatches: number;
   measuredBatches: number;
+  /** Ours only: write a send log into this folder (the send-log section). */
+  sendLogDir?: string;
 }
 
 export interface OverheadReport {
@@ -62,7 +64,7 @@ function make(): Transporter {
   const clientId = `${job.clientIdPrefix}-${++serial}.apps.googleusercontent.com`;
   if (pkg) {
     const config = job.route === 'app-password' ? appPasswordConfig(standIns, pool) : oauth2Config(standIns, pool, clientId);
-    return pkg.createGmailTransport(config as never) as unknown as Transporter;
+    return pkg.createGmailTransport({ ...config, ...(job.sendLogDir ? { sendLog: { dir: job.sendLogDir } } : {}) } as never) as unknown as Transporter;
   }
   const auth = job.route === 'app-password' ? { user: USER, pass: APP_PASSWORD.replace(/ /g, '') } : rawOauth2Auth(standIns, clientId);
   return nodemailer.createTransport(rawSmtpOptions(standIns, pool, auth) as never);

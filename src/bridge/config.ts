@@ -11,6 +11,7 @@ import { parseBridgeTls, type ResolvedBridgeTls } from './config-tls.js';
 import { NetworkAllowList, networkProblems, parseNetwork, publicNetworkIndices, type ParsedNetwork } from './networks.js';
 import { meetsRecommendation, parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
+import { parseSendLog, type ResolvedSendLog } from '../send-log/options.js';
 
 /** Library defaults of the bridge; the README's option table documents the same values. */
 export const BRIDGE_DEFAULTS = Object.freeze({
@@ -74,7 +75,7 @@ export interface ResolvedBridgeConfig {
   weakHashes: readonly string[];
 }
 
-const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir'];
+const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir', 'sendLog'];
 
 /**
  * Validates bridge options. Every problem is collected and reported in one CONFIG_INVALID, by
@@ -100,6 +101,8 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   const limits = parseLimits(check, raw);
   const allowInsecureAuth = check.boolean(raw, 'allowInsecureAuth') ?? false;
   const upstream = parseUpstream(check, raw);
+  const sendLog = parseSendLog(check, raw, baseDir);
+  if (raw.sendLog !== undefined && isPlainObject(raw.upstream) && raw.upstream.sendLog !== undefined) check.fail('upstream.sendLog', 'is set on the bridge already (sendLog): give it once, on the bridge');
   const logger = raw.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null)) check.fail('logger', 'must be an object with debug/info/warn/error methods');
 
@@ -120,7 +123,7 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
     networks: new NetworkAllowList(networks!.parsed),
     networkList: networks!.list,
     publicNetworks: publicNetworkIndices(networks!.parsed).map((i) => networks!.list[i]!),
-    upstream: upstream!.config,
+    upstream: sendLog ? withSendLog(upstream!.config, sendLog) : upstream!.config,
     upstreamStrategy: upstream!.strategy,
     limits: limits!,
     allowInsecureAuth,
@@ -258,4 +261,11 @@ function parseUpstream(check: ConfigChecker, raw: Raw): { config: GmailTransport
     if (err.hint && err.hint !== hintFor('CONFIG_INVALID', 'en')) check.hints.push(err.hint);
     return undefined;
   }
+}
+
+/** The bridge's send log goes to its upstream transport, which writes a record per message. */
+function withSendLog(upstream: GmailTransportConfig, sendLog: ResolvedSendLog): GmailTransportConfig {
+  const { subjects, recipients } = sendLog;
+  const option = sendLog.kind === 'file' ? { dir: sendLog.dir, retentionDays: sendLog.retentionDays, subjects, recipients } : sendLog.sink;
+  return { ...upstream, sendLog: option } as GmailTransportConfig;
 }

@@ -4,6 +4,7 @@ import { isGmailTransportError } from '../errors.js';
 import { mapError } from '../errors/map-error.js';
 import { acceptedReply, replyForPartialDelivery, replyForUpstreamError, replyLabel, type SmtpReply } from './replies.js';
 import type { BridgeMessageRecord } from './types.js';
+import { setSendContext } from '../send-log/trace.js';
 
 /** One message a device handed over, ready to go upstream. */
 export interface DeviceMessage {
@@ -50,7 +51,10 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
   };
   try {
     const envelope = { from: message.from, to: message.to, ...(message.eightBit ? { use8BitMime: true } : {}) };
-    const info = (await mailer.sendMail({ envelope, raw: message.raw })) as SentMessageInfo & {
+    const data = { envelope, raw: message.raw };
+    // For the send log's record of this message (with the `sendLog` option).
+    setSendContext(data, { id: message.id, account: message.account ?? `network:${message.client}`, client: message.client });
+    const info = (await mailer.sendMail(data)) as SentMessageInfo & {
       rejected?: unknown[];
       accepted?: unknown[];
       rejectedErrors?: Array<{ responseCode?: number }>;

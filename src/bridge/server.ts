@@ -55,6 +55,10 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#config = config;
     this.#upstream = upstream;
     this.#logger = config.logger;
+    // A record the send log could not write is reported as the upstream's warning.
+    upstream.on('warning', (warning) => {
+      if (warning.code.startsWith('SEND_LOG_')) this.#logger?.warn?.({ event: 'send-log', code: warning.code }, `gmail-transport bridge: ${warning.message}`);
+    });
   }
 
   get addresses(): readonly BridgeAddress[] {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
+import type { SendLogOptions } from '../send-log/types.js';
 
 // Public types of the bridge. Self-contained on purpose: nothing here mentions smtp-server's
 // types, so users who never run a bridge need neither the package nor its declarations.
@@ -38,6 +39,12 @@ export interface BridgeOptions {
   hostname?: string;
   /** Receives one line per message, refusals, lockouts and start-up notes. Never a body, password or token. */
   logger?: Logger;
+  /**
+   * One record per message a device handed over, with the device's `account` and `client`:
+   * daily files in `dir` (relative to `baseDir`), read with `gmail-transport log`, or your own
+   * `{ write(record) }`. Set it here rather than on `upstream`.
+   */
+  sendLog?: SendLogOptions;
   /** Directory that relative `tls` paths and a self-signed certificate are relative to. The CLI sets it to the config file's directory. @default process.cwd() */
   baseDir?: string;
   /**

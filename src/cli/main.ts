@@ -5,6 +5,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, terminalSafe, UsageError, type CliIo 
 import { runVerify } from './verify.js';
 import { runDoctor } from './doctor.js';
 import { runHashPassword, runServe } from '../bridge/cli.js';
+import { runLog } from '../send-log/cli.js';
 
 export type { CliIo } from './io.js';
 
@@ -15,6 +16,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; run: (args: readonly 
   doctor: { summary: "check the sending domain's MX, SPF, DKIM and DMARC for the route that sends", run: runDoctor },
   serve: { summary: 'run the SMTP bridge for printers and devices (--config bridge.json)', run: runServe },
   'hash-password': { summary: 'hash a device password from stdin for the bridge config', run: runHashPassword },
+  log: { summary: 'show the send log (sendLog option): filter, export as CSV or JSON lines', run: runLog },
 };
 
 function help(): string {

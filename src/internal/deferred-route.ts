@@ -25,6 +25,10 @@ export class DeferredRoute implements Route {
     this.#ready().catch(() => undefined);
   }
 
+  get user(): string | undefined {
+    return this.#route?.user;
+  }
+
   send(mail: OutgoingMail): Promise<SentMessageInfo> {
     return this.#route ? this.#route.send(mail) : this.#whenLoaded((route) => route.send(mail));
   }

@@ -7,6 +7,9 @@ import { sendWithRetry, startAttempt } from './retry.js';
 import { abortError, signalOf } from './abort.js';
 import type { OutgoingMail, Route } from './route.js';
 import { VERSION } from './version.js';
+import { createSendLogWriter, type SendLogWriter } from '../send-log/writer.js';
+import { factsOfMail } from '../send-log/record.js';
+import { closeTrace, openTrace } from '../send-log/trace.js';
 
 type ResultCallback = (err: Error | null, info?: SentMessageInfo) => void;
 
@@ -30,11 +33,14 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   // allocates waits in that queue with it (docs/BENCHMARKS.md, "Findings").
   readonly #publishRetry = (event: 'retry', payload: TransportEvents['retry']): void => this.publish(event, payload);
   readonly #retryRuntime: { locale: ResolvedConfig['locale'] };
+  /** Where each send's record goes, with the `sendLog` option; sendMail writes it (see create.ts). */
+  readonly sendLog: SendLogWriter | undefined;
 
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
     this.#retryRuntime = { locale: config.locale };
+    this.sendLog = config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
   }
 
   /** Set once, right after construction: the route's events need this transport to exist first. */
@@ -49,6 +55,18 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   }
 
   send(mail: OutgoingMail, callback: ResultCallback): void {
+    const log = this.sendLog;
+    if (log) {
+      // The message's facts are read once it is settled: a pooled message waits in the queue
+      // with as little as possible (see #publishRetry).
+      openTrace(mail, { attempts: 0 });
+      const settle = callback;
+      callback = (err, info) => {
+        const trace = closeTrace(mail, err ?? info);
+        if (trace) trace.facts = factsOfMail(mail, log.privacy, (info as { envelope?: unknown } | undefined)?.envelope);
+        settle(err, info);
+      };
+    }
     // A failover route retries each of its routes with that route's own policy; retrying the
     // whole failover again here would multiply the attempts.
     const policy = this.route.retriesInside ? false : this.#config.retry;
@@ -64,7 +82,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       // The first attempt in callback style, with no promise around it (see Route.deliver);
       // only a failure builds the retry loop, which decides on it as its attempt 1.
       const startedAt = Date.now();
-      startAttempt(mail);
+      startAttempt(mail, route);
       route.deliver(mail, (err, info) => {
         if (!err) {
           callback(null, info);
@@ -98,6 +116,8 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
 
   close(): void {
     this.#route?.close();
+    // Records of sends still in flight are written after this; the file opens again for them.
+    void this.sendLog?.close();
   }
 
   isIdle(): boolean {

@@ -6,6 +6,7 @@ import { mapError } from '../errors/map-error.js';
 import type { OutgoingMail, Route } from './route.js';
 import type { Locale } from '../errors/hints.js';
 import { abortError, abortableSleep, signalOf } from './abort.js';
+import { noteAttempt } from '../send-log/trace.js';
 
 /** Waits `ms`, or less when `signal` aborts (the caller checks it after). */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -67,9 +68,13 @@ export interface FailedAttempt {
   readonly startedAt: number;
 }
 
-/** Forgets what an earlier attempt said about the message's content; call before each attempt. */
-export function startAttempt(mail: OutgoingMail): void {
+/**
+ * Forgets what an earlier attempt said about the message's content; call before each attempt.
+ * A route that retries inside (a failover) counts its own routes' attempts, not this one.
+ */
+export function startAttempt(mail: OutgoingMail, route: Route): void {
   contentUnread.delete(mail);
+  if (!route.retriesInside) noteAttempt(mail);
 }
 
 /**
@@ -98,7 +103,7 @@ export async function sendWithRetry(
   for (let attempt = 1; ; attempt++) {
     try {
       if (attempt === 1 && runtime.firstAttempt) throw runtime.firstAttempt.error;
-      startAttempt(mail);
+      startAttempt(mail, route);
       return await route.send(mail);
     } catch (thrown) {
       const err: GmailTransportError = isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: route.strategy });

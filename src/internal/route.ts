@@ -11,6 +11,8 @@ export type OutgoingMail = MailMessage<SentMessageInfo>;
  */
 export interface Route {
   readonly strategy: string;
+  /** The account the route logs in as (the mailbox), where it has one: for send-log records. */
+  readonly user?: string | undefined;
   /** Delivers once. Retries are the caller's (see internal/retry.ts). */
   send(mail: OutgoingMail): Promise<SentMessageInfo>;
   /**

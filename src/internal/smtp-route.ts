@@ -6,6 +6,7 @@ import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
 import { Secret } from './secret.js';
 import { noteContentUnread } from './retry.js';
+import { noteSize } from '../send-log/trace.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
 
@@ -24,11 +25,13 @@ type InnerTransport = {
  */
 export class SmtpRoute implements Route {
   readonly strategy: string;
+  readonly user: string | undefined;
   readonly #inner: InnerTransport;
   readonly #errorContext: MapErrorContext;
 
   constructor(plan: SmtpPlan, config: ResolvedConfig, ctx: StrategyContext) {
     this.strategy = config.strategy;
+    this.user = plan.auth?.user;
     this.#errorContext = { ...plan.errorContext, strategy: config.strategy, locale: config.locale };
     const { endpoint, auth } = plan;
     const options: Record<string, unknown> = {
@@ -116,6 +119,7 @@ export class SmtpRoute implements Route {
         if (called) return;
         called = true;
         mail.message = root;
+        if (progress.size !== undefined) noteSize(mail, progress.size);
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
           callback(this.#map(err, progress, mail));
@@ -196,6 +200,8 @@ class TrackedRoot {
   reachedEnvelope = false;
   /** The message content (and any stream in it) started to be read. */
   contentRead = false;
+  /** Bytes of the message, once its final dot was handed to the socket. */
+  size: number | undefined;
   readonly root: MimeRoot;
 
   constructor(root: MimeRoot) {
@@ -245,6 +251,9 @@ class TrackedRoot {
     }
     destination.on('end', () => {
       this.body = 'complete';
+      // nodemailer's DataStream counts the message bytes it was given (before dot-stuffing).
+      const size = (destination as { inByteCount?: unknown }).inByteCount;
+      if (typeof size === 'number') this.size = size;
     });
   }
 }

@@ -8,6 +8,7 @@ import { isReplayable, sendWithRetry } from '../internal/retry.js';
 import { abortError, signalOf } from '../internal/abort.js';
 import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
 import type { OutgoingMail, Route } from '../internal/route.js';
+import { noteRoute } from '../send-log/trace.js';
 
 /** A route of a failover: any other strategy's config. */
 export type FailoverRouteConfig = Exclude<GmailTransportConfig, { strategy: 'failover' }>;
@@ -94,6 +95,7 @@ export const failover: Strategy<'failover', FailoverConfig, FailoverOptions> = {
         at.fail('strategy', "cannot be 'failover': list the inner failover's routes here instead");
         return undefined;
       }
+      if (item.sendLog !== undefined) at.fail('sendLog', 'belongs on the failover itself, which writes one record per message naming the route that decided');
       return ctx.resolveNested(inherit(item, input, check), at);
     });
     if (routes.some((r) => r === undefined)) return undefined;
@@ -149,6 +151,7 @@ class FailoverRoute implements Route {
         errors.push(slot.coolingError);
         continue;
       }
+      noteRoute(mail, index, slot.route);
       try {
         const info = await sendWithRetry(slot.route, mail, slot.config.retry, this.#ctx.emit, { routeIndex: index, locale: slot.config.locale });
         this.#ctx.emit('delivered', { route: index, strategy: slot.config.strategy, failedOver, ...(messageId ? { messageId } : {}) });

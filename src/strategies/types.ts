@@ -8,6 +8,8 @@ import type { ConfigChecker, Raw } from '../internal/validate.js';
 import type { Route } from '../internal/route.js';
 import type { AccessTokenSource } from '../tokens/types.js';
 import type { TransportEvents } from '../events.js';
+import type { ResolvedSendLog } from '../send-log/options.js';
+import type { SendLogOptions } from '../send-log/types.js';
 
 /** Where and how an SMTP strategy connects, after defaults and the user's `smtp` override. */
 export interface SmtpEndpoint {
@@ -96,6 +98,11 @@ export interface CommonOptions {
    * that does not sign with your domain. Check the published key with `gmail-transport doctor`.
    */
   dkim?: DkimOptions;
+  /**
+   * One record per `sendMail` outcome: daily JSON-lines files in `dir`, read with
+   * `gmail-transport log` or `readSendLog()`, or your own `{ write(record) }`. Off by default.
+   */
+  sendLog?: SendLogOptions;
 }
 
 /** Retry policy: exponential backoff with full jitter, bounded in attempts and total time. */
@@ -158,4 +165,5 @@ export interface ResolvedConfig {
     readonly rateLimit?: number;
   };
   readonly dkim?: ResolvedDkim;
+  readonly sendLog?: ResolvedSendLog;
 }

@@ -9,6 +9,7 @@ import { composeForGmail, type ComposedMessage } from './compose.js';
 import { joinMailboxLimiter, type MailboxSlot } from './concurrency.js';
 import { gmailFetch, type GmailRequest, type GmailResponse } from './http-client.js';
 import { abortError, raceAbort, signalOf } from '../abort.js';
+import { noteSize } from '../../send-log/trace.js';
 
 /** What the Gmail API route needs, resolved from the strategy's config. */
 export interface GmailApiRouteOptions {
@@ -43,6 +44,7 @@ const STRATEGY = 'gmail-api';
  */
 export class GmailApiRoute implements Route {
   readonly strategy = STRATEGY;
+  readonly user: string;
   readonly #options: GmailApiRouteOptions;
   readonly #tokens: AccessTokenSource;
   readonly #locale: Locale;
@@ -51,6 +53,7 @@ export class GmailApiRoute implements Route {
 
   constructor(options: GmailApiRouteOptions, tokens: AccessTokenSource, locale: Locale) {
     this.#options = options;
+    this.user = options.user;
     this.#tokens = tokens;
     this.#locale = locale;
   }
@@ -60,6 +63,7 @@ export class GmailApiRoute implements Route {
     this.#inFlight++;
     try {
       const composed = await composeForGmail(mail, { locale: this.#locale, strategy: STRATEGY });
+      noteSize(mail, composed.raw.length);
       const cancel: Cancel | undefined = signal && {
         signal,
         error: () => abortError(signal, { strategy: STRATEGY, locale: this.#locale, phase: 'api', ...(composed.messageId ? { messageId: composed.messageId } : {}) }),

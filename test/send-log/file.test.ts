@@ -1,0 +1,113 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendLogFile, type SendLogFailure } from '../../src/send-log/file.js';
+import type { SendRecord } from '../../src/index.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'send-log-file-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const DAY = 86_400_000;
+
+function record(time: number, id: string, extra: Partial<SendRecord> = {}): SendRecord {
+  return { id, time: new Date(time).toISOString(), strategy: 'app-password', from: 'me@gmail.com', to: ['you@example.com'], status: 'delivered', latencyMs: 5, attempts: 1, ...extra };
+}
+
+function append(file: SendLogFile, rec: SendRecord): Promise<void> {
+  return new Promise((resolve) => file.append(rec, resolve));
+}
+
+const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
+
+describe('SendLogFile', () => {
+  it('retention: removes the files whose day ended more than retentionDays ago, by the injected clock, and nothing else', async () => {
+    const dir = tempDir();
+    const names = ['send-2024-01-01.jsonl', 'send-2024-01-30.jsonl', 'send-2024-01-31.jsonl', 'send-2024-02-29.jsonl', 'notes.txt', 'send-2024-01-01.jsonl.bak', 'send-2024-1-1.jsonl'];
+    for (const name of names) writeFileSync(join(dir, name), '{}\n');
+    // 2024-03-01 12:00 UTC, 30 days: the cut-off is 2024-01-31 12:00, so the 31st (ending
+    // 2024-02-01 00:00) is still within the window and the 30th (ending at 31st 00:00) is not.
+    const now = Date.UTC(2024, 2, 1, 12);
+    const failures: SendLogFailure[] = [];
+    const file = new SendLogFile({ dir, retentionDays: 30, onFailure: (f) => failures.push(f), now: () => now });
+    await append(file, record(now, 'a'));
+    await file.close();
+    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'send-2024-01-01.jsonl.bak', 'send-2024-01-31.jsonl', 'send-2024-02-29.jsonl', 'send-2024-03-01.jsonl', 'send-2024-1-1.jsonl']);
+    expect(failures).toEqual([]);
+  });
+
+  it('rotates at UTC midnight, and each new day removes what expired meanwhile', async () => {
+    const dir = tempDir();
+    let now = Date.UTC(2024, 4, 7, 23, 59, 59, 900);
+    const file = new SendLogFile({ dir, retentionDays: 1, onFailure: () => undefined, now: () => now });
+    await append(file, record(now, 'before-midnight'));
+    now += 200;
+    await append(file, record(now, 'after-midnight'));
+    expect(readdirSync(dir).sort()).toEqual(['send-2024-05-07.jsonl', 'send-2024-05-08.jsonl']);
+    // Two days later the 7th ended more than one day ago: the next day's first record removes it.
+    now = Date.UTC(2024, 4, 9, 0, 0, 1);
+    await append(file, record(now, 'two-days-on'));
+    await file.close();
+    expect(readdirSync(dir).sort()).toEqual(['send-2024-05-08.jsonl', 'send-2024-05-09.jsonl']);
+    expect(lines(join(dir, 'send-2024-05-08.jsonl')).map((l) => (JSON.parse(l) as SendRecord).id)).toEqual(['after-midnight']);
+  });
+
+  it('each record is in the file when its callback runs; records queued behind a write keep their order', async () => {
+    const dir = tempDir();
+    const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined });
+    const now = Date.now();
+    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const seen: boolean[] = [];
+    let end = 0;
+    const all = Array.from({ length: 2_000 }, (_, i) => {
+      const rec = record(now, `r${i}`, { subject: `件名 ${i} ${'x'.repeat(i % 700)}` });
+      // Where this record's line ends in the file, when the lines are in order.
+      end += Buffer.byteLength(`${JSON.stringify(rec)}\n`);
+      const lineEnd = end;
+      return new Promise<void>((resolve) =>
+        file.append(rec, () => {
+          seen.push(statSync(path).size >= lineEnd);
+          resolve();
+        }),
+      );
+    });
+    await Promise.all(all);
+    await file.close();
+    expect(seen.every(Boolean)).toBe(true);
+    const ids = lines(path).map((l) => (JSON.parse(l) as SendRecord).id);
+    expect(ids).toEqual(Array.from({ length: 2_000 }, (_, i) => `r${i}`));
+  });
+
+  it('a folder that cannot be made: onFailure with the system code, and the callback still runs', async () => {
+    const parent = tempDir();
+    writeFileSync(join(parent, 'file'), '');
+    const failures: SendLogFailure[] = [];
+    const file = new SendLogFile({ dir: join(parent, 'file', 'log'), retentionDays: 30, onFailure: (f) => failures.push(f) });
+    await Promise.all([append(file, record(Date.now(), 'a')), append(file, record(Date.now(), 'b'))]);
+    await file.close();
+    expect(failures.map((f) => f.kind)).toContain('write');
+    expect(failures.reduce((n, f) => n + Number(/could not record (\d+) message/.exec(f.message)?.[1]), 0)).toBe(2);
+    expect(failures[0]!.message).toContain('(ENOTDIR)');
+  });
+
+  it('close() waits for queued records, then a later record opens the file again', async () => {
+    const dir = tempDir();
+    const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined });
+    const now = Date.now();
+    let written = 0;
+    for (let i = 0; i < 50; i++) file.append(record(now, `q${i}`), () => written++);
+    await file.close();
+    expect(written).toBe(50);
+    await append(file, record(now, 'late'));
+    await file.close();
+    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    expect(lines(path)).toHaveLength(51);
+  });
+});
