@@ -1,11 +1,12 @@
 /**
- * Characters a terminal acts on instead of showing: C0 controls but tab and line feed (a CR
- * returns to the line start and hides what was written), DEL, the C1 controls (U+009B is CSI on
- * many terminals) and the bidirectional overrides that reorder what is shown (CVE-2021-42574).
+ * Characters a terminal acts on instead of showing: C0 controls but tab and line feed, a CR that
+ * does not end a line (it returns to the line start and hides what was written; CRLF, which CSV
+ * for Excel needs, hides nothing), DEL, the C1 controls (U+009B is CSI on many terminals) and the
+ * bidirectional overrides that reorder what is shown (CVE-2021-42574).
  */
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/g;
 
-/** `text` without the characters a terminal would act on; tab and line feed are kept. */
+/** `text` without the characters a terminal would act on; tab, line feed and CRLF are kept. */
 export function stripControlCharacters(text: string): string {
   return text.replace(CONTROL_CHARACTERS, '');
 }

@@ -39,7 +39,7 @@ interface Pending {
 
 /**
  * Appends records to `dir/send-YYYY-MM-DD.jsonl` (the UTC day of each record's `time`), one
- * JSON line each. Why it takes these steps: docs/decisions/0021-send-log-durability.md.
+ * JSON line each. Why it takes these steps: docs/decisions/0009-send-log-durability.md.
  *
  * - The file is opened with O_APPEND and each write() carries whole lines only, so processes
  *   appending to the same file never interleave their bytes (on a local file system).
