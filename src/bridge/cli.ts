@@ -96,7 +96,7 @@ async function verifyUpstream(config: GmailTransportConfig, logger: Logger, stat
   try {
     await mailer.verify();
     if (state.stopping) return;
-    logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream connected and authenticated');
+    logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream verified (connected, and logged in where it has credentials)');
   } catch (err) {
     const e = mapError(err);
     // After a stop the answer no longer matters, and the last line stays "closed".

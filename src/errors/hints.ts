@@ -43,6 +43,10 @@ const HINTS: HintTable = {
     en: 'Google blocked the sign-in until someone signs in to this account in a browser. Sign in at https://accounts.google.com, then prefer the oauth2 strategy over passwords.',
     ja: 'ブラウザーでこのアカウントにサインインするまで Google がログインを止めています。https://accounts.google.com でサインインし、今後はパスワードではなく oauth2 ストラテジーを使ってください。',
   },
+  AUTH_UNAVAILABLE: {
+    en: 'Nothing was sent: the config has credentials, but this server offers no login they can use. The host or port is probably not the one you meant (check smtp.host and smtp.port), or it is a relay that admits your IP and needs no credentials (then leave auth out).',
+    ja: '何も送信していません。設定に認証情報がありますが、このサーバーはそれで使えるログイン方式を提示していません。意図したホストやポートではない可能性が高いです（smtp.host と smtp.port を確認してください）。IP アドレスで許可するリレーなら認証情報は不要です（auth を外してください）。',
+  },
   OAUTH_TOKEN_REJECTED: {
     en: 'Gmail refused a freshly refreshed access token: the token lacks the https://mail.google.com/ scope, or the user does not match the account that consented (or the delegated mailbox).',
     ja: '更新したばかりのアクセス トークンも Gmail に拒否されました。トークンに https://mail.google.com/ スコープがないか、user が同意したアカウント（または委任先のメールボックス）と一致していません。',
@@ -154,6 +158,10 @@ const HINTS: HintTable = {
   QUOTA_EXCEEDED: {
     en: 'The daily sending limit of this account or relay is used up; it resets within 24 hours. Configure a failover route (e.g. an external relay) for the rest of the day.',
     ja: 'このアカウントまたはリレーの 1 日の送信上限に達しました。24 時間以内にリセットされます。残りの時間は failover で外部リレーなどに切り替えてください。',
+  },
+  MESSAGE_INVALID: {
+    en: 'Fix the message field the error names (a missing recipient, an address that does not parse, or more recipients than this route takes) and send it again. Nothing was sent: the message was checked before any connection.',
+    ja: 'エラーが示すメッセージの項目（宛先がない、解釈できないアドレス、このルートの上限を超える宛先数）を直してから送り直してください。接続する前に検査したため、何も送信していません。',
   },
   MESSAGE_REJECTED: {
     en: 'The server rejected the message itself (size over the limit, or content flagged). Sending it again unchanged will fail again: shrink attachments (Gmail allows 25 MB over SMTP) or change the content.',

@@ -1,6 +1,8 @@
 import { createTransport, type SentMessageInfo } from 'nodemailer';
 import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
-import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
+import { mapError, carryError, errorFor, type MapErrorContext } from '../errors/map-error.js';
+import { ERROR_MEANINGS } from '../errors/catalog.js';
+import { requiredAuthOptions } from './smtp-auth.js';
 import { signalOf } from './abort.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
@@ -46,6 +48,20 @@ export class SmtpRoute implements Route {
     if (!endpoint.requireTLS && !endpoint.secure) {
       // Opt-in cleartext (a local test server): still upgrade when STARTTLS is offered.
       options.opportunisticTLS = true;
+    }
+    if (auth) {
+      const needs = auth.kind === 'oauth2' ? 'XOAUTH2' : auth.method ?? 'PLAIN or LOGIN';
+      Object.assign(
+        options,
+        requiredAuthOptions(auth.kind, (offered) =>
+          errorFor('AUTH_UNAVAILABLE', {
+            message: `${ERROR_MEANINGS.AUTH_UNAVAILABLE}: ${endpoint.host}:${endpoint.port} offered ${offered.length > 0 ? offered.join(', ') : 'none'}, these credentials need ${needs}`,
+            strategy: config.strategy,
+            phase: 'auth',
+            locale: config.locale,
+          }),
+        ),
+      );
     }
     if (auth?.kind === 'password') {
       options.auth = { user: auth.user, pass: auth.pass.reveal(), ...(auth.method ? { method: auth.method } : {}) };
