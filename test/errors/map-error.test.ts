@@ -38,9 +38,11 @@ describe('mapError without a server reply', () => {
 });
 
 describe('mapError with a server reply', () => {
-  it('treats a refused STARTTLS as a TLS failure, temporary only for 454 (RFC 3207 §4)', () => {
+  it('treats a refused STARTTLS as a TLS failure that retrying does not fix, 454 included (issue 19)', () => {
     expect(mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 502, response: '502 5.5.1 Unrecognized command.' }))).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls' });
-    expect(mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 454, response: '454 4.7.0 TLS not available due to temporary reason' }))).toMatchObject({ code: 'TLS_FAILED', retryable: true });
+    const unavailable = mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 454, response: '454 4.7.0 TLS not available due to temporary reason' }));
+    expect(unavailable).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls' });
+    expect(unavailable.hint).toContain('smtp.requireTLS: false');
   });
 
   it('reads the replies of "all recipients were rejected" from the recipient errors', () => {
