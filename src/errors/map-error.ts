@@ -97,6 +97,10 @@ const CONNECTION_ERROR_CODES = new Set([
   'EPROTOCOL',
 ]);
 
+// nodemailer's own checks of a message ("No recipients defined", "Message has 3 recipients, which
+// is over the 2 allowed by maxRecipients"): its texts name counts and addresses, no secret.
+const MESSAGE_CHECK_CODES = new Set(['EENVELOPE', 'EMAXRECIPIENTS']);
+
 // RFC 6749 §5.2 error values, as nodemailer's own XOAuth2 reports them ("invalid_grant: Bad Request").
 const OAUTH_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/\binvalid_grant\b/, 'OAUTH_INVALID_GRANT'],
@@ -250,10 +254,10 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
     case 'EREQUIRETLS':
       return { code: 'TLS_REQUIRED', retryable: false, phase: phase ?? 'mail' };
     case 'EENVELOPE':
-      // Refused before anything was sent: no recipients, or an address nodemailer cannot encode.
-      return { code: 'SYNTAX_ERROR', retryable: false, phase: phase === undefined || phase === 'connect' ? 'mail' : phase };
     case 'EMAXRECIPIENTS':
-      return { code: 'POLICY_REJECTED', retryable: false, phase: 'rcpt' };
+      // nodemailer refused the message itself before the server had a say: no recipients, an
+      // address it cannot encode, more recipients than the message's own maxRecipients.
+      return { code: 'MESSAGE_INVALID', retryable: false, phase: 'message' };
     case 'EMESSAGE':
       if (/size/i.test(message)) return { code: 'MESSAGE_REJECTED', retryable: false, phase: phase ?? 'mail' };
   }
@@ -318,14 +322,17 @@ function isTlsCode(code: string | undefined): boolean {
 /**
  * What went wrong below SMTP, in the words of the socket, DNS or TLS layer (`connect
  * ECONNREFUSED 127.0.0.1:9`, `self-signed certificate`, `wrong version number`, nodemailer's
- * `Greeting never received`): the one detail that tells a wrong port from a firewall. Only the
- * texts of those layers are used, which name hosts and ports but never a credential; anything
- * else (a plugin's error, a token endpoint's answer) keeps its code only.
+ * `Greeting never received`), or nodemailer's check of the message: the one detail that tells
+ * a wrong port from a firewall. Only the texts of those layers are used, which name hosts,
+ * ports and addresses but never a credential; anything else (a plugin's error, a token
+ * endpoint's answer) keeps its code only.
  */
 function reasonOf(err: NodemailerLikeError & { timeoutType?: unknown }, originalCode: string | undefined): string | undefined {
   const code = typeof err.code === 'string' ? err.code : undefined;
   // A proxy's error may quote its URL, credentials included.
-  const layerCode = [originalCode, code].some((c) => c !== undefined && c !== 'EPROXY' && (CONNECTION_ERROR_CODES.has(c) || isTlsCode(c) || c.startsWith('ERR_SSL_')));
+  const layerCode =
+    (code !== undefined && MESSAGE_CHECK_CODES.has(code)) ||
+    [originalCode, code].some((c) => c !== undefined && c !== 'EPROXY' && (CONNECTION_ERROR_CODES.has(c) || isTlsCode(c) || c.startsWith('ERR_SSL_')));
   if ((!layerCode && typeof err.timeoutType !== 'string') || typeof err.message !== 'string') return undefined;
   let text = err.message.replace(/^Error initiating TLS - /, '');
   // OpenSSL's "<id>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:" keeps its reason.

@@ -4,6 +4,7 @@ import { mapError, carryError, errorFor, type MapErrorContext } from '../errors/
 import { ERROR_MEANINGS } from '../errors/catalog.js';
 import { requiredAuthOptions } from './smtp-auth.js';
 import { answersTls, greetsInPlainText } from './tls-mode-probe.js';
+import { maxRecipientsOf } from './smtp-endpoint.js';
 import { signalOf } from './abort.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
@@ -37,6 +38,7 @@ type InnerTransport = {
  */
 export class SmtpRoute implements Route {
   readonly strategy: string;
+  readonly maxRecipients?: number;
   readonly #inner: InnerTransport;
   readonly #errorContext: MapErrorContext;
   readonly #endpoint: SmtpPlan['endpoint'];
@@ -46,6 +48,8 @@ export class SmtpRoute implements Route {
   constructor(plan: SmtpPlan, config: ResolvedConfig, ctx: StrategyContext) {
     this.strategy = config.strategy;
     this.#endpoint = plan.endpoint;
+    const maxRecipients = maxRecipientsOf(plan.endpoint.host);
+    if (maxRecipients !== undefined) this.maxRecipients = maxRecipients;
     this.#errorContext = { ...plan.errorContext, strategy: config.strategy, locale: config.locale };
     const { endpoint, auth } = plan;
     const options: Record<string, unknown> = {

@@ -139,6 +139,12 @@ class FailoverRoute implements Route {
     this.#slots = options.routes.map((config, index) => ({ config, route: ctx.createRoute(config, index), coolingUntil: 0 }));
   }
 
+  /** The smallest of the routes' limits: a message must fit every route it may fail over to. */
+  get maxRecipients(): number | undefined {
+    const limits = this.#slots.flatMap((slot) => (slot.route.maxRecipients === undefined ? [] : [slot.route.maxRecipients]));
+    return limits.length > 0 ? Math.min(...limits) : undefined;
+  }
+
   async send(mail: OutgoingMail): Promise<SentMessageInfo> {
     const messageId = safeMessageId(mail);
     const errors: GmailTransportError[] = [];
