@@ -1,6 +1,7 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
 import { resolveSmtpEndpoint, type EndpointDefaults } from '../internal/smtp-endpoint.js';
 import { normalizeAppPassword, parseSecret } from '../internal/credentials.js';
+import { isPlainObject } from '../internal/validate.js';
 
 /**
  * SMTP endpoints of providers that document them publicly. Each row cites where.
@@ -65,6 +66,14 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     const host = check.string(input, 'host', { nonEmpty: true });
     const port = check.integer(input, 'port', { min: 1, max: 65535 });
     const secure = check.boolean(input, 'secure');
+    // `smtp` would silently win over the top-level field: a relay host written in two places
+    // is a mistake, not an override.
+    const smtp = isPlainObject(input.smtp) ? input.smtp : {};
+    for (const key of ['host', 'port', 'secure'] as const) {
+      if (input[key] !== undefined && smtp[key] !== undefined) {
+        check.fail(key, `is set twice, here and as smtp.${key}: give the relay's ${key} in one place`, `Keep ${key} at the top level and remove smtp.${key} (or the other way round).`);
+      }
+    }
 
     let auth: SmtpAuth | undefined;
     let credentialShape: 'account-password' | undefined;
