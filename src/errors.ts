@@ -58,6 +58,8 @@ export interface ConfigIssue {
   path: string;
   /** What is wrong, never the value itself (it may be a secret). */
   message: string;
+  /** What to do about this field, in the config's locale. */
+  hint?: string;
 }
 
 /** Fields a {@link GmailTransportError} is built from. */

@@ -126,7 +126,7 @@ describe('loadConfig', () => {
   it('reports a missing or unreadable config file', async () => {
     const err = await rejectionOf(loadConfig(join(dir, 'missing.json')));
     expect(err.code).toBe('CONFIG_INVALID');
-    expect(err.issues).toEqual([{ path: 'config', message: `file ${join(dir, 'missing.json')} cannot be read (ENOENT)` }]);
+    expect(err.issues).toEqual([{ path: 'config', message: `file ${join(dir, 'missing.json')} cannot be read (ENOENT)`, hint: expect.any(String) }]);
     const folder = await rejectionOf(loadConfig(dir));
     expect(folder.issues![0]!.message).toMatch(/cannot be read \(EISDIR\)/);
   });
@@ -145,7 +145,7 @@ describe('loadConfig', () => {
   it('refuses a file or object that is not a JSON object', async () => {
     const file = join(dir, 'array.json');
     await writeFile(file, '[1, 2]');
-    expect((await rejectionOf(loadConfig(file))).issues).toEqual([{ path: 'config', message: 'must be a JSON object' }]);
+    expect((await rejectionOf(loadConfig(file))).issues).toEqual([{ path: 'config', message: 'must be a JSON object', hint: expect.any(String) }]);
     expect((await rejectionOf(loadConfig([] as unknown as Record<string, unknown>))).code).toBe('CONFIG_INVALID');
   });
 });

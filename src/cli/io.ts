@@ -49,7 +49,7 @@ export function diagnosisOf(err: unknown): Diagnosis {
 
 /** Writes a failure for people: code, message, where it happened, server facts, hint. */
 export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis, annotate?: (path: string) => string): void {
-  const issues = Array.isArray(diagnosis.issues) ? (diagnosis.issues as { path: string; message: string }[]) : undefined;
+  const issues = Array.isArray(diagnosis.issues) ? (diagnosis.issues as { path: string; message: string; hint?: string }[]) : undefined;
   // A CONFIG_INVALID message already lists the issues on one line; they are listed below instead.
   const lines = [`${command}: FAILED ${diagnosis.code}`, `  ${issues ? 'Invalid configuration:' : diagnosis.message}`];
   const facts = [
@@ -64,6 +64,8 @@ export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis,
   if (issues) {
     for (const issue of issues) {
       lines.push(`  - ${annotate ? annotate(issue.path) : issue.path} ${issue.message}`);
+      // The issue's own advice; the error's hint below is for all of them.
+      if (issue.hint && issue.hint !== diagnosis.hint) lines.push(`      ${issue.hint}`);
     }
   }
   if (diagnosis.hint) lines.push(`  hint: ${diagnosis.hint}`);

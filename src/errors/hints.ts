@@ -16,8 +16,52 @@ type HintTable = Record<ErrorCode, Record<Locale, string>> & Partial<Record<Hint
 
 const HINTS: HintTable = {
   CONFIG_INVALID: {
-    en: 'Fix the fields listed and create the transport again; the README has a complete config for each strategy.',
-    ja: '一覧の項目を修正してからトランスポートを作り直してください。各ストラテジーの完全な設定例は README にあります。',
+    en: 'Fix the fields listed (each issue in `issues` has a hint of its own) and create the transport again; the README has a complete config for each strategy.',
+    ja: '一覧の項目を修正してからトランスポートを作り直してください（`issues` の各項目にそれぞれのヒントがあります）。各ストラテジーの完全な設定例は README にあります。',
+  },
+  'CONFIG_INVALID:bridge': {
+    en: 'Fix the fields listed in the bridge config file (each has a hint of its own) and start `gmail-transport serve` again; the README section "SMTP bridge for printers and devices" has a complete config.',
+    ja: 'ブリッジの設定ファイルの一覧の項目を修正し（各項目にヒントがあります）、`gmail-transport serve` を起動し直してください。完全な設定例は README の「プリンターや機器のための SMTP ブリッジ」にあります。',
+  },
+  'CONFIG_INVALID:field': {
+    en: 'Change this field as its message says; the README\'s section on the strategy (or the bridge) shows a working value.',
+    ja: 'メッセージのとおりにこの項目を変えてください。README のストラテジー（またはブリッジ）の節に動く設定例があります。',
+  },
+  'CONFIG_INVALID:required': {
+    en: 'Add this field: the README shows the complete config of each strategy, with every field it needs.',
+    ja: 'この項目を追加してください。README に、必要な項目をすべて含む各ストラテジーの完全な設定例があります。',
+  },
+  'CONFIG_INVALID:not-empty': {
+    en: 'Give it a value, or leave the field out to use its default. In a config file, an unset { "env": … } reference shows up as its own issue.',
+    ja: '値を入れるか、既定値を使うなら項目ごと省いてください。設定ファイルでは、未設定の { "env": … } 参照は別の項目として報告されます。',
+  },
+  'CONFIG_INVALID:type-string': {
+    en: 'Give it as text in quotes; in a config file, a secret can be a { "env": "NAME" } or { "file": "path" } reference instead.',
+    ja: '引用符で囲んだ文字列で指定してください。設定ファイルでは、秘密情報を { "env": "NAME" } や { "file": "path" } の参照にできます。',
+  },
+  'CONFIG_INVALID:type-boolean': {
+    en: 'Write true or false, without quotes ("false" in quotes is text, not a boolean).',
+    ja: 'true か false を引用符なしで書いてください（引用符付きの "false" は真偽値ではなく文字列です）。',
+  },
+  'CONFIG_INVALID:type-integer': {
+    en: 'Write a whole number without quotes, e.g. 587 rather than "587"; times are in milliseconds.',
+    ja: '整数を引用符なしで書いてください（"587" ではなく 587）。時間はミリ秒です。',
+  },
+  'CONFIG_INVALID:type-object': {
+    en: 'Give it as an object with its own fields, { … }, not as text or a list.',
+    ja: '文字列やリストではなく、項目を持つオブジェクト { … } で指定してください。',
+  },
+  'CONFIG_INVALID:range': {
+    en: 'Use a value within the limit the message gives.',
+    ja: 'メッセージが示す範囲内の値にしてください。',
+  },
+  'CONFIG_INVALID:one-of': {
+    en: 'Use one of the values listed, spelled exactly as shown (with hyphens, in lower case).',
+    ja: '一覧の値のどれかを、表示どおりのつづり（ハイフン付き、小文字）で指定してください。',
+  },
+  'CONFIG_INVALID:unknown-key': {
+    en: 'Remove this option or correct its spelling: names are case-sensitive, and each strategy takes only its own options and the common ones.',
+    ja: 'このオプションを削除するか、つづりを直してください。名前は大文字と小文字を区別し、各ストラテジーが受け付けるのは自身のオプションと共通オプションだけです。',
   },
   AUTH_INVALID_CREDENTIALS: {
     en: 'The server refused the user name or password. Check both, and that the account may use SMTP.',

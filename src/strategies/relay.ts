@@ -60,7 +60,7 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     const preset = check.oneOf(input, 'preset', PRESET_NAMES);
     const region = check.string(input, 'region', { nonEmpty: true });
     const regionRule = preset ? REGIONAL[preset] : undefined;
-    if (preset === 'ses' && region === undefined) check.fail('region', "is required with preset 'ses' (e.g. 'us-east-1')");
+    if (preset === 'ses' && region === undefined) check.fail('region', "is required with preset 'ses' (e.g. 'us-east-1')", 'Give the AWS region your SES SMTP credentials were made in; they work only with that region\'s endpoint (email-smtp.<region>.amazonaws.com).');
     if (region !== undefined && !regionRule) check.fail('region', preset ? `is not used by preset '${preset}'` : 'is only used with a preset');
     else if (region !== undefined && regionRule && !regionRule.test(region)) check.fail('region', `is not a valid region for preset '${preset}'`);
     const host = check.string(input, 'host', { nonEmpty: true });
