@@ -1,11 +1,14 @@
 import { dirname, resolve } from 'node:path';
 import { createGmailTransport } from '../create.js';
 import { mapError } from '../errors/map-error.js';
-import { loadConfig } from '../load-config.js';
+import { readConfig } from '../load-config.js';
+import { isGmailTransportError, type ConfigIssue, type GmailTransportError } from '../errors.js';
+import { configError } from '../internal/validate.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
 import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, UsageError, type CliIo } from '../cli/io.js';
 import { createBridge } from './server.js';
+import { resolveBridgeConfig } from './config.js';
 import { hashPassword } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 
@@ -59,9 +62,9 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
   let bridge: ReturnType<typeof createBridge>;
   let upstream: GmailTransportConfig;
   try {
-    const config = await loadConfig<Record<string, unknown>>(configPath, { env: io.env, cwd: io.cwd });
+    const { value: config, issues: references } = await readConfig<Record<string, unknown>>(configPath, { env: io.env, cwd: io.cwd });
     const baseDir = typeof config.baseDir === 'string' ? resolve(dirname(configPath), config.baseDir) : dirname(configPath);
-    bridge = createBridge({ ...(config as unknown as BridgeOptions), baseDir, logger });
+    bridge = createBridgeReportingAll({ ...(config as unknown as BridgeOptions), baseDir, logger }, references);
     upstream = config.upstream as GmailTransportConfig;
     const addresses = await bridge.listen();
     io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
@@ -89,6 +92,26 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
   logger.info?.({ event: 'stopping' }, 'gmail-transport bridge: stopping; messages in flight finish first');
   await bridge.close();
   return EXIT_OK;
+}
+
+/**
+ * createBridge, with the config's unresolved secret references (an unset variable, a missing
+ * file) reported in the same error as every other problem of the config, not one run before
+ * them. A field whose reference failed is reported once, as the reference.
+ */
+function createBridgeReportingAll(options: BridgeOptions, references: readonly ConfigIssue[]): ReturnType<typeof createBridge> {
+  if (references.length === 0) return createBridge(options);
+  let invalid: GmailTransportError | undefined;
+  try {
+    resolveBridgeConfig(options);
+  } catch (err) {
+    if (!isGmailTransportError(err) || err.code !== 'CONFIG_INVALID') throw err;
+    invalid = err;
+  }
+  const covered = (path: string) => references.some((ref) => path === ref.path || path.startsWith(`${ref.path}.`) || path.startsWith(`${ref.path}[`));
+  const issues = [...references, ...(invalid?.issues ?? []).filter((issue) => !covered(issue.path))];
+  // Each issue has its own hint; the error's is the bridge's, or the only issue's.
+  throw configError(issues, issues.length === 1 && issues[0]!.hint ? [issues[0]!.hint] : [], undefined, 'en', 'CONFIG_INVALID:bridge');
 }
 
 async function verifyUpstream(config: GmailTransportConfig, logger: Logger, state: { stopping: boolean }): Promise<void> {

@@ -118,6 +118,11 @@ export class ConfigChecker {
     return value;
   }
 
+  /** Takes over the issues of a nested config checked on its own, under `path`, hints kept. */
+  include(path: string, issues: readonly ConfigIssue[]): void {
+    for (const issue of issues) this.issues.push({ path: this.join(`${path}.${issue.path}`), message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) });
+  }
+
   /** Reports keys this level does not know, so a typo (`clientID`) is not silently ignored. */
   unknownKeys(obj: Raw, known: readonly string[]): void {
     for (const key of Object.keys(obj)) {
