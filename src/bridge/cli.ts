@@ -42,8 +42,9 @@ Options:
 
 export const HASH_PASSWORD_HELP = `Usage: gmail-transport hash-password < password.txt
 
-Reads a device password from stdin (typed without echo on a terminal) and prints its scrypt
-hash for "passwordHash" in the bridge config. The password itself never goes in the config.
+Reads a device password from stdin and prints its scrypt hash for "passwordHash" in the
+bridge config. On a terminal it is typed without echo, twice, and a mismatch is refused. The
+password itself never goes in the config.
 
 Options:
   -h, --help      show this help
@@ -138,8 +139,19 @@ export async function runHashPassword(args: readonly string[], io: CliIo & Parti
     return EXIT_OK;
   }
   const stdin = io.stdin ?? process.stdin;
-  const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, io) : await readAll(stdin);
-  if (password === undefined) return EXIT_FAILED;
+  let password: string;
+  if (stdin.isTTY && stdin.setRawMode) {
+    // Typed without echo, a typo would go unseen into every printer's settings: ask twice.
+    const answers = await readHidden(stdin, io, ['Device password (not shown): ', 'The same password again: ']);
+    if (answers === undefined) return EXIT_FAILED;
+    if (answers[0] !== answers[1]) {
+      io.stderr.write('gmail-transport hash-password: the two passwords differ; nothing was hashed. Run it again.\n');
+      return EXIT_FAILED;
+    }
+    password = answers[0] ?? '';
+  } else {
+    password = await readAll(stdin);
+  }
   if (password === '') {
     io.stderr.write('gmail-transport hash-password: no password given on stdin\n');
     return EXIT_FAILED;
@@ -156,22 +168,30 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo): Promise<string | undefined> {
-  io.stderr.write('Device password (not shown): ');
+/** Reads one line per prompt from a terminal in raw mode, without echo; undefined on Ctrl+C or Ctrl+D. */
+function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo, prompts: readonly string[]): Promise<string[] | undefined> {
+  io.stderr.write(prompts[0]!);
   return new Promise((done) => {
+    const answers: string[] = [];
     let text = '';
-    const finish = (value: string | undefined) => {
+    const finish = (value: string[] | undefined) => {
       stdin.setRawMode?.(false);
       stdin.off('data', onData);
       stdin.pause();
-      io.stderr.write('\n');
       done(value);
     };
     const onData = (data: Buffer | string) => {
       for (const char of data.toString('utf8')) {
-        if (char === '\r' || char === '\n') return finish(text);
-        if (char === '\u0003' || char === '\u0004') return finish(undefined);
-        if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
+        if (char === '\r' || char === '\n') {
+          answers.push(text);
+          text = '';
+          io.stderr.write('\n');
+          if (answers.length === prompts.length) return finish(answers);
+          io.stderr.write(prompts[answers.length]!);
+        } else if (char === '\u0003' || char === '\u0004') {
+          io.stderr.write('\n');
+          return finish(undefined);
+        } else if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
         else text += char;
       }
     };
