@@ -213,3 +213,17 @@ describe('README.md and README.ja.md', () => {
     expect(ja.anchorIds).toContain('troubleshooting');
   });
 });
+
+describe('the bridge’s install steps (issue 19)', () => {
+  it.each([
+    ['README.md', english, '### What to install'],
+    ['README.ja.md', japanese, '### インストールするもの'],
+  ] as const)('%s: Debian users take Node from NodeSource (a supported version), not from the distribution', (_name, markdown, heading) => {
+    const start = markdown.indexOf(heading);
+    const steps = markdown.slice(start, markdown.indexOf('\n### ', start + heading.length));
+    expect(steps).toMatch(/Debian/);
+    expect(steps).toContain('https://deb.nodesource.com/setup_22.x');
+    expect(steps).toContain('https://github.com/nodesource/distributions');
+    expect(steps).not.toMatch(/or your distribution's packages|またはディストリビューションのパッケージから/);
+  });
+});
