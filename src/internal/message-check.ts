@@ -50,25 +50,32 @@ export function messageCheckReady(): boolean {
 export function checkMessage(mail: OutgoingMail, options: { maxRecipients?: number; strategy: string; locale: Locale }): GmailTransportError | undefined {
   const data = mail.data as Record<string, unknown>;
   const envelope = typeof data.envelope === 'object' && data.envelope !== null ? (data.envelope as Record<string, unknown>) : undefined;
-  const problems: string[] = [];
-  let recipients = 0;
-  const visit = (field: string, value: unknown): void => {
-    const entries = entriesOf(value);
+  let problems: string[] | undefined;
+  // Runs on every send: the usual field (one bare address) costs a regular expression.
+  const count = (field: string, value: unknown): number => {
+    if (typeof value === 'string' && BARE_ADDRESS.test(value) && isMailbox(value)) return 1;
+    const entries: (string | undefined)[] = [];
+    collect(value, entries, 0);
     entries.forEach((address, index) => {
-      if (address === undefined || !isMailbox(address)) problems.push(`${entries.length > 1 ? `${field}[${index}]` : field} is not an e-mail address (name@domain)`);
+      if (address === undefined || !isMailbox(address)) (problems ??= []).push(`${entries.length > 1 ? `${field}[${index}]` : field} is not an e-mail address (name@domain)`);
     });
-    if (field !== 'from' && field !== 'envelope.from') recipients += entries.length;
+    return entries.length;
   };
-  if (envelope?.to !== undefined) visit('envelope.to', envelope.to);
-  else for (const field of ['to', 'cc', 'bcc']) if (data[field] !== undefined) visit(field, data[field]);
-  if (envelope?.from !== undefined && envelope.from !== '' && envelope.from !== false) visit('envelope.from', envelope.from);
-  else if (data.from !== undefined) visit('from', data.from);
-
-  if (recipients === 0) problems.unshift(envelope?.to !== undefined ? 'envelope.to has no recipient' : 'has no recipient: to, cc and bcc are all empty');
-  if (options.maxRecipients !== undefined && recipients > options.maxRecipients) {
-    problems.push(`has ${recipients} recipients, more than the ${options.maxRecipients} per message this route takes (send it as several messages)`);
+  let recipients = 0;
+  if (envelope?.to !== undefined) recipients = count('envelope.to', envelope.to);
+  else {
+    if (data.to !== undefined) recipients += count('to', data.to);
+    if (data.cc !== undefined) recipients += count('cc', data.cc);
+    if (data.bcc !== undefined) recipients += count('bcc', data.bcc);
   }
-  if (problems.length === 0) return undefined;
+  if (envelope?.from !== undefined && envelope.from !== '' && envelope.from !== false) count('envelope.from', envelope.from);
+  else if (data.from !== undefined) count('from', data.from);
+
+  if (recipients === 0) (problems ??= []).unshift(envelope?.to !== undefined ? 'envelope.to has no recipient' : 'has no recipient: to, cc and bcc are all empty');
+  if (options.maxRecipients !== undefined && recipients > options.maxRecipients) {
+    (problems ??= []).push(`has ${recipients} recipients, more than the ${options.maxRecipients} per message this route takes (send it as several messages)`);
+  }
+  if (problems === undefined) return undefined;
   return errorFor('MESSAGE_INVALID', {
     message: `${ERROR_MEANINGS.MESSAGE_INVALID}: ${problems.join('; ')}`,
     phase: 'message',
@@ -77,38 +84,43 @@ export function checkMessage(mail: OutgoingMail, options: { maxRecipients?: numb
   });
 }
 
-/** The address of each entry of a field (a string list, address objects, nested arrays, groups). */
-function entriesOf(value: unknown): (string | undefined)[] {
-  const out: (string | undefined)[] = [];
-  const seen = new Set<unknown>();
-  const walk = (item: unknown): void => {
-    if (item === undefined || item === null || item === false || seen.has(item)) return;
-    if (Array.isArray(item)) {
-      seen.add(item);
-      item.forEach(walk);
-      return;
-    }
-    if (typeof item === 'object') {
-      const address = (item as { address?: unknown }).address;
-      out.push(typeof address === 'string' ? address : undefined);
-      return;
-    }
-    const text = String(item);
-    if (!parser) {
-      // Without the parser (a later nodemailer without the subpath): a comma list, checked as is.
-      for (const part of text.split(',')) if (part.trim() !== '') out.push(/<([^>]*)>\s*$/.exec(part)?.[1] ?? part.trim());
-      return;
-    }
-    const flatten = (entries: ParsedEntry[]): void => {
-      for (const entry of entries) {
-        if (entry.group) flatten(entry.group);
-        else out.push(entry.address ? entry.address : undefined);
-      }
-    };
-    flatten(parser(text));
-  };
-  walk(value);
-  return out;
+/** One address alone, with nothing a parser would read as a name, a list or a group. */
+const BARE_ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[^\s@<>,;:"()[\]\\]+$/;
+
+/**
+ * The address of each entry of a field (a string list, address objects, nested arrays,
+ * groups), undefined for an entry that has none. Nesting is cut at 32 levels, which also ends
+ * an array that contains itself.
+ */
+function collect(value: unknown, out: (string | undefined)[], depth: number): void {
+  if (value === undefined || value === null || value === false || depth > 32) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collect(item, out, depth + 1);
+    return;
+  }
+  if (typeof value === 'object') {
+    const address = (value as { address?: unknown }).address;
+    out.push(typeof address === 'string' ? address : undefined);
+    return;
+  }
+  const text = String(value);
+  if (BARE_ADDRESS.test(text)) {
+    out.push(text);
+    return;
+  }
+  if (!parser) {
+    // Without the parser (a later nodemailer without the subpath): a comma list, read as is.
+    for (const part of text.split(',')) if (part.trim() !== '') out.push(/<([^>]*)>\s*$/.exec(part)?.[1] ?? part.trim());
+    return;
+  }
+  flatten(parser(text), out);
+}
+
+function flatten(entries: ParsedEntry[], out: (string | undefined)[]): void {
+  for (const entry of entries) {
+    if (entry.group) flatten(entry.group, out);
+    else out.push(entry.address ? entry.address : undefined);
+  }
 }
 
 /** `local@domain`, the domain a host name (labels not empty) or an address literal `[…]`. */
@@ -117,5 +129,5 @@ function isMailbox(address: string): boolean {
   if (at <= 0 || /[\s<>]/.test(address)) return false;
   const domain = address.slice(at + 1);
   if (/^\[[^\]]+\]$/.test(domain)) return true;
-  return domain !== '' && domain.split('.').every((label) => label !== '');
+  return domain !== '' && !domain.startsWith('.') && !domain.endsWith('.') && !domain.includes('..');
 }
