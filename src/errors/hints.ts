@@ -188,8 +188,8 @@ const HINTS: HintTable = {
     ja: 'TLS 接続を確立できませんでした（証明書が信頼されていない・期限切れ・別ホスト用、または STARTTLS 非対応）。認証情報は送信されていません。smtp.host を確認するか、サーバーの CA を smtp.tls.ca に指定してください。',
   },
   'TLS_FAILED:certificate': {
-    en: 'The server\'s certificate is not trusted here (self-signed or from a private CA, expired, or issued for another name); nothing was sent. Give the CA certificate that signed it (PEM) in smtp.tls.ca, and connect with the name on the certificate (smtp.host). Keep certificate checks on.',
-    ja: 'サーバーの証明書を信頼できません（自己署名またはプライベート CA、期限切れ、別名義）。何も送信していません。その証明書に署名した CA 証明書（PEM）を smtp.tls.ca に指定し、証明書の名前で接続してください（smtp.host）。証明書の検証は有効のままにしてください。',
+    en: 'The server\'s certificate is not trusted here (self-signed or from a private CA, expired, or issued for another name). No credentials were sent. Give the CA certificate that signed it (PEM) in smtp.tls.ca, and connect with the name on the certificate (smtp.host). Keep certificate checks on.',
+    ja: 'サーバーの証明書を信頼できません（自己署名またはプライベート CA、期限切れ、別名義）。認証情報は送信されていません。その証明書に署名した CA 証明書（PEM）を smtp.tls.ca に指定し、証明書の名前で接続してください（smtp.host）。証明書の検証は有効のままにしてください。',
   },
   'TLS_FAILED:implicit-tls-server': {
     en: 'This port speaks TLS from the first byte (implicit TLS), but the connection started in plain text. Set secure: true with port 465, or use port 587 with secure: false (STARTTLS).',
@@ -200,8 +200,8 @@ const HINTS: HintTable = {
     ja: 'このポートは平文で始まり STARTTLS で暗号化しますが、最初から TLS で接続しようとしました。ポート 587 で secure: false（STARTTLS は必須のまま）にするか、ポート 465 で secure: true にしてください。',
   },
   'TLS_FAILED:starttls-unavailable': {
-    en: 'The server refused or does not offer STARTTLS, so the connection could not be encrypted and nothing was sent; retrying will not change that. For a trusted internal relay without TLS, set smtp.requireTLS: false (credentials then need smtp.dangerouslyAllowCredentialsInClear); otherwise check the host and port, and that nothing strips STARTTLS.',
-    ja: 'サーバーが STARTTLS を拒否したか提供していないため暗号化できず、何も送信していません。再試行しても変わりません。TLS のない信頼できる社内リレーなら smtp.requireTLS: false を設定してください（認証情報を使う場合は smtp.dangerouslyAllowCredentialsInClear も必要）。それ以外はホストとポート、途中で STARTTLS が除去されていないかを確認してください。',
+    en: 'The server refused or does not offer STARTTLS, so the connection could not be encrypted. No credentials were sent, and retrying will not change that. For a trusted internal relay without TLS, set smtp.requireTLS: false (credentials then need smtp.dangerouslyAllowCredentialsInClear); otherwise check the host and port, and that nothing strips STARTTLS.',
+    ja: 'サーバーが STARTTLS を拒否したか提供していないため暗号化できませんでした。認証情報は送信されておらず、再試行しても変わりません。TLS のない信頼できる社内リレーなら smtp.requireTLS: false を設定してください（認証情報を使う場合は smtp.dangerouslyAllowCredentialsInClear も必要）。それ以外はホストとポート、途中で STARTTLS が除去されていないかを確認してください。',
   },
   CONNECTION_FAILED: {
     en: 'Could not reach the mail server (DNS, refused, reset or timeout). Many hosts block outbound ports 465 and 587: if this keeps happening, ask your host or use the gmail-api strategy, which sends over HTTPS.',

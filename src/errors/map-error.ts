@@ -48,22 +48,6 @@ export function carryError(error: GmailTransportError): Error {
   return carrier;
 }
 
-// Certificate and protocol-version problems: the same connection fails the same way again.
-const TLS_DETERMINISTIC_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'ERR_SSL_UNSUPPORTED_PROTOCOL',
-  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
-  'EPROTO',
-]);
 // The server's certificate is not trusted for this host: the fix is its CA in smtp.tls.ca or the
 // right host name, never switching verification off.
 const CERTIFICATE_CODES = new Set([
@@ -76,6 +60,14 @@ const CERTIFICATE_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+// Certificate and protocol-version problems: the same connection fails the same way again.
+const TLS_DETERMINISTIC_CODES = new Set([
+  ...CERTIFICATE_CODES,
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'EPROTO',
 ]);
 const TLS_DETERMINISTIC_TEXT = /certificate|self[- ]signed|wrong version number|unsupported protocol|altnames|alert protocol version|handshake failure/i;
 

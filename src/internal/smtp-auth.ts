@@ -1,5 +1,7 @@
-import type { GmailTransportError } from '../errors.js';
-import { carryError } from '../errors/map-error.js';
+import { carryError, errorFor } from '../errors/map-error.js';
+import { ERROR_MEANINGS } from '../errors/catalog.js';
+import type { Locale } from '../errors/hints.js';
+import type { SmtpAuth, SmtpEndpoint } from '../strategies/types.js';
 
 /** A reply as nodemailer's custom auth `sendCommand` resolves it. */
 interface CommandReply {
@@ -33,7 +35,7 @@ type Mechanism = 'PLAIN' | 'LOGIN' | 'XOAUTH2';
  * message without logging in: a config with credentials pointed at the wrong server (or at an
  * IP-based relay) would then "verify" and deliver without the login it asked for. With
  * `forceAuth` nodemailer always calls the login; these handlers then check that the server
- * offered the mechanism before sending anything, and fail with `unavailable` otherwise.
+ * offered the mechanism before sending anything, and fail with AUTH_UNAVAILABLE otherwise.
  *
  * The handlers replace nodemailer's own PLAIN, LOGIN and XOAUTH2 exchanges (a custom handler
  * cannot hand back to the built-in one), reproducing them: the same commands, and failures in
@@ -42,19 +44,28 @@ type Mechanism = 'PLAIN' | 'LOGIN' | 'XOAUTH2';
  * after Google's 334 challenge (https://developers.google.com/workspace/gmail/imap/xoauth2-protocol).
  */
 export function requiredAuthOptions(
-  kind: 'password' | 'oauth2',
-  unavailable: (offered: readonly string[], method: string) => GmailTransportError,
+  auth: SmtpAuth,
+  endpoint: Pick<SmtpEndpoint, 'host' | 'port'>,
+  context: { strategy: string; locale: Locale },
 ): { forceAuth: true; customAuth: Partial<Record<Mechanism, AuthHandler>> } {
+  const needs = auth.kind === 'oauth2' ? 'XOAUTH2' : (auth.method ?? 'PLAIN or LOGIN');
+  const unavailable = (offered: readonly string[]) =>
+    errorFor('AUTH_UNAVAILABLE', {
+      message: `${ERROR_MEANINGS.AUTH_UNAVAILABLE}: ${endpoint.host}:${endpoint.port} offered ${offered.length > 0 ? offered.join(', ') : 'none'}, these credentials need ${needs}`,
+      strategy: context.strategy,
+      phase: 'auth',
+      locale: context.locale,
+    });
   const gate = (method: Mechanism, exchange: AuthHandler): AuthHandler => {
     return async (ctx) => {
-      if (!ctx.authMethods.includes(method)) throw carryError(unavailable(ctx.authMethods, method));
+      if (!ctx.authMethods.includes(method)) throw carryError(unavailable(ctx.authMethods));
       await exchange(ctx);
     };
   };
   // Only the mechanisms of this kind of credentials: given a handler for XOAUTH2, nodemailer
   // would pick it for a password when the server offers nothing else.
   const customAuth: Partial<Record<Mechanism, AuthHandler>> =
-    kind === 'oauth2' ? { XOAUTH2: gate('XOAUTH2', xoauth2) } : { PLAIN: gate('PLAIN', plain), LOGIN: gate('LOGIN', login) };
+    auth.kind === 'oauth2' ? { XOAUTH2: gate('XOAUTH2', xoauth2) } : { PLAIN: gate('PLAIN', plain), LOGIN: gate('LOGIN', login) };
   return { forceAuth: true, customAuth };
 }
 

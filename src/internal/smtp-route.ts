@@ -1,9 +1,8 @@
 import { createTransport, type SentMessageInfo } from 'nodemailer';
 import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
-import { mapError, carryError, errorFor, type MapErrorContext } from '../errors/map-error.js';
-import { ERROR_MEANINGS } from '../errors/catalog.js';
+import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
 import { requiredAuthOptions } from './smtp-auth.js';
-import { answersTls, greetsInPlainText } from './tls-mode-probe.js';
+import { TlsModeCheck } from './tls-mode.js';
 import { maxRecipientsOf } from './smtp-endpoint.js';
 import { signalOf } from './abort.js';
 import type { GmailTransportError } from '../errors.js';
@@ -16,12 +15,10 @@ type BodyProgress = NonNullable<MapErrorContext['body']>;
 /**
  * How long a plain-text connection waits for the server's greeting. Submission servers greet at
  * once; nodemailer's 30 s, three attempts over, kept a user whose port expects implicit TLS
- * waiting 90 s for a verdict. After this long the port is probed for TLS (see #diagnose).
+ * waiting 90 s for a verdict. After this long the port is probed for TLS (see TlsModeCheck).
  */
 export const DEFAULT_GREETING_TIMEOUT_MS = 10_000;
 
-/** The two ways a connection's TLS mode can disagree with the port's. */
-type TlsModeSuspect = 'implicit-tls-server' | 'plaintext-server';
 
 type InnerTransport = {
   send(mail: OutgoingMail, callback: (err: Error | null, info: SentMessageInfo) => void): void;
@@ -41,13 +38,11 @@ export class SmtpRoute implements Route {
   readonly maxRecipients?: number;
   readonly #inner: InnerTransport;
   readonly #errorContext: MapErrorContext;
-  readonly #endpoint: SmtpPlan['endpoint'];
-  /** The port was probed for TLS once and did not answer: a silent port, not asked again. */
-  #silentPort = false;
+  readonly #tlsMode: TlsModeCheck;
 
   constructor(plan: SmtpPlan, config: ResolvedConfig, ctx: StrategyContext) {
     this.strategy = config.strategy;
-    this.#endpoint = plan.endpoint;
+    this.#tlsMode = new TlsModeCheck(plan.endpoint, { strategy: config.strategy, locale: config.locale });
     const maxRecipients = maxRecipientsOf(plan.endpoint.host);
     if (maxRecipients !== undefined) this.maxRecipients = maxRecipients;
     this.#errorContext = { ...plan.errorContext, strategy: config.strategy, locale: config.locale };
@@ -68,20 +63,7 @@ export class SmtpRoute implements Route {
       // Opt-in cleartext (a local test server): still upgrade when STARTTLS is offered.
       options.opportunisticTLS = true;
     }
-    if (auth) {
-      const needs = auth.kind === 'oauth2' ? 'XOAUTH2' : auth.method ?? 'PLAIN or LOGIN';
-      Object.assign(
-        options,
-        requiredAuthOptions(auth.kind, (offered) =>
-          errorFor('AUTH_UNAVAILABLE', {
-            message: `${ERROR_MEANINGS.AUTH_UNAVAILABLE}: ${endpoint.host}:${endpoint.port} offered ${offered.length > 0 ? offered.join(', ') : 'none'}, these credentials need ${needs}`,
-            strategy: config.strategy,
-            phase: 'auth',
-            locale: config.locale,
-          }),
-        ),
-      );
-    }
+    if (auth) Object.assign(options, requiredAuthOptions(auth, endpoint, { strategy: config.strategy, locale: config.locale }));
     if (auth?.kind === 'password') {
       options.auth = { user: auth.user, pass: auth.pass.reveal(), ...(auth.method ? { method: auth.method } : {}) };
     } else if (auth?.kind === 'oauth2') {
@@ -154,8 +136,8 @@ export class SmtpRoute implements Route {
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
           const mapped = this.#map(err, progress, mail);
-          const suspect = this.#tlsModeSuspect(err);
-          if (suspect) void this.#diagnose(suspect, mapped).then(callback);
+          const suspect = this.#tlsMode.suspect(err);
+          if (suspect) void this.#tlsMode.diagnose(suspect, mapped).then(callback);
           else callback(mapped);
           return;
         }
@@ -182,8 +164,8 @@ export class SmtpRoute implements Route {
       return await this.#inner.verify();
     } catch (err) {
       const mapped = this.#map(err, { body: 'not-sent', reachedEnvelope: false });
-      const suspect = this.#tlsModeSuspect(err);
-      throw suspect ? await this.#diagnose(suspect, mapped) : mapped;
+      const suspect = this.#tlsMode.suspect(err);
+      throw suspect ? await this.#tlsMode.diagnose(suspect, mapped) : mapped;
     }
   }
 
@@ -197,47 +179,6 @@ export class SmtpRoute implements Route {
 
   onIdle(listener: () => void): void {
     this.#inner.on('idle', listener);
-  }
-
-  /**
-   * A failure that looks like the wrong TLS mode for the port: no greeting on a plain-text
-   * connection (the port may wait for a TLS hello), or a TLS client that read plain text
-   * ("wrong version number", the port may greet in clear for STARTTLS).
-   */
-  #tlsModeSuspect(err: unknown): TlsModeSuspect | undefined {
-    const e = (typeof err === 'object' && err !== null ? err : {}) as { timeoutType?: unknown; command?: unknown; originalCode?: unknown; message?: unknown };
-    if (!this.#endpoint.secure) return e.timeoutType === 'GREETING_TIMEOUT' && !this.#silentPort ? 'implicit-tls-server' : undefined;
-    const wrongVersion = e.originalCode === 'ERR_SSL_WRONG_VERSION_NUMBER' || (typeof e.message === 'string' && /wrong version number|packet length too long/i.test(e.message));
-    return e.command === 'CONN' && wrongVersion ? 'plaintext-server' : undefined;
-  }
-
-  /**
-   * Probes the port with the other TLS mode. A port that answers it fails now with a hint that
-   * names the fix, not retried: every attempt would fail the same way. A port that answers
-   * neither (a firewall, a silent server) keeps the connection failure and its hint.
-   */
-  async #diagnose(suspect: TlsModeSuspect, mapped: GmailTransportError): Promise<GmailTransportError> {
-    const { host, port } = this.#endpoint;
-    const other = suspect === 'implicit-tls-server' ? await answersTls(host, port) : await greetsInPlainText(host, port);
-    if (suspect === 'implicit-tls-server' && !other) {
-      this.#silentPort = true;
-      return mapped;
-    }
-    const finding =
-      suspect === 'implicit-tls-server'
-        ? `${host}:${port} speaks TLS from the first byte (implicit TLS), but this connection started in plain text (secure: false) and got no greeting`
-        : other
-          ? `${host}:${port} greets in plain text (it upgrades with STARTTLS), but this connection expected TLS from the first byte (secure: true)`
-          : `${host}:${port} did not answer in TLS, but this connection expected TLS from the first byte (secure: true)`;
-    return errorFor('TLS_FAILED', {
-      message: `${ERROR_MEANINGS.TLS_FAILED}: ${finding}`,
-      variant: suspect,
-      phase: 'tls',
-      strategy: this.strategy,
-      locale: this.#errorContext.locale,
-      cause: mapped.cause,
-      ...(mapped.messageId ? { messageId: mapped.messageId } : {}),
-    });
   }
 
   #map(err: unknown, progress: Pick<TrackedRoot, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
