@@ -110,7 +110,8 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
 function whatWasChecked(config: GmailTransportConfig): string {
   const c = config as { strategy?: unknown; auth?: unknown };
   if ((c.strategy === 'relay' || c.strategy === 'ip-relay') && c.auth === undefined) return 'connected; this config has no credentials, so no login was made';
-  if (c.strategy === 'failover') return 'every route connected, and logged in where it has credentials';
+  // A failover verifies when one of its routes does; a route that failed is a warning.
+  if (c.strategy === 'failover') return 'ready: at least one route connected, and logged in where it has credentials';
   return 'connected and authenticated';
 }
 
