@@ -4,12 +4,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
-import { createGmailTransport, type GmailTransportConfig, type GmailTransportError } from '../../src/index.js';
+import { createBridge, createGmailTransport, mapError, type GmailTransportConfig, type GmailTransportError } from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { TokenAuthority } from '../helpers/google-token.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
 import { expectNoSecret } from '../contract/strategy.js';
+import { replyForUpstreamError } from '../../src/bridge/replies.js';
+import { printerSend, scanMessage } from '../helpers/printer.js';
 
 // Issue 19, item 1: credentials configured, and a server that offers no AUTH they can use.
 const APP_PASSWORD = 'fakeauthgateqzxw';
@@ -200,5 +202,28 @@ describe('issue 19: the CLI and the bridge do not claim a login that never happe
     expect(lines.map((l) => l.event)).not.toContain('upstream-verified');
     expect(lines.find((l) => l.event === 'upstream-verify-failed')).toMatchObject({ level: 'error', code: 'AUTH_UNAVAILABLE', hint: expect.stringMatching(/needs no credentials/) });
     expect(stdout).not.toContain(RELAY_PASSWORD);
+  });
+});
+
+describe('issue 19: a printer sending through a bridge whose upstream cannot log in', () => {
+  it('gets 451 (the operator fixes the config, the printer retries), and nothing is delivered upstream', async () => {
+    const server = await startRecordingServer({ secure: true, noAuth: true });
+    const bridge = createBridge({
+      listen: { host: '127.0.0.1', port: 0 },
+      allowNetworks: ['127.0.0.1'],
+      upstream: { strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, auth: { user: 'relay-user', pass: RELAY_PASSWORD }, smtp: { tls: { ca: [server.cert] } } },
+    });
+    const [address] = await bridge.listen();
+    const result = await printerSend(address!.port, { from: 'scans@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scans@example.com', to: 'alice@example.com' }) });
+    await bridge.close();
+    await server.close();
+    expect(result.final).toMatch(/^451 4\.7\.0 /);
+    expect(server.messages).toHaveLength(0);
+  });
+
+  it('a MESSAGE_INVALID is refused for good (5xx), not deferred', () => {
+    const { reply, outcome } = replyForUpstreamError(mapError({ code: 'EMAXRECIPIENTS', message: 'Message has 3 recipients, which is over the 2 allowed by maxRecipients' }));
+    expect(outcome).toBe('rejected');
+    expect(reply).toMatchObject({ code: 550, enhanced: '5.1.3' });
   });
 });
