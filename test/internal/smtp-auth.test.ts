@@ -91,6 +91,20 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
     expect(server.messages).toHaveLength(0);
   });
 
+  it('a failover moves on to its next route, as for any route that cannot log in', async () => {
+    const wrong = await startRecordingServer({ secure: true, noAuth: true });
+    const right = await startRecordingServer({ secure: true });
+    const mailer = createGmailTransport({ strategy: 'failover', transports: [configs.relay!(wrong, true) as never, configs['app-password']!(right, true) as never] });
+    const events: string[] = [];
+    mailer.on('failover', ({ code }) => events.push(code));
+    await mailer.sendMail(MESSAGE);
+    mailer.close();
+    await Promise.all([wrong.close(), right.close()]);
+    expect(events).toEqual(['AUTH_UNAVAILABLE']);
+    expect(wrong.messages).toHaveLength(0);
+    expect(right.messages).toHaveLength(1);
+  });
+
   it('a password against a server that offers only XOAUTH2 says what it offered', async () => {
     const server = await startRecordingServer({ secure: true, extra: { authMethods: ['XOAUTH2'] } });
     const mailer = createGmailTransport(configs.relay!(server, true));
