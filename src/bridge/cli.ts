@@ -174,6 +174,7 @@ function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo, prompts: readonly st
   return new Promise((done) => {
     const answers: string[] = [];
     let text = '';
+    let afterReturn = false;
     const finish = (value: string[] | undefined) => {
       stdin.setRawMode?.(false);
       stdin.off('data', onData);
@@ -182,6 +183,10 @@ function readHidden(stdin: BridgeCliIo['stdin'], io: CliIo, prompts: readonly st
     };
     const onData = (data: Buffer | string) => {
       for (const char of data.toString('utf8')) {
+        // A "\r\n" is one Enter, not an empty second answer.
+        const lineFeedOfReturn = char === '\n' && afterReturn;
+        afterReturn = char === '\r';
+        if (lineFeedOfReturn) continue;
         if (char === '\r' || char === '\n') {
           answers.push(text);
           text = '';

@@ -19,7 +19,6 @@ type BodyProgress = NonNullable<MapErrorContext['body']>;
  */
 export const DEFAULT_GREETING_TIMEOUT_MS = 10_000;
 
-
 type InnerTransport = {
   send(mail: OutgoingMail, callback: (err: Error | null, info: SentMessageInfo) => void): void;
   verify(): Promise<true>;

@@ -58,6 +58,15 @@ describe('gmail-transport hash-password', () => {
     expect(stderr.text()).not.toContain('FAKE-TTY-PW');
   });
 
+  it('on a terminal, a CR LF Enter counts once (issue 19)', async () => {
+    const stdout = capture();
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+    const run = main(['hash-password'], { stdout: stdout.stream, stderr: capture().stream, stdin } as never);
+    stdin.write('FAKE-TTY-PW-crlf-8a\r\nFAKE-TTY-PW-crlf-8a\r\n');
+    expect(await run).toBe(0);
+    expect(await verifyPassword('FAKE-TTY-PW-crlf-8a', parsePasswordHash(stdout.text().trim())!)).toBe(true);
+  });
+
   it('fails on an empty stdin', async () => {
     const stderr = capture();
     expect(await main(['hash-password'], { stdout: capture().stream, stderr: stderr.stream, stdin: Readable.from([]) } as never)).toBe(1);
