@@ -102,7 +102,7 @@ function parsePool(check: ConfigChecker, input: Raw): ResolvedConfig['pool'] | u
   const rateLimit = check.integer(input, 'rateLimit', { min: 1 });
   if (!pool) {
     for (const [key, value] of Object.entries({ maxConnections, maxMessages, rateDelta, rateLimit })) {
-      if (value !== undefined) check.fail(key, 'only applies with pool: true');
+      if (value !== undefined) check.fail(key, 'only applies with pool: true', 'Add pool: true to keep connections open, or remove the pool options.');
     }
     return undefined;
   }

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'AUTH_INVALID_CREDENTIALS',
   'AUTH_APP_PASSWORD_REQUIRED',
   'AUTH_WEB_LOGIN_REQUIRED',
+  'AUTH_UNAVAILABLE',
   'OAUTH_TOKEN_REJECTED',
   'OAUTH_INVALID_GRANT',
   'OAUTH_INVALID_CLIENT',
@@ -22,6 +23,7 @@ export const ERROR_CODES = [
   'CONNECTION_FAILED',
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
+  'MESSAGE_INVALID',
   'MESSAGE_REJECTED',
   'POLICY_REJECTED',
   'RECIPIENT_REJECTED',
@@ -39,6 +41,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Where in the life of a send the failure happened. */
 export type ErrorPhase =
   | 'config'
+  | 'message'
   | 'token'
   | 'connect'
   | 'tls'
@@ -55,6 +58,8 @@ export interface ConfigIssue {
   path: string;
   /** What is wrong, never the value itself (it may be a secret). */
   message: string;
+  /** What to do about this field, in the config's locale. */
+  hint?: string;
 }
 
 /** Fields a {@link GmailTransportError} is built from. */

@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { ConfigIssue } from './errors.js';
 import type { GmailTransportConfig } from './strategies/index.js';
 import { configError, isPlainObject } from './internal/validate.js';
+import { findJsonProblem } from './internal/json-problem.js';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -39,6 +40,18 @@ const PATH_FIELDS = new Set(['keyFile']);
  * ```
  */
 export async function loadConfig<T = GmailTransportConfig>(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<T> {
+  const { value, issues } = await readConfig<T>(source, options);
+  if (issues.length > 0) throw configError(issues, [REFERENCE_HINT]);
+  return value;
+}
+
+/**
+ * What {@link loadConfig} does, without throwing for references that cannot be resolved: the
+ * config with those fields left out, and one issue (with its hint) for each. For a caller that
+ * validates the config next and reports every problem in one pass, the bridge's `serve`. A file
+ * that cannot be read or parsed still throws: there is nothing to validate.
+ */
+export async function readConfig<T = GmailTransportConfig>(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<{ value: T; issues: ConfigIssue[] }> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let raw: unknown = source;
@@ -53,8 +66,7 @@ export async function loadConfig<T = GmailTransportConfig>(source: string | Reco
   if (!isPlainObject(raw)) throw configError([{ path: 'config', message: 'must be a JSON object' }]);
   const issues: ConfigIssue[] = [];
   const resolved = await resolveReferences(raw, '', { env, baseDir, issues });
-  if (issues.length > 0) throw configError(issues, [REFERENCE_HINT]);
-  return resolved as T;
+  return { value: resolved as T, issues: issues.map((issue) => ({ ...issue, hint: REFERENCE_HINT })) };
 }
 
 /**
@@ -100,12 +112,18 @@ async function readJsonFile(file: string): Promise<unknown> {
   } catch (err) {
     throw configError([{ path: 'config', message: `file ${file} cannot be read (${errnoOf(err)})` }]);
   }
+  // Windows Notepad saves UTF-8 with a byte order mark, which JSON.parse refuses.
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(json) as unknown;
   } catch (err) {
-    // V8's message quotes the text around the error, which may hold a secret: keep only the position.
+    // V8's message quotes the text around the error, which may hold a secret, and gives a
+    // position for some errors only: the scanner says where, and what it found, in its own words.
+    const problem = findJsonProblem(json);
     const position = /at position (\d+)/.exec(String((err as Error).message))?.[1];
-    throw configError([{ path: 'config', message: `file ${file} is not valid JSON${position ? ` (${lineAndColumn(text, Number(position))})` : ''}` }]);
+    const where = problem ? ` (line ${problem.line}, column ${problem.column}): found ${problem.found} where ${problem.expected} was expected` : position ? ` (${lineAndColumn(json, Number(position))})` : '';
+    const message = `file ${file} is not valid JSON${where}`;
+    throw configError([{ path: 'config', message, ...(problem ? { hint: problem.advice } : {}) }], problem ? [problem.advice] : []);
   }
 }
 

@@ -88,7 +88,7 @@ describe('CONFIG_INVALID at createGmailTransport, before any network', () => {
 
   it('refuses an unknown strategy, listing the known ones', async () => {
     const err = await configError({ strategy: 'basic-auth', user: 'me@gmail.com', password: ACCOUNT_PASSWORD });
-    expect(err.issues).toEqual([{ path: 'strategy', message: expect.stringContaining("'app-password'") }]);
+    expect(err.issues).toEqual([{ path: 'strategy', message: expect.stringContaining("'app-password'"), hint: expect.any(String) }]);
     expect(err.message).toContain("'ip-relay'");
     expect(err.message).toContain("'relay'");
   });
@@ -118,15 +118,15 @@ describe('CONFIG_INVALID at createGmailTransport, before any network', () => {
     });
     expect(err.issues).toEqual(
       expect.arrayContaining([
-        { path: 'user', message: 'must be a string, got number' },
-        { path: 'appPassword', message: 'must be a string, got an array' },
-        { path: 'smtp.port', message: 'must be an integer, got string' },
-        { path: 'smtp.secure', message: 'must be a boolean, got string' },
-        { path: 'smtp.tls', message: 'must be an object, got string' },
-        { path: 'pool', message: 'must be a boolean, got string' },
-        { path: 'retry.attempts', message: 'must be an integer, got number' },
-        { path: 'locale', message: "must be one of 'en', 'ja'" },
-        { path: 'logger', message: expect.stringContaining('must be an object') },
+        { path: 'user', message: 'must be a string, got number', hint: expect.any(String) },
+        { path: 'appPassword', message: 'must be a string, got an array', hint: expect.any(String) },
+        { path: 'smtp.port', message: 'must be an integer, got string', hint: expect.any(String) },
+        { path: 'smtp.secure', message: 'must be a boolean, got string', hint: expect.any(String) },
+        { path: 'smtp.tls', message: 'must be an object, got string', hint: expect.any(String) },
+        { path: 'pool', message: 'must be a boolean, got string', hint: expect.any(String) },
+        { path: 'retry.attempts', message: 'must be an integer, got number', hint: expect.any(String) },
+        { path: 'locale', message: "must be one of 'en', 'ja'", hint: expect.any(String) },
+        { path: 'logger', message: expect.stringContaining('must be an object'), hint: expect.any(String) },
       ]),
     );
     expect(err.message).not.toContain(String(port));
@@ -145,8 +145,8 @@ describe('CONFIG_INVALID at createGmailTransport, before any network', () => {
   it('refuses pooling options without pool: true', async () => {
     const err = await configError({ ...appPassword(), maxConnections: 3, rateLimit: 10 });
     expect(err.issues).toEqual([
-      { path: 'maxConnections', message: 'only applies with pool: true' },
-      { path: 'rateLimit', message: 'only applies with pool: true' },
+      { path: 'maxConnections', message: 'only applies with pool: true', hint: expect.any(String) },
+      { path: 'rateLimit', message: 'only applies with pool: true', hint: expect.any(String) },
     ]);
   });
 });
@@ -154,19 +154,19 @@ describe('CONFIG_INVALID at createGmailTransport, before any network', () => {
 describe('impossible port/TLS pairs', () => {
   it('refuses secure: true on 587 (587 starts in clear and upgrades with STARTTLS)', async () => {
     const err = await configError({ ...appPassword(), smtp: { host: '127.0.0.1', port: 587, secure: true } });
-    expect(err.issues).toEqual([{ path: 'smtp.secure', message: expect.stringContaining('cannot be true on port 587') }]);
+    expect(err.issues).toEqual([{ path: 'smtp.secure', message: expect.stringContaining('cannot be true on port 587'), hint: expect.any(String) }]);
   });
 
   it('refuses secure: false on 465 (465 is TLS from the first byte)', async () => {
     const err = await configError({ ...appPassword(), smtp: { host: '127.0.0.1', port: 465, secure: false } });
-    expect(err.issues).toEqual([{ path: 'smtp.secure', message: expect.stringContaining('cannot be false on port 465') }]);
+    expect(err.issues).toEqual([{ path: 'smtp.secure', message: expect.stringContaining('cannot be false on port 465'), hint: expect.any(String) }]);
   });
 
   it("reports a relay's own port/secure mistake once, under the field the user wrote (regression, issue 2)", async () => {
     const onSubmission = await configError({ strategy: 'relay', host: '127.0.0.1', port: 587, secure: true });
-    expect(onSubmission.issues).toEqual([{ path: 'secure', message: expect.stringContaining('cannot be true on port 587') }]);
+    expect(onSubmission.issues).toEqual([{ path: 'secure', message: expect.stringContaining('cannot be true on port 587'), hint: expect.any(String) }]);
     const onSmtps = await configError({ strategy: 'relay', host: '127.0.0.1', port: 465, secure: false });
-    expect(onSmtps.issues).toEqual([{ path: 'secure', message: expect.stringContaining('cannot be false on port 465') }]);
+    expect(onSmtps.issues).toEqual([{ path: 'secure', message: expect.stringContaining('cannot be false on port 465'), hint: expect.any(String) }]);
   });
 
   it('refuses requireTLS: false with implicit TLS as contradictory', async () => {
@@ -179,10 +179,11 @@ describe('credentials never on a channel with neither TLS nor required STARTTLS'
   it.each([
     ['app-password', appPassword()],
     ['ip-relay with auth', { strategy: 'ip-relay', domain: 'example.com', auth: { user: 'app@example.com', appPassword: APP_PASSWORD } }],
-    ['relay with auth', { strategy: 'relay', host: '127.0.0.1', auth: { user: 'apikey', pass: RELAY_PASSWORD } }],
+    // The host comes from smtp (local()): given at the top too, it would be set twice (issue 19).
+    ['relay with auth', { strategy: 'relay', auth: { user: 'apikey', pass: RELAY_PASSWORD } }],
   ])('refuses %s with smtp.requireTLS: false', async (_label, config) => {
     const err = await configError({ ...config, smtp: { ...local(), requireTLS: false } });
-    expect(err.issues).toEqual([{ path: 'smtp.requireTLS', message: expect.stringContaining('dangerouslyAllowCredentialsInClear') }]);
+    expect(err.issues).toEqual([{ path: 'smtp.requireTLS', message: expect.stringContaining('dangerouslyAllowCredentialsInClear'), hint: expect.any(String) }]);
   });
 
   it('accepts requireTLS: false without credentials, and with the loudly named opt-out', () => {
@@ -196,7 +197,7 @@ describe('credentials never on a channel with neither TLS nor required STARTTLS'
 describe('app passwords', () => {
   it('refuses an account password with a hint on creating an app password, and never echoes it', async () => {
     const err = await configError({ ...appPassword(), appPassword: ACCOUNT_PASSWORD });
-    expect(err.issues).toEqual([{ path: 'appPassword', message: 'is not an app password (16 letters, spaces allowed)' }]);
+    expect(err.issues).toEqual([{ path: 'appPassword', message: 'is not an app password (16 letters, spaces allowed)', hint: expect.any(String) }]);
     expect(err.hint).toMatch(/2-Step Verification/);
     expect(err.hint).toMatch(/App passwords/);
     expect(err.hint).toMatch(/2025-03-14/);
@@ -252,7 +253,56 @@ describe('one error lists every problem', () => {
     const err = await configError({ strategy: 'relay', preset: 'ses', auth: { user: 'AKIAFAKE', pass: RELAY_PASSWORD } });
     const json = JSON.parse(JSON.stringify(err)) as Record<string, unknown>;
     expect(json).toMatchObject({ name: 'GmailTransportError', code: 'CONFIG_INVALID', retryable: false, strategy: 'relay' });
-    expect(json.issues).toEqual([{ path: 'region', message: expect.stringContaining("is required with preset 'ses'") }]);
+    expect(json.issues).toEqual([{ path: 'region', message: expect.stringContaining("is required with preset 'ses'"), hint: expect.any(String) }]);
     expect(json).not.toHaveProperty('cause');
+  });
+});
+
+describe('issue 19: every issue has a hint of its own, and typos get a suggestion', () => {
+  it("a strategy typo says \"did you mean 'app-password'\"", async () => {
+    for (const typo of ['app_password', 'App-Password', 'apppassword', 'app-pasword']) {
+      const err = await configError({ strategy: typo, user: 'me@gmail.com', appPassword: APP_PASSWORD });
+      expect(err.issues).toEqual([{ path: 'strategy', message: expect.stringContaining("did you mean 'app-password'?"), hint: expect.stringContaining('spelled exactly') }]);
+    }
+    const unrelated = await configError({ strategy: 'basic-auth', user: 'me@gmail.com' });
+    expect(unrelated.issues![0]!.message).not.toMatch(/did you mean/);
+  });
+
+  it('an option typo suggests the option (clientID, appPasword)', async () => {
+    const err = await configError({ ...appPassword(), appPassword: undefined, appPasword: APP_PASSWORD, smtp: { hots: '127.0.0.1', port: 465 } });
+    const byPath = Object.fromEntries(err.issues!.map((i) => [i.path, i]));
+    expect(byPath.appPasword?.message).toBe('is not a known option: did you mean appPassword?');
+    expect(byPath['smtp.hots']?.message).toBe('is not a known option: did you mean host?');
+    const oauth = await configError({ strategy: 'oauth2', user: 'me@gmail.com', clientID: 'x.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-typo', refreshToken: '1//FAKE-typo' });
+    expect(oauth.issues!.find((i) => i.path === 'clientID')?.message).toBe('is not a known option: did you mean clientId?');
+    // A secret given under a misspelt name is never echoed.
+    expect(JSON.stringify(err)).not.toContain(APP_PASSWORD);
+  });
+
+  it('each kind of problem has its own hint, in the config’s locale', async () => {
+    const config = { ...appPassword(), user: 42, smtp: { host: '127.0.0.1', port: '465', secure: 'true', tls: 'x' }, retry: { attempts: 99 }, pool: false, maxConnections: 3, extra: 1 };
+    const err = await configError(config);
+    const hints = Object.fromEntries(err.issues!.map((i) => [i.path, i.hint]));
+    expect(hints.user).toMatch(/text in quotes/);
+    expect(hints['smtp.port']).toMatch(/587 rather than "587"/);
+    expect(hints['smtp.secure']).toMatch(/true or false, without quotes/);
+    expect(hints['smtp.tls']).toMatch(/as an object/);
+    expect(hints['retry.attempts']).toMatch(/within the limit/);
+    expect(hints.maxConnections).toMatch(/Add pool: true/);
+    expect(hints.extra).toMatch(/Remove this option or correct its spelling/);
+    expect(new Set(Object.values(hints)).size).toBe(Object.keys(hints).length);
+
+    const ja = await configError({ ...config, locale: 'ja' });
+    for (const issue of ja.issues!) {
+      if (issue.path === 'maxConnections') continue; // a literal hint of its call site, in English
+      expect(issue.hint).toMatch(/[\u3040-\u30ff]/);
+    }
+  });
+
+  it('a required field and an empty one say so', async () => {
+    const err = await configError({ strategy: 'app-password', user: '', appPassword: APP_PASSWORD });
+    expect(err.issues).toEqual([{ path: 'user', message: 'must not be empty', hint: expect.stringMatching(/leave the field out/) }]);
+    const missing = await configError({ strategy: 'ip-relay' });
+    expect(missing.issues).toEqual([{ path: 'domain', message: 'is required', hint: expect.stringMatching(/Add this field/) }]);
   });
 });

@@ -127,7 +127,7 @@ describe('loadConfig', () => {
   it('reports a missing or unreadable config file', async () => {
     const err = await rejectionOf(loadConfig(join(dir, 'missing.json')));
     expect(err.code).toBe('CONFIG_INVALID');
-    expect(err.issues).toEqual([{ path: 'config', message: `file ${join(dir, 'missing.json')} cannot be read (ENOENT)` }]);
+    expect(err.issues).toEqual([{ path: 'config', message: `file ${join(dir, 'missing.json')} cannot be read (ENOENT)`, hint: expect.any(String) }]);
     const folder = await rejectionOf(loadConfig(dir));
     expect(folder.issues![0]!.message).toMatch(/cannot be read \(EISDIR\)/);
   });
@@ -138,7 +138,7 @@ describe('loadConfig', () => {
     const err = await rejectionOf(loadConfig(file));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.issues![0]!.path).toBe('config');
-    expect(err.issues![0]!.message).toMatch(/^file .*broken\.json is not valid JSON \(line 3, column 3\)$/);
+    expect(err.issues![0]!.message).toMatch(/^file .*broken\.json is not valid JSON \(line 3, column 3\): found a double quote \("\) where a comma or \} was expected$/);
     expect(leakText(err)).not.toContain(SECRET_IN_BROKEN_JSON);
     expect(leakText(err)).not.toContain('FAKE-APP');
   });
@@ -174,7 +174,41 @@ describe('loadConfig', () => {
   it('refuses a file or object that is not a JSON object', async () => {
     const file = join(dir, 'array.json');
     await writeFile(file, '[1, 2]');
-    expect((await rejectionOf(loadConfig(file))).issues).toEqual([{ path: 'config', message: 'must be a JSON object' }]);
+    expect((await rejectionOf(loadConfig(file))).issues).toEqual([{ path: 'config', message: 'must be a JSON object', hint: expect.any(String) }]);
     expect((await rejectionOf(loadConfig([] as unknown as Record<string, unknown>))).code).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('loadConfig: broken JSON says where, what was there and what to do (issue 19)', () => {
+  const SECRET = 'FAKE-UNQUOTED-SECRET-4c2d';
+  it.each([
+    ['a pasted ```json fence', '```json\n{ "strategy": "oauth2" }\n```\n', 1, 1, 'a backquote (`)', /Remove the ``` lines/],
+    ['curly quotes from a word processor', '{\n  “strategy”: "oauth2"\n}', 2, 3, 'a curly quote (“)', /straight double quotes/],
+    ['single quotes', "{ 'strategy': 'oauth2' }", 1, 3, "a single quote (')", /double quotes/],
+    ['a trailing comma', '{\n  "strategy": "oauth2",\n}', 2, 23, 'a comma (,) before the closing bracket', /Remove the comma/],
+    ['a missing comma', '{\n  "strategy": "oauth2"\n  "user": "me@gmail.com"\n}', 3, 3, 'a double quote (")', /Add a comma/],
+    ['a comment', '{\n  // the relay\n  "strategy": "relay"\n}', 2, 3, 'a comment (//)', /no comments/],
+    ['an unquoted name', '{ strategy: "relay" }', 1, 3, 'a letter', /property names in double quotes/],
+    ['an unquoted secret value', `{ "strategy": "relay", "pass": ${SECRET} }`, 1, 32, 'a letter', /Fix the JSON at that line/],
+    ['a full-width space', '{\u3000"strategy": "relay" }', 1, 2, 'a full-width space (U+3000)', /full-width space/],
+    ['a Windows path with single backslashes', '{ "keyFile": "C:\\keys\\sa.json" }', 1, 17, 'a backslash that starts no valid escape', /write \\\\ for one backslash/],
+    ['a file cut short', '{ "strategy": "relay", "host": "mail.example.net"', 1, 50, 'the end of the file', /ends too early/],
+  ] as const)('%s', async (_title, text, line, column, found, advice) => {
+    const file = join(dir, 'broken-case.json');
+    await writeFile(file, text);
+    const err = await rejectionOf(loadConfig(file));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.issues).toHaveLength(1);
+    expect(err.issues![0]!.message).toContain(`is not valid JSON (line ${line}, column ${column}): found ${found} where `);
+    expect(err.issues![0]!.hint).toMatch(advice);
+    expect(err.hint).toMatch(advice);
+    expect(leakText(err)).not.toContain(SECRET);
+    expect(leakText(err)).not.toContain('C:\\keys');
+  });
+
+  it('reads a file saved with a byte order mark (Windows Notepad)', async () => {
+    const file = join(dir, 'bom.json');
+    await writeFile(file, '\uFEFF{ "strategy": "relay", "host": "mail.example.net" }');
+    expect(await loadConfig(file)).toEqual({ strategy: 'relay', host: 'mail.example.net' });
   });
 });

@@ -5,6 +5,12 @@ import { makeCertificate, startSmtpServer, type Sighting } from './server.js';
 
 type Print = (line: string) => void;
 
+/** Where a new user goes from here: the demo's last two lines. */
+export const NEXT_STEPS = [
+  'Next: pick the strategy for your account in the README ("Which strategy do I need?") and write its config with your own credentials.',
+  'Then check it against Google, sending nothing: npx gmail-transport verify --config gmail.json (add --send-to you@example.com for one test message).',
+] as const;
+
 export interface DemoOptions {
   /** The deliveries to make. @default every entry of entries.ts */
   entries?: DemoEntry[];
@@ -46,6 +52,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await Promise.all([implicitTls.close(), startTls.close(), google.close()]);
   }
   print(failed.length === 0 ? `${entries.length} deliveries, all received.` : `${failed.length} of ${entries.length} deliveries failed: ${failed.join(', ')}.`);
+  print('');
+  for (const line of NEXT_STEPS) print(line);
   return { total: entries.length, failed };
 }
 

@@ -1,11 +1,14 @@
 import { dirname, resolve } from 'node:path';
 import { createGmailTransport } from '../create.js';
 import { mapError } from '../errors/map-error.js';
-import { loadConfig } from '../load-config.js';
+import { readConfig } from '../load-config.js';
+import { isGmailTransportError, type ConfigIssue, type GmailTransportError } from '../errors.js';
+import { configError } from '../internal/validate.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
-import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, readSecretInput, UsageError, type CliIo, type CliStdin } from '../cli/io.js';
+import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, readHiddenLines, readSecretInput, UsageError, type CliIo, type CliStdin } from '../cli/io.js';
 import { createBridge } from './server.js';
+import { resolveBridgeConfig } from './config.js';
 import { hashPassword } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 
@@ -39,8 +42,9 @@ Options:
 
 export const HASH_PASSWORD_HELP = `Usage: gmail-transport hash-password < password.txt
 
-Reads a device password from stdin (typed without echo on a terminal) and prints its scrypt
-hash for "passwordHash" in the bridge config. The password itself never goes in the config.
+Reads a device password from stdin and prints its scrypt hash for "passwordHash" in the
+bridge config. On a terminal it is typed without echo, twice, and a mismatch is refused. The
+password itself never goes in the config.
 
 Options:
   -h, --help      show this help
@@ -59,9 +63,9 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
   let bridge: ReturnType<typeof createBridge>;
   let upstream: GmailTransportConfig;
   try {
-    const config = await loadConfig<Record<string, unknown>>(configPath, { env: io.env, cwd: io.cwd });
+    const { value: config, issues: references } = await readConfig<Record<string, unknown>>(configPath, { env: io.env, cwd: io.cwd });
     const baseDir = typeof config.baseDir === 'string' ? resolve(dirname(configPath), config.baseDir) : dirname(configPath);
-    bridge = createBridge({ ...(config as unknown as BridgeOptions), baseDir, logger });
+    bridge = createBridgeReportingAll({ ...(config as unknown as BridgeOptions), baseDir, logger }, references);
     upstream = config.upstream as GmailTransportConfig;
     const addresses = await bridge.listen();
     io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
@@ -91,12 +95,32 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
   return EXIT_OK;
 }
 
+/**
+ * createBridge, with the config's unresolved secret references (an unset variable, a missing
+ * file) reported in the same error as every other problem of the config, not one run before
+ * them. A field whose reference failed is reported once, as the reference.
+ */
+function createBridgeReportingAll(options: BridgeOptions, references: readonly ConfigIssue[]): ReturnType<typeof createBridge> {
+  if (references.length === 0) return createBridge(options);
+  let invalid: GmailTransportError | undefined;
+  try {
+    resolveBridgeConfig(options);
+  } catch (err) {
+    if (!isGmailTransportError(err) || err.code !== 'CONFIG_INVALID') throw err;
+    invalid = err;
+  }
+  const covered = (path: string) => references.some((ref) => path === ref.path || path.startsWith(`${ref.path}.`) || path.startsWith(`${ref.path}[`));
+  const issues = [...references, ...(invalid?.issues ?? []).filter((issue) => !covered(issue.path))];
+  // Each issue has its own hint; the error's is the bridge's, or the only issue's.
+  throw configError(issues, issues.length === 1 && issues[0]!.hint ? [issues[0]!.hint] : [], undefined, 'en', 'CONFIG_INVALID:bridge');
+}
+
 async function verifyUpstream(config: GmailTransportConfig, logger: Logger, state: { stopping: boolean }): Promise<void> {
   const mailer = createGmailTransport(config);
   try {
     await mailer.verify();
     if (state.stopping) return;
-    logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream connected and authenticated');
+    logger.info?.({ event: 'upstream-verified' }, 'gmail-transport bridge: upstream verified (connected, and logged in where it has credentials)');
   } catch (err) {
     const e = mapError(err);
     // After a stop the answer no longer matters, and the last line stays "closed".
@@ -115,8 +139,20 @@ export async function runHashPassword(args: readonly string[], io: CliIo & Parti
     return EXIT_OK;
   }
   const stdin = io.stdin ?? process.stdin;
-  const password = await readSecretInput(stdin, io, 'Device password (not shown): ');
-  if (password === undefined) return EXIT_FAILED;
+  let password: string | undefined;
+  if (stdin.isTTY && stdin.setRawMode) {
+    // Typed without echo, a typo would go unseen into every printer's settings: ask twice.
+    const answers = await readHiddenLines(stdin, io, ['Device password (not shown): ', 'The same password again: ']);
+    if (answers === undefined) return EXIT_FAILED;
+    if (answers[0] !== answers[1]) {
+      io.stderr.write('gmail-transport hash-password: the two passwords differ; nothing was hashed. Run it again.\n');
+      return EXIT_FAILED;
+    }
+    password = answers[0] ?? '';
+  } else {
+    password = await readSecretInput(stdin, io, '');
+    if (password === undefined) return EXIT_FAILED;
+  }
   if (password === '') {
     io.stderr.write('gmail-transport hash-password: no password given on stdin\n');
     return EXIT_FAILED;

@@ -107,13 +107,17 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   if (logger !== undefined && (typeof logger !== 'object' || logger === null)) check.fail('logger', 'must be an object with debug/info/warn/error methods');
 
   if (accounts && networks && accounts.size === 0 && networks.list.length === 0) {
-    check.fail('accounts', 'or allowNetworks must admit someone: add an account for your devices, or the network they send from');
+    check.fail('accounts', 'or allowNetworks must admit someone: add an account for your devices, or the network they send from', 'Add "allowNetworks": ["192.168.10.0/24"] with your devices\' network, or an account made with `gmail-transport hash-password` for devices that log in.');
   }
   if (accounts && accounts.size > 0 && raw.tls === undefined && !allowInsecureAuth) {
-    check.fail('tls', 'is required when accounts are configured: logins are offered only over TLS (give key and cert or selfSigned: true; allowInsecureAuth: true is the last resort for devices without TLS)');
+    check.fail(
+      'tls',
+      'is required when accounts are configured: logins are offered only over TLS (give key and cert or selfSigned: true; allowInsecureAuth: true is the last resort for devices without TLS)',
+      'Add "tls": { "selfSigned": true } to start with; most printers accept a self-signed certificate.',
+    );
   }
   if (listen?.tlsPort !== undefined && raw.tls === undefined) check.fail('listen.tlsPort', 'needs tls (a certificate) to listen with implicit TLS');
-  check.throwIfAny();
+  check.throwIfAny(undefined, 'en', 'CONFIG_INVALID:bridge');
 
   const weakHashes = [...accounts!.values()].filter((a) => !meetsRecommendation(a.hash)).map((a) => a.user);
   return Object.freeze({
@@ -210,7 +214,7 @@ function parseNetworks(check: ConfigChecker, raw: Raw): { parsed: ParsedNetwork[
       return;
     }
     const result = parseNetwork(entry);
-    if ('error' in result) check.fail(`allowNetworks[${i}]`, result.error);
+    if ('error' in result) check.fail(`allowNetworks[${i}]`, result.error, 'Write an address or a network in CIDR form, e.g. "192.168.10.0/24" for the office network or "192.168.10.25" for one printer.');
     else parsed.push(result);
   });
   if (parsed.length !== value.length) return undefined;
@@ -256,7 +260,7 @@ function parseUpstream(check: ConfigChecker, raw: Raw): { config: GmailTransport
     return { config, strategy: resolved.strategy };
   } catch (err) {
     if (!isGmailTransportError(err) || err.code !== 'CONFIG_INVALID') throw err;
-    for (const issue of err.issues ?? []) check.fail(`upstream.${issue.path}`, issue.message);
+    check.include('upstream', err.issues ?? []);
     // The upstream's own hints (an app password's shape, …) help; its generic one would not.
     if (err.hint && err.hint !== hintFor('CONFIG_INVALID', 'en')) check.hints.push(err.hint);
     return undefined;

@@ -79,6 +79,7 @@ const OPERATOR_SIDE = new Set<ErrorCode>([
   'AUTH_INVALID_CREDENTIALS',
   'AUTH_APP_PASSWORD_REQUIRED',
   'AUTH_WEB_LOGIN_REQUIRED',
+  'AUTH_UNAVAILABLE',
   'OAUTH_TOKEN_REJECTED',
   'OAUTH_INVALID_GRANT',
   'OAUTH_INVALID_CLIENT',
@@ -110,6 +111,9 @@ const REJECTED: Partial<Record<ErrorCode, SmtpReply>> = {
   MESSAGE_REJECTED: { code: 554, enhanced: '5.6.0', text: 'Upstream refused the message' },
   POLICY_REJECTED: { code: 550, enhanced: '5.7.1', text: 'Upstream refused the message by policy' },
   SYNTAX_ERROR: { code: 554, enhanced: '5.5.0', text: 'Upstream refused the message as malformed' },
+  // Found before the upstream was asked: an address that does not parse, or more recipients
+  // than the upstream takes. RFC 3463 X.1.3: bad destination mailbox address syntax.
+  MESSAGE_INVALID: { code: 550, enhanced: '5.1.3', text: 'Message refused before sending upstream: an address does not parse, or there are too many recipients' },
   PERMANENT_FAILURE: { code: 554, enhanced: '5.0.0', text: 'Upstream refused the message' },
   // The bridge's own config was checked at start, so a CONFIG_INVALID now concerns this
   // message: the Gmail API delivers to the headers and refuses an envelope that differs (Bcc

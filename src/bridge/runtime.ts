@@ -20,13 +20,19 @@ export function bind(server: SMTPServer, host: string, port: number, onClientErr
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'error';
+      const hint =
+        code === 'EADDRINUSE'
+          ? 'Another program uses this port; pick another listen.port or stop it.'
+          : code === 'EACCES'
+            ? 'Ports below 1024 need privileges; use a port such as 2525, or grant CAP_NET_BIND_SERVICE.'
+            : 'Check listen.host: it must be an address of this machine.';
       reject(
         new GmailTransportError({
           code: 'CONFIG_INVALID',
           message: `Invalid gmail-transport config: listen cannot bind ${host}:${port} (${code})`,
-          hint: code === 'EADDRINUSE' ? 'Another program uses this port; pick another listen.port or stop it.' : code === 'EACCES' ? 'Ports below 1024 need privileges; use a port such as 2525, or grant CAP_NET_BIND_SERVICE.' : 'Check listen.host: it must be an address of this machine.',
+          hint,
           phase: 'config',
-          issues: [{ path: 'listen', message: `cannot bind ${host}:${port} (${code})` }],
+          issues: [{ path: 'listen', message: `cannot bind ${host}:${port} (${code})`, hint }],
           cause: err,
         }),
       );

@@ -55,7 +55,7 @@ export function diagnosisOf(err: unknown): Diagnosis {
 
 /** Writes a failure for people: code, message, where it happened, server facts, hint. */
 export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis, annotate?: (path: string) => string): void {
-  const issues = Array.isArray(diagnosis.issues) ? (diagnosis.issues as { path: string; message: string }[]) : undefined;
+  const issues = Array.isArray(diagnosis.issues) ? (diagnosis.issues as { path: string; message: string; hint?: string }[]) : undefined;
   // A CONFIG_INVALID message already lists the issues on one line; they are listed below instead.
   const lines = [`${command}: FAILED ${diagnosis.code}`, `  ${issues ? 'Invalid configuration:' : diagnosis.message}`];
   const facts = [
@@ -70,6 +70,8 @@ export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis,
   if (issues) {
     for (const issue of issues) {
       lines.push(`  - ${annotate ? annotate(issue.path) : issue.path} ${issue.message}`);
+      // The issue's own advice; the error's hint below is for all of them.
+      if (issue.hint && issue.hint !== diagnosis.hint) lines.push(`      ${issue.hint}`);
     }
   }
   if (diagnosis.hint) lines.push(`  hint: ${diagnosis.hint}`);
@@ -114,28 +116,45 @@ export function terminalSafe<T extends CliIo>(io: T): T {
  * typing was cancelled (Ctrl-C, Ctrl-D).
  */
 export async function readSecretInput(stdin: CliStdin, io: CliIo, prompt: string): Promise<string | undefined> {
-  if (stdin.isTTY && stdin.setRawMode) return readHidden(stdin, io, prompt);
+  if (stdin.isTTY && stdin.setRawMode) return (await readHiddenLines(stdin, io, [prompt]))?.[0];
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  // `echo secret | gmail-transport …` adds one newline that is not part of it.
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function readHidden(stdin: CliStdin, io: CliIo, prompt: string): Promise<string | undefined> {
-  io.stderr.write(prompt);
+/**
+ * Reads one line per prompt from a terminal in raw mode, without echo; undefined on Ctrl+C or
+ * Ctrl+D.
+ */
+export function readHiddenLines(stdin: CliStdin, io: CliIo, prompts: readonly string[]): Promise<string[] | undefined> {
+  io.stderr.write(prompts[0]!);
   return new Promise((done) => {
+    const answers: string[] = [];
     let text = '';
-    const finish = (value: string | undefined) => {
+    let afterReturn = false;
+    const finish = (value: string[] | undefined) => {
       stdin.setRawMode?.(false);
       stdin.off('data', onData);
       stdin.pause();
-      io.stderr.write('\n');
       done(value);
     };
     const onData = (data: Buffer | string) => {
       for (const char of data.toString('utf8')) {
-        if (char === '\r' || char === '\n') return finish(text);
-        if (char === '\u0003' || char === '\u0004') return finish(undefined);
-        if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
+        // A "\r\n" is one Enter, not an empty second answer.
+        const lineFeedOfReturn = char === '\n' && afterReturn;
+        afterReturn = char === '\r';
+        if (lineFeedOfReturn) continue;
+        if (char === '\r' || char === '\n') {
+          answers.push(text);
+          text = '';
+          io.stderr.write('\n');
+          if (answers.length === prompts.length) return finish(answers);
+          io.stderr.write(prompts[answers.length]!);
+        } else if (char === '\u0003' || char === '\u0004') {
+          io.stderr.write('\n');
+          return finish(undefined);
+        } else if (char === '\u007f' || char === '\b') text = text.slice(0, -1);
         else text += char;
       }
     };

@@ -116,7 +116,7 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
     if (flags.json) {
       printJson(io, { ok: true, strategy, ...(sent ? { sent } : {}), ...(doctor ? { doctor } : {}) });
     } else {
-      io.stdout.write(`gmail-transport verify: OK (strategy ${strategy}${userOf(config) ? `, user ${userOf(config)}` : ''}): connected and authenticated.\n`);
+      io.stdout.write(`gmail-transport verify: OK (strategy ${strategy}${userOf(config) ? `, user ${userOf(config)}` : ''}): ${whatWasChecked(config)}.\n`);
       if (sent) io.stdout.write(`Test message ${sent.messageId} accepted for ${sent.accepted.map(String).join(', ')}: ${sent.response}\n`);
       else io.stdout.write('Nothing was sent (add --send-to ADDRESS to send a test message).\n');
       if (doctor) printReport(io, doctor, 'text', doctorLocale);
@@ -135,6 +135,18 @@ function sendingDomainOf(from: string | undefined, config: GmailTransportConfig)
   const c = config as { dkim?: { domainName?: unknown }; domain?: unknown };
   const domain = from?.includes('@') ? from.slice(from.lastIndexOf('@') + 1).replace(/>$/, '') : typeof c.dkim?.domainName === 'string' ? c.dkim.domainName : typeof c.domain === 'string' ? c.domain : undefined;
   return domain && isDomainName(domain) ? domain : undefined;
+}
+
+/**
+ * What a successful verify proved. A relay without credentials is only connected to: saying
+ * "authenticated" would claim a login that never happened.
+ */
+function whatWasChecked(config: GmailTransportConfig): string {
+  const c = config as { strategy?: unknown; auth?: unknown };
+  if ((c.strategy === 'relay' || c.strategy === 'ip-relay') && c.auth === undefined) return 'connected; this config has no credentials, so no login was made';
+  // A failover verifies when one of its routes does; a route that failed is a warning.
+  if (c.strategy === 'failover') return 'ready: at least one route connected, and logged in where it has credentials';
+  return 'connected and authenticated';
 }
 
 function withVariable(path: string, strategy: string, prefix: string): string {

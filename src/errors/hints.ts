@@ -16,8 +16,52 @@ type HintTable = Record<ErrorCode, Record<Locale, string>> & Partial<Record<Hint
 
 const HINTS: HintTable = {
   CONFIG_INVALID: {
-    en: 'Fix the fields listed and create the transport again; the README has a complete config for each strategy.',
-    ja: '一覧の項目を修正してからトランスポートを作り直してください。各ストラテジーの完全な設定例は README にあります。',
+    en: 'Fix the fields listed (each issue in `issues` has a hint of its own) and create the transport again; the README has a complete config for each strategy.',
+    ja: '一覧の項目を修正してからトランスポートを作り直してください（`issues` の各項目にそれぞれのヒントがあります）。各ストラテジーの完全な設定例は README にあります。',
+  },
+  'CONFIG_INVALID:bridge': {
+    en: 'Fix the fields listed in the bridge config file (each has a hint of its own) and start `gmail-transport serve` again; the README section "SMTP bridge for printers and devices" has a complete config.',
+    ja: 'ブリッジの設定ファイルの一覧の項目を修正し（各項目にヒントがあります）、`gmail-transport serve` を起動し直してください。完全な設定例は README の「プリンターや機器のための SMTP ブリッジ」にあります。',
+  },
+  'CONFIG_INVALID:field': {
+    en: 'Change this field as its message says; the README\'s section on the strategy (or the bridge) shows a working value.',
+    ja: 'メッセージのとおりにこの項目を変えてください。README のストラテジー（またはブリッジ）の節に動く設定例があります。',
+  },
+  'CONFIG_INVALID:required': {
+    en: 'Add this field: the README shows the complete config of each strategy, with every field it needs.',
+    ja: 'この項目を追加してください。README に、必要な項目をすべて含む各ストラテジーの完全な設定例があります。',
+  },
+  'CONFIG_INVALID:not-empty': {
+    en: 'Give it a value, or leave the field out to use its default. In a config file, an unset { "env": … } reference shows up as its own issue.',
+    ja: '値を入れるか、既定値を使うなら項目ごと省いてください。設定ファイルでは、未設定の { "env": … } 参照は別の項目として報告されます。',
+  },
+  'CONFIG_INVALID:type-string': {
+    en: 'Give it as text in quotes; in a config file, a secret can be a { "env": "NAME" } or { "file": "path" } reference instead.',
+    ja: '引用符で囲んだ文字列で指定してください。設定ファイルでは、秘密情報を { "env": "NAME" } や { "file": "path" } の参照にできます。',
+  },
+  'CONFIG_INVALID:type-boolean': {
+    en: 'Write true or false, without quotes ("false" in quotes is text, not a boolean).',
+    ja: 'true か false を引用符なしで書いてください（引用符付きの "false" は真偽値ではなく文字列です）。',
+  },
+  'CONFIG_INVALID:type-integer': {
+    en: 'Write a whole number without quotes, e.g. 587 rather than "587"; times are in milliseconds.',
+    ja: '整数を引用符なしで書いてください（"587" ではなく 587）。時間はミリ秒です。',
+  },
+  'CONFIG_INVALID:type-object': {
+    en: 'Give it as an object with its own fields, { … }, not as text or a list.',
+    ja: '文字列やリストではなく、項目を持つオブジェクト { … } で指定してください。',
+  },
+  'CONFIG_INVALID:range': {
+    en: 'Use a value within the limit the message gives.',
+    ja: 'メッセージが示す範囲内の値にしてください。',
+  },
+  'CONFIG_INVALID:one-of': {
+    en: 'Use one of the values listed, spelled exactly as shown (with hyphens, in lower case).',
+    ja: '一覧の値のどれかを、表示どおりのつづり（ハイフン付き、小文字）で指定してください。',
+  },
+  'CONFIG_INVALID:unknown-key': {
+    en: 'Remove this option or correct its spelling: names are case-sensitive, and each strategy takes only its own options and the common ones.',
+    ja: 'このオプションを削除するか、つづりを直してください。名前は大文字と小文字を区別し、各ストラテジーが受け付けるのは自身のオプションと共通オプションだけです。',
   },
   AUTH_INVALID_CREDENTIALS: {
     en: 'The server refused the user name or password. Check both, and that the account may use SMTP.',
@@ -42,6 +86,10 @@ const HINTS: HintTable = {
   AUTH_WEB_LOGIN_REQUIRED: {
     en: 'Google blocked the sign-in until someone signs in to this account in a browser. Sign in at https://accounts.google.com, then prefer the oauth2 strategy over passwords.',
     ja: 'ブラウザーでこのアカウントにサインインするまで Google がログインを止めています。https://accounts.google.com でサインインし、今後はパスワードではなく oauth2 ストラテジーを使ってください。',
+  },
+  AUTH_UNAVAILABLE: {
+    en: 'Nothing was sent: the config has credentials, but this server offers no login they can use. The host or port is probably not the one you meant (check smtp.host and smtp.port), or it is a relay that admits your IP and needs no credentials (then leave auth out).',
+    ja: '何も送信していません。設定に認証情報がありますが、このサーバーはそれで使えるログイン方式を提示していません。意図したホストやポートではない可能性が高いです（smtp.host と smtp.port を確認してください）。IP アドレスで許可するリレーなら認証情報は不要です（auth を外してください）。',
   },
   OAUTH_TOKEN_REJECTED: {
     en: 'Gmail refused a freshly refreshed access token: the token lacks the https://mail.google.com/ scope, or the user does not match the account that consented (or the delegated mailbox).',
@@ -139,6 +187,22 @@ const HINTS: HintTable = {
     en: 'The TLS connection could not be set up (certificate not trusted, expired or for another host, or no STARTTLS offered). No credentials were sent. Check smtp.host, or pass the server\'s CA in smtp.tls.ca.',
     ja: 'TLS 接続を確立できませんでした（証明書が信頼されていない・期限切れ・別ホスト用、または STARTTLS 非対応）。認証情報は送信されていません。smtp.host を確認するか、サーバーの CA を smtp.tls.ca に指定してください。',
   },
+  'TLS_FAILED:certificate': {
+    en: 'The server\'s certificate is not trusted here (self-signed or from a private CA, expired, or issued for another name). No credentials were sent. Give the CA certificate that signed it (PEM) in smtp.tls.ca, and connect with the name on the certificate (smtp.host). Keep certificate checks on.',
+    ja: 'サーバーの証明書を信頼できません（自己署名またはプライベート CA、期限切れ、別名義）。認証情報は送信されていません。その証明書に署名した CA 証明書（PEM）を smtp.tls.ca に指定し、証明書の名前で接続してください（smtp.host）。証明書の検証は有効のままにしてください。',
+  },
+  'TLS_FAILED:implicit-tls-server': {
+    en: 'This port speaks TLS from the first byte (implicit TLS), but the connection started in plain text. Set secure: true with port 465, or use port 587 with secure: false (STARTTLS).',
+    ja: 'このポートは最初のバイトから TLS（暗黙の TLS）ですが、平文で接続を始めました。ポート 465 で secure: true にするか、ポート 587 で secure: false（STARTTLS）にしてください。',
+  },
+  'TLS_FAILED:plaintext-server': {
+    en: 'This port starts in plain text and upgrades with STARTTLS, but the connection expected TLS from the first byte. Set secure: false with port 587 (STARTTLS stays required), or use port 465 with secure: true.',
+    ja: 'このポートは平文で始まり STARTTLS で暗号化しますが、最初から TLS で接続しようとしました。ポート 587 で secure: false（STARTTLS は必須のまま）にするか、ポート 465 で secure: true にしてください。',
+  },
+  'TLS_FAILED:starttls-unavailable': {
+    en: 'The server refused or does not offer STARTTLS, so the connection could not be encrypted. No credentials were sent, and retrying will not change that. For a trusted internal relay without TLS, set smtp.requireTLS: false (credentials then need smtp.dangerouslyAllowCredentialsInClear); otherwise check the host and port, and that nothing strips STARTTLS.',
+    ja: 'サーバーが STARTTLS を拒否したか提供していないため暗号化できませんでした。認証情報は送信されておらず、再試行しても変わりません。TLS のない信頼できる社内リレーなら smtp.requireTLS: false を設定してください（認証情報を使う場合は smtp.dangerouslyAllowCredentialsInClear も必要）。それ以外はホストとポート、途中で STARTTLS が除去されていないかを確認してください。',
+  },
   CONNECTION_FAILED: {
     en: 'Could not reach the mail server (DNS, refused, reset or timeout). Many hosts block outbound ports 465 and 587: if this keeps happening, ask your host or use the gmail-api strategy, which sends over HTTPS.',
     ja: 'メール サーバーに接続できませんでした（DNS、拒否、リセット、タイムアウト）。多くのホスティングは送信ポート 465/587 を遮断しています。続く場合はホスティング事業者に確認するか、HTTPS で送る gmail-api ストラテジーを使ってください。',
@@ -154,6 +218,10 @@ const HINTS: HintTable = {
   QUOTA_EXCEEDED: {
     en: 'The daily sending limit of this account or relay is used up; it resets within 24 hours. Configure a failover route (e.g. an external relay) for the rest of the day.',
     ja: 'このアカウントまたはリレーの 1 日の送信上限に達しました。24 時間以内にリセットされます。残りの時間は failover で外部リレーなどに切り替えてください。',
+  },
+  MESSAGE_INVALID: {
+    en: 'Fix the message field the error names (a missing recipient, an address that does not parse, or more recipients than this route takes) and send it again. Nothing was sent: the message was checked before any connection.',
+    ja: 'エラーが示すメッセージの項目（宛先がない、解釈できないアドレス、このルートの上限を超える宛先数）を直してから送り直してください。接続する前に検査したため、何も送信していません。',
   },
   MESSAGE_REJECTED: {
     en: 'The server rejected the message itself (size over the limit, or content flagged). Sending it again unchanged will fail again: shrink attachments (Gmail allows 25 MB over SMTP) or change the content.',

@@ -48,8 +48,9 @@ export function carryError(error: GmailTransportError): Error {
   return carrier;
 }
 
-// Certificate and protocol-version problems: the same connection fails the same way again.
-const TLS_DETERMINISTIC_CODES = new Set([
+// The server's certificate is not trusted for this host: the fix is its CA in smtp.tls.ca or the
+// right host name, never switching verification off.
+const CERTIFICATE_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
   'CERT_REVOKED',
@@ -59,6 +60,10 @@ const TLS_DETERMINISTIC_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT',
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+// Certificate and protocol-version problems: the same connection fails the same way again.
+const TLS_DETERMINISTIC_CODES = new Set([
+  ...CERTIFICATE_CODES,
   'ERR_SSL_WRONG_VERSION_NUMBER',
   'ERR_SSL_UNSUPPORTED_PROTOCOL',
   'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
@@ -83,6 +88,10 @@ const CONNECTION_ERROR_CODES = new Set([
   // A peer that does not speak SMTP (a wrong port): nothing was accepted.
   'EPROTOCOL',
 ]);
+
+// nodemailer's own checks of a message ("No recipients defined", "Message has 3 recipients, which
+// is over the 2 allowed by maxRecipients"): its texts name counts and addresses, no secret.
+const MESSAGE_CHECK_CODES = new Set(['EENVELOPE', 'EMAXRECIPIENTS']);
 
 // RFC 6749 §5.2 error values, as nodemailer's own XOAuth2 reports them ("invalid_grant: Bad Request").
 const OAUTH_ERRORS: ReadonlyArray<[RegExp, ErrorCode]> = [
@@ -137,7 +146,8 @@ export function mapError(error: unknown, context: MapErrorContext = {}): GmailTr
   const verdict = reply ? judgeReply(reply, nmCode, command, inferred, context) : judgeFailure(err, nmCode, originalCode, inferred, context);
 
   const hintKey: HintKey = verdict.variant ? `${verdict.code}:${verdict.variant}` : verdict.code;
-  const detail = reply ? `: ${summarizeReply(reply.text)}` : nmCode ? ` (${nmCode})` : '';
+  const reason = reply ? undefined : reasonOf(err, originalCode);
+  const detail = reply ? `: ${summarizeReply(reply.text)}` : reason ? `: ${reason}` : nmCode ? ` (${nmCode})` : '';
   const messageId = context.messageId;
   const suffix = verdict.code === 'DELIVERY_UNCERTAIN' && messageId ? ` (Message-ID ${messageId})` : '';
   const enhancedCode = reply ? parseEnhancedCode(reply.text) : undefined;
@@ -181,8 +191,10 @@ function judgeReply(reply: { code: number; text: string }, nmCode: string | unde
   if (command === 'STARTTLS') {
     // With requireTLS nodemailer sends STARTTLS even when it was not offered; a server without
     // it answers 500/502 "command not recognized", no syntax problem of ours: the channel cannot
-    // be encrypted. RFC 3207 §4: 454 "TLS not available due to temporary reason" may pass.
-    return { code: 'TLS_FAILED', retryable: reply.code >= 400 && reply.code < 500, phase: 'tls' };
+    // be encrypted. RFC 3207 §4 calls 454 "TLS not available due to temporary reason", but an
+    // internal relay without a certificate answers it on every connection: retrying the same
+    // server changes nothing, and the fix (smtp.requireTLS: false for a trusted relay) is the user's.
+    return { code: 'TLS_FAILED', retryable: false, phase: 'tls', variant: 'starttls-unavailable' };
   }
   const { code, retryable, variant } = classifySmtpReply(reply.code, reply.text, phase);
   if (code !== 'AUTH_INVALID_CREDENTIALS') return { code, retryable, phase, variant };
@@ -212,7 +224,13 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
   }
   if (nmCode === 'ETLS' || isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message)) {
     const deterministic = isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message);
-    return { code: 'TLS_FAILED', retryable: !deterministic, phase: context.phase ?? (phase === undefined || phase === 'connect' ? 'tls' : phase) };
+    const certificate = CERTIFICATE_CODES.has(nmCode ?? '') || CERTIFICATE_CODES.has(originalCode ?? '');
+    return {
+      code: 'TLS_FAILED',
+      retryable: !deterministic,
+      phase: context.phase ?? (phase === undefined || phase === 'connect' ? 'tls' : phase),
+      variant: certificate ? 'certificate' : undefined,
+    };
   }
   if ((nmCode && CONNECTION_ERROR_CODES.has(nmCode)) || (originalCode && CONNECTION_ERROR_CODES.has(originalCode))) {
     return { code: 'CONNECTION_FAILED', retryable: true, phase: phase ?? 'connect' };
@@ -228,10 +246,10 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
     case 'EREQUIRETLS':
       return { code: 'TLS_REQUIRED', retryable: false, phase: phase ?? 'mail' };
     case 'EENVELOPE':
-      // Refused before anything was sent: no recipients, or an address nodemailer cannot encode.
-      return { code: 'SYNTAX_ERROR', retryable: false, phase: phase === undefined || phase === 'connect' ? 'mail' : phase };
     case 'EMAXRECIPIENTS':
-      return { code: 'POLICY_REJECTED', retryable: false, phase: 'rcpt' };
+      // nodemailer refused the message itself before the server had a say: no recipients, an
+      // address it cannot encode, more recipients than the message's own maxRecipients.
+      return { code: 'MESSAGE_INVALID', retryable: false, phase: 'message' };
     case 'EMESSAGE':
       if (/size/i.test(message)) return { code: 'MESSAGE_REJECTED', retryable: false, phase: phase ?? 'mail' };
   }
@@ -291,6 +309,30 @@ function phaseOfCommand(command: string | undefined): ErrorPhase | undefined {
 
 function isTlsCode(code: string | undefined): boolean {
   return code !== undefined && TLS_DETERMINISTIC_CODES.has(code);
+}
+
+/**
+ * What went wrong below SMTP, in the words of the socket, DNS or TLS layer (`connect
+ * ECONNREFUSED 127.0.0.1:9`, `self-signed certificate`, `wrong version number`, nodemailer's
+ * `Greeting never received`), or nodemailer's check of the message: the one detail that tells
+ * a wrong port from a firewall. Only the texts of those layers are used, which name hosts,
+ * ports and addresses but never a credential; anything else (a plugin's error, a token
+ * endpoint's answer) keeps its code only.
+ */
+function reasonOf(err: NodemailerLikeError & { timeoutType?: unknown }, originalCode: string | undefined): string | undefined {
+  const code = typeof err.code === 'string' ? err.code : undefined;
+  // A proxy's error may quote its URL, credentials included.
+  const layerCode =
+    (code !== undefined && MESSAGE_CHECK_CODES.has(code)) ||
+    [originalCode, code].some((c) => c !== undefined && c !== 'EPROXY' && (CONNECTION_ERROR_CODES.has(c) || isTlsCode(c) || c.startsWith('ERR_SSL_')));
+  if ((!layerCode && typeof err.timeoutType !== 'string') || typeof err.message !== 'string') return undefined;
+  let text = err.message.replace(/^Error initiating TLS - /, '');
+  // OpenSSL's "<id>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:" keeps its reason.
+  text = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(text)?.[1] ?? text;
+  text = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  if (text === '') return undefined;
+  // TLS codes (DEPTH_ZERO_SELF_SIGNED_CERT) are worth searching for; socket codes are in the text.
+  return originalCode && !/^E[A-Z]+$/.test(originalCode) && !text.includes(originalCode) ? `${text} (${originalCode})` : text;
 }
 
 /** `535 5.7.8 Username and Password not accepted. ...`, on one line, at most 300 characters. */

@@ -5,6 +5,7 @@ import type { TransportEvents } from '../events.js';
 import { mapError } from '../errors/map-error.js';
 import { sendWithRetry, startAttempt } from './retry.js';
 import { abortError, signalOf } from './abort.js';
+import { checkMessage, loadMessageCheck, messageCheckReady } from './message-check.js';
 import type { OutgoingMail, Route } from './route.js';
 import { VERSION } from './version.js';
 import { createSendLogWriter, type SendLogWriter } from '../send-log/writer.js';
@@ -78,6 +79,16 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       return;
     }
     const route = this.route;
+    if (!messageCheckReady()) {
+      void loadMessageCheck().then(() => this.send(mail, callback));
+      return;
+    }
+    // Before any connection: a message nodemailer would send without its unparsable recipients.
+    const invalid = checkMessage(mail, { maxRecipients: route.maxRecipients, strategy: this.#config.strategy, locale: this.#config.locale });
+    if (invalid) {
+      setImmediate(() => callback(invalid));
+      return;
+    }
     if (route.deliver) {
       // The first attempt in callback style, with no promise around it (see Route.deliver);
       // only a failure builds the retry loop, which decides on it as its attempt 1.

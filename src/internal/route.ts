@@ -29,6 +29,8 @@ export interface Route {
   isIdle?(): boolean;
   /** Registers for 'idle' when the route has a pool that can become idle. */
   onIdle?(listener: () => void): void;
+  /** Recipients one message may have on this route; checked before any connection. */
+  readonly maxRecipients?: number;
   /** Whether this route retries its own attempts (failover retries per route). */
   readonly retriesInside?: boolean;
 }

@@ -21,6 +21,18 @@ const SMTP_KEYS = [
  */
 export const GMAIL_SMTP: EndpointDefaults = Object.freeze({ host: 'smtp.gmail.com', port: 465, secure: true });
 
+/**
+ * Recipients per message of servers that document a limit, by host: an account sending over
+ * smtp.gmail.com, 100 (https://support.google.com/a/answer/166852). smtp-relay.gmail.com takes
+ * more per transaction (https://support.google.com/a/answer/2956491); other hosts have their own.
+ */
+const MAX_RECIPIENTS_BY_HOST: Readonly<Record<string, number>> = Object.freeze({ 'smtp.gmail.com': 100 });
+
+/** The documented recipient limit per message of `host`, if it has one. */
+export function maxRecipientsOf(host: string): number | undefined {
+  return MAX_RECIPIENTS_BY_HOST[host.toLowerCase()];
+}
+
 /** Where a strategy connects when the user does not override it. */
 export interface EndpointDefaults {
   host?: string;

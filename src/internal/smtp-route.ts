@@ -1,6 +1,9 @@
 import { createTransport, type SentMessageInfo } from 'nodemailer';
 import type { ResolvedConfig, SmtpPlan, StrategyContext } from '../strategies/types.js';
 import { mapError, carryError, type MapErrorContext } from '../errors/map-error.js';
+import { requiredAuthOptions } from './smtp-auth.js';
+import { TlsModeCheck } from './tls-mode.js';
+import { maxRecipientsOf } from './smtp-endpoint.js';
 import { signalOf } from './abort.js';
 import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
@@ -9,6 +12,13 @@ import { noteContentUnread } from './retry.js';
 import { noteSize } from '../send-log/trace.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
+
+/**
+ * How long a plain-text connection waits for the server's greeting. Submission servers greet at
+ * once; nodemailer's 30 s, three attempts over, kept a user whose port expects implicit TLS
+ * waiting 90 s for a verdict. After this long the port is probed for TLS (see TlsModeCheck).
+ */
+export const DEFAULT_GREETING_TIMEOUT_MS = 10_000;
 
 type InnerTransport = {
   send(mail: OutgoingMail, callback: (err: Error | null, info: SentMessageInfo) => void): void;
@@ -26,12 +36,17 @@ type InnerTransport = {
 export class SmtpRoute implements Route {
   readonly strategy: string;
   readonly user: string | undefined;
+  readonly maxRecipients?: number;
   readonly #inner: InnerTransport;
   readonly #errorContext: MapErrorContext;
+  readonly #tlsMode: TlsModeCheck;
 
   constructor(plan: SmtpPlan, config: ResolvedConfig, ctx: StrategyContext) {
     this.strategy = config.strategy;
     this.user = plan.auth?.user;
+    this.#tlsMode = new TlsModeCheck(plan.endpoint, { strategy: config.strategy, locale: config.locale });
+    const maxRecipients = maxRecipientsOf(plan.endpoint.host);
+    if (maxRecipients !== undefined) this.maxRecipients = maxRecipients;
     this.#errorContext = { ...plan.errorContext, strategy: config.strategy, locale: config.locale };
     const { endpoint, auth } = plan;
     const options: Record<string, unknown> = {
@@ -42,7 +57,7 @@ export class SmtpRoute implements Route {
       ...(endpoint.name ? { name: endpoint.name } : {}),
       ...(endpoint.tls ? { tls: endpoint.tls } : {}),
       ...(endpoint.connectionTimeoutMs ? { connectionTimeout: endpoint.connectionTimeoutMs } : {}),
-      ...(endpoint.greetingTimeoutMs ? { greetingTimeout: endpoint.greetingTimeoutMs } : {}),
+      greetingTimeout: endpoint.greetingTimeoutMs ?? DEFAULT_GREETING_TIMEOUT_MS,
       ...(endpoint.socketTimeoutMs ? { socketTimeout: endpoint.socketTimeoutMs } : {}),
       logger: false,
     };
@@ -50,6 +65,7 @@ export class SmtpRoute implements Route {
       // Opt-in cleartext (a local test server): still upgrade when STARTTLS is offered.
       options.opportunisticTLS = true;
     }
+    if (auth) Object.assign(options, requiredAuthOptions(auth, endpoint, { strategy: config.strategy, locale: config.locale }));
     if (auth?.kind === 'password') {
       options.auth = { user: auth.user, pass: auth.pass.reveal(), ...(auth.method ? { method: auth.method } : {}) };
     } else if (auth?.kind === 'oauth2') {
@@ -122,7 +138,10 @@ export class SmtpRoute implements Route {
         if (progress.size !== undefined) noteSize(mail, progress.size);
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
-          callback(this.#map(err, progress, mail));
+          const mapped = this.#map(err, progress, mail);
+          const suspect = this.#tlsMode.suspect(err);
+          if (suspect) void this.#tlsMode.diagnose(suspect, mapped).then(callback);
+          else callback(mapped);
           return;
         }
         callback(null, info);
@@ -147,7 +166,9 @@ export class SmtpRoute implements Route {
     try {
       return await this.#inner.verify();
     } catch (err) {
-      throw this.#map(err, { body: 'not-sent', reachedEnvelope: false });
+      const mapped = this.#map(err, { body: 'not-sent', reachedEnvelope: false });
+      const suspect = this.#tlsMode.suspect(err);
+      throw suspect ? await this.#tlsMode.diagnose(suspect, mapped) : mapped;
     }
   }
 

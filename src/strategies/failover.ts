@@ -60,6 +60,7 @@ export const FAILOVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'AUTH_INVALID_CREDENTIALS',
   'AUTH_APP_PASSWORD_REQUIRED',
   'AUTH_WEB_LOGIN_REQUIRED',
+  'AUTH_UNAVAILABLE',
   'OAUTH_TOKEN_REJECTED',
   'OAUTH_INVALID_GRANT',
   'OAUTH_INVALID_CLIENT',
@@ -139,6 +140,12 @@ class FailoverRoute implements Route {
     this.#ctx = ctx;
     this.#cooldownMs = options.cooldownMs;
     this.#slots = options.routes.map((config, index) => ({ config, route: ctx.createRoute(config, index), coolingUntil: 0 }));
+  }
+
+  /** The smallest of the routes' limits: a message must fit every route it may fail over to. */
+  get maxRecipients(): number | undefined {
+    const limits = this.#slots.flatMap((slot) => (slot.route.maxRecipients === undefined ? [] : [slot.route.maxRecipients]));
+    return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
   async send(mail: OutgoingMail): Promise<SentMessageInfo> {

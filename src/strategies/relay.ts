@@ -1,6 +1,7 @@
 import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
 import { resolveSmtpEndpoint, type EndpointDefaults } from '../internal/smtp-endpoint.js';
 import { normalizeAppPassword, parseSecret } from '../internal/credentials.js';
+import { isPlainObject } from '../internal/validate.js';
 
 /**
  * SMTP endpoints of providers that document them publicly. Each row cites where.
@@ -59,12 +60,20 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     const preset = check.oneOf(input, 'preset', PRESET_NAMES);
     const region = check.string(input, 'region', { nonEmpty: true });
     const regionRule = preset ? REGIONAL[preset] : undefined;
-    if (preset === 'ses' && region === undefined) check.fail('region', "is required with preset 'ses' (e.g. 'us-east-1')");
+    if (preset === 'ses' && region === undefined) check.fail('region', "is required with preset 'ses' (e.g. 'us-east-1')", 'Give the AWS region your SES SMTP credentials were made in; they work only with that region\'s endpoint (email-smtp.<region>.amazonaws.com).');
     if (region !== undefined && !regionRule) check.fail('region', preset ? `is not used by preset '${preset}'` : 'is only used with a preset');
     else if (region !== undefined && regionRule && !regionRule.test(region)) check.fail('region', `is not a valid region for preset '${preset}'`);
     const host = check.string(input, 'host', { nonEmpty: true });
     const port = check.integer(input, 'port', { min: 1, max: 65535 });
     const secure = check.boolean(input, 'secure');
+    // `smtp` would silently win over the top-level field: a relay host written in two places
+    // is a mistake, not an override.
+    const smtp = isPlainObject(input.smtp) ? input.smtp : {};
+    for (const key of ['host', 'port', 'secure'] as const) {
+      if (input[key] !== undefined && smtp[key] !== undefined) {
+        check.fail(key, `is set twice, here and as smtp.${key}: give the relay's ${key} in one place`, `Keep ${key} at the top level and remove smtp.${key} (or the other way round).`);
+      }
+    }
 
     let auth: SmtpAuth | undefined;
     let credentialShape: 'account-password' | undefined;

@@ -140,8 +140,15 @@ export interface SmtpOverride {
   tls?: TlsOptions;
   /** EHLO name. */
   name?: string;
+  /** @default 120000 */
   connectionTimeoutMs?: number;
+  /**
+   * How long to wait for the server's greeting. Without one on a plain-text connection, the
+   * port is checked for implicit TLS (a `secure: false` that should be `true`).
+   * @default 10000
+   */
   greetingTimeoutMs?: number;
+  /** @default 600000 */
   socketTimeoutMs?: number;
   /**
    * Allow credentials over a connection with neither TLS nor mandatory STARTTLS. Only for a

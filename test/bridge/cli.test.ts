@@ -35,11 +35,36 @@ describe('gmail-transport hash-password', () => {
     const run = main(['hash-password'], { stdout: stdout.stream, stderr: stderr.stream, stdin } as never);
     stdin.write('FAKE-TTY-PW-19x');
     stdin.write('\u007fa\r');
+    // Asked a second time (issue 19).
+    stdin.write('FAKE-TTY-PW-19a\r');
     expect(await run).toBe(0);
     expect(raw).toEqual([true, false]);
     expect(await verifyPassword('FAKE-TTY-PW-19a', parsePasswordHash(stdout.text().trim())!)).toBe(true);
     expect(stderr.text()).toContain('not shown');
     expect(stderr.text()).not.toContain('FAKE-TTY-PW');
+  });
+
+  it('on a terminal, asks twice and refuses two different passwords, hashing nothing (issue 19)', async () => {
+    const stdout = capture();
+    const stderr = capture();
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+    const run = main(['hash-password'], { stdout: stdout.stream, stderr: stderr.stream, stdin } as never);
+    stdin.write('FAKE-TTY-PW-first-5e\rFAKE-TTY-PW-other-5e\r');
+    expect(await run).toBe(1);
+    expect(stdout.text()).toBe('');
+    expect(stderr.text()).toContain('Device password (not shown): ');
+    expect(stderr.text()).toContain('The same password again: ');
+    expect(stderr.text()).toMatch(/the two passwords differ; nothing was hashed/);
+    expect(stderr.text()).not.toContain('FAKE-TTY-PW');
+  });
+
+  it('on a terminal, a CR LF Enter counts once (issue 19)', async () => {
+    const stdout = capture();
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+    const run = main(['hash-password'], { stdout: stdout.stream, stderr: capture().stream, stdin } as never);
+    stdin.write('FAKE-TTY-PW-crlf-8a\r\nFAKE-TTY-PW-crlf-8a\r\n');
+    expect(await run).toBe(0);
+    expect(await verifyPassword('FAKE-TTY-PW-crlf-8a', parsePasswordHash(stdout.text().trim())!)).toBe(true);
   });
 
   it('fails on an empty stdin', async () => {

@@ -56,3 +56,17 @@ describe('docs/troubleshooting.md', () => {
     expect(entry.match(/^- \*\*(You see|Why|Fix):\*\*/gm)?.length, `${code}: what you see, why, fix`).toBe(3);
   });
 });
+
+describe('the bridge’s install steps (issue 19)', () => {
+  it.each([
+    ['README.md', english, '### What to install'],
+    ['README.ja.md', japanese, '### インストールするもの'],
+  ] as const)('%s: Debian users take Node from NodeSource (a supported version), not from the distribution', (_name, markdown, heading) => {
+    const start = markdown.indexOf(heading);
+    const steps = markdown.slice(start, markdown.indexOf('\n### ', start + heading.length));
+    expect(steps).toMatch(/Debian/);
+    expect(steps).toContain('https://deb.nodesource.com/setup_22.x');
+    expect(steps).toContain('https://github.com/nodesource/distributions');
+    expect(steps).not.toMatch(/or your distribution's packages|またはディストリビューションのパッケージから/);
+  });
+});

@@ -23,7 +23,7 @@ describe('mapError without a server reply', () => {
     ['nodemailer XOAuth2: invalid_client', nm({ code: 'EAUTH', originalCode: 'EOAUTH2' }, 'invalid_client: Unauthorized'), {}, { code: 'OAUTH_INVALID_CLIENT', retryable: false, phase: 'token' }],
     ['nodemailer XOAuth2: unauthorized_client', nm({ code: 'EAUTH', originalCode: 'EOAUTH2' }, 'unauthorized_client: Unauthorized client or scope in request.'), {}, { code: 'OAUTH_SCOPE_DENIED', retryable: false }],
     ['missing credentials', nm({ code: 'EAUTH', command: 'API' }, 'Missing credentials for "PLAIN"'), { strategy: 'relay' }, { code: 'AUTH_INVALID_CREDENTIALS', retryable: false, phase: 'auth' }],
-    ['no recipients', nm({ code: 'EENVELOPE', command: 'API' }, 'No recipients defined'), {}, { code: 'SYNTAX_ERROR', retryable: false, phase: 'mail' }],
+    ['no recipients', nm({ code: 'EENVELOPE', command: 'API' }, 'No recipients defined'), {}, { code: 'MESSAGE_INVALID', retryable: false, phase: 'message' }],
     ['SIZE extension limit', nm({ code: 'EMESSAGE', command: 'MAIL FROM' }, 'Message size larger than allowed 1000'), {}, { code: 'MESSAGE_REJECTED', retryable: false, phase: 'mail' }],
     ['REQUIRETLS not offered', nm({ code: 'EREQUIRETLS', command: 'MAIL FROM' }), {}, { code: 'TLS_REQUIRED', retryable: false, phase: 'mail' }],
     ['a bug', new TypeError('x is not a function'), {}, { code: 'UNKNOWN', retryable: false }],
@@ -38,9 +38,11 @@ describe('mapError without a server reply', () => {
 });
 
 describe('mapError with a server reply', () => {
-  it('treats a refused STARTTLS as a TLS failure, temporary only for 454 (RFC 3207 §4)', () => {
+  it('treats a refused STARTTLS as a TLS failure that retrying does not fix, 454 included (issue 19)', () => {
     expect(mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 502, response: '502 5.5.1 Unrecognized command.' }))).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls' });
-    expect(mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 454, response: '454 4.7.0 TLS not available due to temporary reason' }))).toMatchObject({ code: 'TLS_FAILED', retryable: true });
+    const unavailable = mapError(nm({ code: 'ETLS', command: 'STARTTLS', responseCode: 454, response: '454 4.7.0 TLS not available due to temporary reason' }));
+    expect(unavailable).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls' });
+    expect(unavailable.hint).toContain('smtp.requireTLS: false');
   });
 
   it('reads the replies of "all recipients were rejected" from the recipient errors', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createTransport } from 'nodemailer';
 import { createGmailTransport, isGmailTransportError } from '../../src/index.js';
 import { entries, type DemoEntry } from '../../examples/demo/entries.js';
-import { runDemo } from '../../examples/demo/run.js';
+import { NEXT_STEPS, runDemo } from '../../examples/demo/run.js';
 import { startGoogleStandIn } from '../../examples/demo/google.js';
 import { makeCertificate, startSmtpServer } from '../../examples/demo/server.js';
 import { runTsx } from './run.js';
@@ -19,7 +19,10 @@ describe('npm run demo', () => {
     expect(entries.map((e) => e.name)).toEqual(['app-password', 'ip-relay', 'relay', 'oauth2', 'service-account', 'gmail-api', 'failover', 'bridge']);
     entries.forEach((entry, i) => expect(stdout).toContain(`${i + 1}. ${entry.name}: `));
     expect(stdout).not.toContain('FAILED');
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe(`${entries.length} deliveries, all received.`);
+    // The summary, then two lines on what to do next (issue 19).
+    expect(stdout.trimEnd().split('\n').slice(-4)).toEqual([`${entries.length} deliveries, all received.`, '', ...NEXT_STEPS]);
+    expect(NEXT_STEPS[0]).toMatch(/Which strategy do I need\?/);
+    expect(NEXT_STEPS[1]).toMatch(/npx gmail-transport verify --config/);
 
     const section = (name: string) => stdout.slice(stdout.indexOf(`. ${name}: `)).split('\n\n')[0]!;
     expect(section('oauth2')).toMatch(/AUTH {8}XOAUTH2 as me@gmail\.com, access token from the local token endpoint \(refresh_token grant\)/);

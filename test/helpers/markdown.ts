@@ -28,6 +28,8 @@ export interface CodeBlock {
   body: string;
   /** The nearest heading above the block. */
   heading: string;
+  /** 1-based line of the opening fence. */
+  line: number;
 }
 
 export interface ParsedMarkdown {
@@ -61,13 +63,13 @@ function slugger(): (text: string) => string {
 export function parseMarkdown(markdown: string): ParsedMarkdown {
   const result: ParsedMarkdown = { headings: [], anchorIds: [], blocks: [], links: [] };
   const slug = slugger();
-  let fence: { marker: string; indent: number; lang: string; lines: string[] } | undefined;
+  let fence: { marker: string; indent: number; lang: string; line: number; lines: string[] } | undefined;
   let heading = '';
-  for (const line of markdown.split('\n')) {
+  for (const [index, line] of markdown.split('\n').entries()) {
     const fenceMatch = /^( *)(`{3,}|~{3,})\s*([^\s`]*)[^`]*$/.exec(line);
     if (fence) {
       if (fenceMatch && fenceMatch[2]?.startsWith(fence.marker) && fenceMatch[3] === '') {
-        result.blocks.push({ lang: fence.lang, body: fence.lines.join('\n'), heading });
+        result.blocks.push({ lang: fence.lang, body: fence.lines.join('\n'), heading, line: fence.line });
         fence = undefined;
       } else {
         fence.lines.push(line.slice(fence.indent));
@@ -75,7 +77,7 @@ export function parseMarkdown(markdown: string): ParsedMarkdown {
       continue;
     }
     if (fenceMatch?.[2]) {
-      fence = { marker: fenceMatch[2], indent: fenceMatch[1]?.length ?? 0, lang: fenceMatch[3] ?? '', lines: [] };
+      fence = { marker: fenceMatch[2], indent: fenceMatch[1]?.length ?? 0, lang: fenceMatch[3] ?? '', line: index + 1, lines: [] };
       continue;
     }
     const text = line.replace(/(`+)[\s\S]*?\1/g, '');
@@ -115,4 +117,14 @@ export function localTarget(fromFile: string, link: string): { path: string; anc
   const base = fromFile.includes('/') ? fromFile.slice(0, fromFile.lastIndexOf('/')) : '';
   const joined = relative(REPO_ROOT, join(REPO_ROOT, base, decodeURIComponent(rawPath)));
   return { path: joined.split('\\').join('/'), anchor, absolute: false };
+}
+
+/** The fenced code blocks of a Markdown text, in order. */
+export function fencedBlocks(markdown: string): CodeBlock[] {
+  return parseMarkdown(markdown).blocks;
+}
+
+/** Link targets of a Markdown text, outside code. */
+export function linkTargets(markdown: string): string[] {
+  return parseMarkdown(markdown).links;
 }

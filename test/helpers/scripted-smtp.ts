@@ -3,7 +3,7 @@ import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { testCert } from './certs.js';
 
 /** Points of an SMTP session a script can answer for. `dot` is the reply to the message's final dot. */
-export type ScriptedStep = 'greeting' | 'ehlo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'dot';
+export type ScriptedStep = 'greeting' | 'ehlo' | 'starttls' | 'auth' | 'mail' | 'rcpt' | 'data' | 'dot';
 
 /** Where a script can cut the connection, without a word (no 421, no QUIT). */
 export type DropPoint = 'before-greeting' | 'after-ehlo' | 'after-auth' | 'after-mail' | 'after-rcpt' | 'mid-data' | 'after-dot';
@@ -55,6 +55,7 @@ export interface ScriptedSmtpServer {
 const DEFAULTS: Record<ScriptedStep, string> = {
   greeting: '220 scripted.test ESMTP ready',
   ehlo: '',
+  starttls: '220 2.0.0 Ready to start TLS',
   auth: '235 2.7.0 Accepted',
   mail: '250 2.1.0 OK',
   rcpt: '250 2.1.5 OK',
@@ -138,10 +139,13 @@ export async function startScriptedServer(options: ScriptedSmtpOptions = {}): Pr
           write(verb === 'HELO' && typeof script.replies?.ehlo !== 'string' ? '250 scripted.test' : ehloReply());
           if (script.drop === 'after-ehlo') drop();
           return;
-        case 'STARTTLS':
-          write('220 2.0.0 Ready to start TLS');
-          upgrade();
+        case 'STARTTLS': {
+          const answer = reply('starttls');
+          write(answer);
+          // A refusal (454 "TLS not available", 502 from a server without it) keeps the session in clear.
+          if (!failed(answer)) upgrade();
           return;
+        }
         case 'AUTH': {
           const scripted = script.replies?.auth;
           const replies = scripted === undefined ? [DEFAULTS.auth] : typeof scripted === 'string' ? [scripted] : [...scripted];

@@ -248,7 +248,7 @@ describe('gmail-api: sending', () => {
   it('refuses a message with no recipient before any request', async () => {
     const mailer = transport(config());
     const err = await failure(mailer.sendMail({ from: 'me@example.com', subject: 'nobody', text: 'x' }));
-    expect(err).toMatchObject({ code: 'RECIPIENT_REJECTED', retryable: false });
+    expect(err).toMatchObject({ code: 'MESSAGE_INVALID', phase: 'message', retryable: false });
     expect(calls).toHaveLength(0);
   });
 

@@ -169,3 +169,28 @@ describe('relay strategy: deliveries', () => {
     }
   });
 });
+
+describe('relay strategy: the endpoint in one place (issue 19)', () => {
+  it.each([
+    ['host', { host: 'a.example', smtp: { host: 'b.example' } }],
+    ['port', { host: 'a.example', port: 2525, smtp: { port: 587 } }],
+    ['secure', { host: 'a.example', secure: false, smtp: { secure: true } }],
+  ] as const)('refuses %s set both at the top and under smtp, naming both paths', (key, config) => {
+    const err = (() => {
+      try {
+        resolveConfig({ strategy: 'relay', ...config });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })() as { code: string; issues: { path: string; message: string }[] };
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+    const issue = err.issues.find((i) => i.path === key);
+    expect(issue?.message).toContain(`smtp.${key}`);
+  });
+
+  it('still takes the host in either place alone', () => {
+    expect((resolveConfig({ strategy: 'relay', host: 'a.example' }).options as { endpoint: { host: string } }).endpoint.host).toBe('a.example');
+    expect((resolveConfig({ strategy: 'relay', smtp: { host: 'b.example' } } as RelayConfig).options as { endpoint: { host: string } }).endpoint.host).toBe('b.example');
+  });
+});
