@@ -5,15 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { fencedBlocks, type CodeBlock as FencedBlock } from '../helpers/markdown.js';
+import { docFiles, fencedBlocks, type CodeBlock as FencedBlock } from '../helpers/markdown.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 
-// Issue 19, item 7: every ```ts block of the READMEs compiles as written against the built
-// package (dist/, built by test/global-setup.ts), as a CommonJS and as an ES module unless the
-// block says it is for ES modules only; and the Quick start runs.
+// Issue 19, item 7: every ```ts block of the READMEs and the guides compiles as written against
+// the built package (dist/, built by test/global-setup.ts), as a CommonJS and as an ES module
+// unless the block says it is for ES modules only; and the Quick start runs.
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const READMES = ['README.md', 'README.ja.md'] as const;
+/** Every page with a ts block: the READMEs and the guides. */
+const PAGES = docFiles().filter((page) => fencedBlocks(readFileSync(join(root, page), 'utf8')).some((b) => b.lang === 'ts'));
 const APP_PASSWORD = 'fakequickstartqw';
 
 /** A block says it needs an ES module (top-level await) with a comment naming ESM. */
@@ -95,10 +96,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
-describe.each(READMES)('%s', (readme) => {
+it('the READMEs and the guides have ts blocks to check', () => {
+  expect(PAGES).toContain('README.md');
+  expect(PAGES).toContain('README.ja.md');
+  expect(PAGES.length).toBeGreaterThan(10);
+});
+
+describe.each(PAGES)('%s', (readme) => {
   it('every ts block type-checks against the built package, as CommonJS and as an ES module (or, where it says ESM, as an ES module)', () => {
     const variants = variantsOf(readme);
-    expect(variants.length).toBeGreaterThan(20);
+    expect(variants.length).toBeGreaterThan(0);
     expect(typeErrors(variants)).toEqual([]);
     // The blocks that need an ES module are few, and say so.
     const esmOnly = new Set(variants.filter((v) => v.kind === 'esm').map((v) => v.block)).size - new Set(variants.filter((v) => v.kind === 'cjs').map((v) => v.block)).size;
