@@ -13,7 +13,7 @@ interface EnvVariable {
   kind?: EnvKind;
 }
 
-/** The mapping, documented in the README's fromEnv table: keep the two in step. */
+/** The mapping, documented in the fromEnv table of docs/cli.md: keep the two in step. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'STRATEGY', path: 'strategy' },
   { name: 'USER', path: 'user' },
@@ -51,7 +51,7 @@ const STRATEGY_BY_CREDENTIAL: readonly (readonly [string[], string])[] = [
 ];
 
 const COMMON_FIELDS = new Set(['strategy', 'locale', 'pool']);
-const ENV_HINT = 'Set the variables listed; the README\'s fromEnv table says what each one holds.';
+const ENV_HINT = 'Set the variables listed; the fromEnv table of the command-line guide (docs/cli.md) says what each one holds.';
 
 /**
  * Builds a config from environment variables, explicitly: the library never reads the
@@ -60,7 +60,7 @@ const ENV_HINT = 'Set the variables listed; the README\'s fromEnv table says wha
  * `GMAIL_REFRESH_TOKEN`, `GMAIL_SERVICE_ACCOUNT_FILE` (→ `keyFile`), `GMAIL_SERVICE_ACCOUNT_JSON`,
  * `GMAIL_TOKEN_ENDPOINT`, `GMAIL_DOMAIN`, `GMAIL_RELAY_PRESET`, `GMAIL_RELAY_REGION`,
  * `GMAIL_SMTP_HOST`, `GMAIL_SMTP_PORT`, `GMAIL_SMTP_SECURE`, `GMAIL_SMTP_NAME`,
- * `GMAIL_SMTP_CA_FILE`, `GMAIL_LOCALE` and `GMAIL_POOL` (the README has the table). Variables the
+ * `GMAIL_SMTP_CA_FILE`, `GMAIL_LOCALE` and `GMAIL_POOL` (docs/cli.md has the table). Variables the
  * chosen strategy does not use are ignored; empty ones count as unset. Without `GMAIL_STRATEGY`
  * the strategy follows from the one credential present (refresh token → `oauth2`, service
  * account → `service-account`, app password → `app-password`).

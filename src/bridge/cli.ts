@@ -28,8 +28,8 @@ password (or from an allowed network) send to it, and it delivers through the up
 config (OAuth2, service account, Gmail API, a relay, failover). A device gets 250 only after
 the upstream accepted its message, 451 when it should retry later.
 
-FILE is JSON (listen, tls, accounts, allowNetworks, upstream, limits, allowInsecureAuth; see
-the README "SMTP bridge for printers and devices"). Any string may be { "env": "NAME" } or
+FILE is JSON (listen, tls, accounts, allowNetworks, upstream, limits, spoolDir, sendLog,
+allowInsecureAuth; see docs/bridge.md, in Japanese docs/ja/bridge.md). Any string may be { "env": "NAME" } or
 { "file": "path" }. Relative paths are relative to FILE's folder.
 
 Logs are JSON lines on stdout, one per message. SIGTERM or SIGINT stops accepting, lets

@@ -19,7 +19,7 @@ typed diagnosis (code, phase, server response, hint). Sends nothing unless --sen
 The config comes from --config FILE (JSON; any string may be { "env": "NAME" } or
 { "file": "path" }, see loadConfig) or else from environment variables (GMAIL_STRATEGY,
 GMAIL_USER, GMAIL_APP_PASSWORD, GMAIL_CLIENT_ID, GMAIL_CLIENT_SECRET, GMAIL_REFRESH_TOKEN,
-GMAIL_SERVICE_ACCOUNT_FILE, GMAIL_SMTP_HOST, ... see fromEnv in the README).
+GMAIL_SERVICE_ACCOUNT_FILE, GMAIL_SMTP_HOST, ... see fromEnv in docs/cli.md).
 
 Options:
   --config FILE         JSON config file

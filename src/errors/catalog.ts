@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 
-/** What each code means, in one line: the start of every error's `message`, and the README table. */
+/** What each code means, in one line: the start of every error's `message`, and the generated error reference (docs/errors-reference.md). */
 export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = Object.freeze({
   CONFIG_INVALID: 'Invalid configuration',
   AUTH_INVALID_CREDENTIALS: 'The server refused the login',

@@ -16,20 +16,20 @@ type HintTable = Record<ErrorCode, Record<Locale, string>> & Partial<Record<Hint
 
 const HINTS: HintTable = {
   CONFIG_INVALID: {
-    en: 'Fix the fields listed (each issue in `issues` has a hint of its own) and create the transport again; the README has a complete config for each strategy.',
-    ja: '一覧の項目を修正してからトランスポートを作り直してください（`issues` の各項目にそれぞれのヒントがあります）。各ストラテジーの完全な設定例は README にあります。',
+    en: 'Fix the fields listed (each issue in `issues` has a hint of its own) and create the transport again; the guide of each strategy (docs/strategies in the repository) has a complete config.',
+    ja: '一覧の項目を修正してからトランスポートを作り直してください（`issues` の各項目にそれぞれのヒントがあります）。各ストラテジーの完全な設定例は、リポジトリの docs/strategies のガイドにあります。',
   },
   'CONFIG_INVALID:bridge': {
-    en: 'Fix the fields listed in the bridge config file (each has a hint of its own) and start `gmail-transport serve` again; the README section "SMTP bridge for printers and devices" has a complete config.',
-    ja: 'ブリッジの設定ファイルの一覧の項目を修正し（各項目にヒントがあります）、`gmail-transport serve` を起動し直してください。完全な設定例は README の「プリンターや機器のための SMTP ブリッジ」にあります。',
+    en: 'Fix the fields listed in the bridge config file (each has a hint of its own) and start `gmail-transport serve` again; the bridge guide for administrators (docs/bridge.md, in Japanese docs/ja/bridge.md) has a complete config.',
+    ja: 'ブリッジの設定ファイルの一覧の項目を修正し（各項目にヒントがあります）、`gmail-transport serve` を起動し直してください。完全な設定例は管理者ガイド（docs/ja/bridge.md）にあります。',
   },
   'CONFIG_INVALID:field': {
-    en: 'Change this field as its message says; the README\'s section on the strategy (or the bridge) shows a working value.',
-    ja: 'メッセージのとおりにこの項目を変えてください。README のストラテジー（またはブリッジ）の節に動く設定例があります。',
+    en: 'Change this field as its message says; the guide for the strategy (or the bridge) in docs/ shows a working value.',
+    ja: 'メッセージのとおりにこの項目を変えてください。docs/ にあるストラテジー（またはブリッジ）のガイドに動く設定例があります。',
   },
   'CONFIG_INVALID:required': {
-    en: 'Add this field: the README shows the complete config of each strategy, with every field it needs.',
-    ja: 'この項目を追加してください。README に、必要な項目をすべて含む各ストラテジーの完全な設定例があります。',
+    en: 'Add this field: the guide of each strategy (docs/strategies) shows its complete config, with every field it needs.',
+    ja: 'この項目を追加してください。docs/strategies の各ストラテジーのガイドに、必要な項目をすべて含む完全な設定例があります。',
   },
   'CONFIG_INVALID:not-empty': {
     en: 'Give it a value, or leave the field out to use its default. In a config file, an unset { "env": … } reference shows up as its own issue.',
