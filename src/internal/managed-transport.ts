@@ -31,7 +31,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   readonly #config: ResolvedConfig;
   #route?: Route;
   // Made once, not per send: a pool queues every message it is given, and what a send
-  // allocates waits in that queue with it (docs/BENCHMARKS.md, "Findings").
+  // allocates waits in that queue with it (docs/decisions/).
   readonly #publishRetry = (event: 'retry', payload: TransportEvents['retry']): void => this.publish(event, payload);
   readonly #retryRuntime: { locale: ResolvedConfig['locale'] };
   /** Where each send's record goes, with the `sendLog` option; sendMail writes it (see create.ts). */

@@ -19,7 +19,7 @@ let ready = false;
  * Loads nodemailer's address parser, the one that reads the message's headers, so the check
  * finds exactly the entries nodemailer would drop. Loaded on the first send, not at import:
  * resolving a subpath of nodemailer's exports map is one of the costlier parts of importing
- * this package (docs/BENCHMARKS.md, "Findings"). Should it fail to load, the check falls back
+ * this package (docs/decisions/). Should it fail to load, the check falls back
  * to reading comma-separated lists itself.
  */
 export function loadMessageCheck(): Promise<void> {

@@ -20,7 +20,7 @@ export interface Route {
    * transport makes each first attempt through it. A pool queues every message it is given,
    * and what a send allocates waits in the queue with it; the promises and the suspended
    * retry loop around a `send` made V8's garbage collector copy about 0.5 kB more per queued
-   * message (docs/BENCHMARKS.md, "Findings"). Calls back once, with a GmailTransportError.
+   * message (docs/decisions/). Calls back once, with a GmailTransportError.
    */
   deliver?(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void;
   /** Connects and authenticates without sending. */

@@ -212,7 +212,7 @@ type BodyStream = ReturnType<MimeRoot['createReadStream']>;
  * objects. Proxies around the mail, the root and the stream (a trap on every read, a `bind` on
  * every method read) kept pooled sends at about 4% more CPU than plain nodemailer's, against
  * 1.5-3.5% with this object; own properties on every MIME root made V8 reshape objects it
- * sees by the thousand (docs/BENCHMARKS.md, "Findings"). Every other method of the root is
+ * sees by the thousand (docs/decisions/). Every other method of the root is
  * forwarded to it (see `forwardTo`), so a nodemailer that calls one more still works.
  */
 class TrackedRoot {

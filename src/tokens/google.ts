@@ -96,8 +96,8 @@ export function createGoogleFetcher(settings: OAuthSettings): TokenFetcher {
  * The runtime's fetch, looked up at each call (a test's interceptor, installed later, sees it).
  * gaxios would otherwise load node-fetch, whose requests run through Node's own `stream.pipeline`
  * and http client: code nodemailer runs for every message. Sharing it with another caller leaves
- * V8 with polymorphic type feedback there, and every send then pays for it (docs/BENCHMARKS.md,
- * "Findings"). The runtime's fetch (undici) runs on code of its own.
+ * V8 with polymorphic type feedback there, and every send then pays for it
+ * (docs/decisions/0002-token-requests-through-node-fetch.md). The runtime's fetch (undici) runs on code of its own.
  */
 const runtimeFetch: typeof fetch = async (input, init) => {
   const response = await globalThis.fetch(input, init);
