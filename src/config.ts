@@ -2,6 +2,7 @@ import { strategies, type StrategyName, type GmailTransportConfig } from './stra
 import type { Logger, ResolvedConfig, RetryOptions } from './strategies/types.js';
 import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
+import { parseBudgetOption } from './budget/options.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -13,7 +14,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'] as const;
+const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'budget'] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 
@@ -42,12 +43,13 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
   const retry = parseRetry(check, input);
   const logger = parseLogger(check, input);
   const pool = parsePool(check, input);
+  const budget = parseBudgetOption(check, input);
   if (!name) return undefined;
 
   const strategy = strategies[name];
   check.unknownKeys(input, [...COMMON_KEYS, ...strategy.keys]);
   const options = strategy.parse(input, check, { resolveNested: resolveInto });
-  if (options === undefined || retry === undefined) return undefined;
+  if (options === undefined || retry === undefined || (input.budget !== undefined && budget === undefined)) return undefined;
   return Object.freeze({
     strategy: name,
     options: Object.freeze(options),
@@ -55,6 +57,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
     retry,
     ...(logger ? { logger } : {}),
     ...(pool ? { pool: Object.freeze(pool) } : {}),
+    ...(budget !== undefined ? { budget } : {}),
   });
 }
 

@@ -7,6 +7,8 @@ import { mapError } from './errors/map-error.js';
 import { ManagedTransport } from './internal/managed-transport.js';
 import { SmtpRoute } from './internal/smtp-route.js';
 import type { Route } from './internal/route.js';
+import { withBudget } from './budget/route.js';
+import type { BudgetStatus } from './budget/types.js';
 
 /**
  * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
@@ -15,6 +17,8 @@ import type { Route } from './internal/route.js';
 export type GmailTransporter = Transporter<SentMessageInfo> & {
   on<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
   once<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+  /** Used and left of each sending budget over the last 24 hours (each failover route's, with its index). */
+  budgetStatus(): Promise<BudgetStatus[]>;
 };
 
 /**
@@ -42,13 +46,15 @@ export function createGmailTransport(config: GmailTransportConfig, defaults?: Ma
   transport.attach(buildRoute(resolved, ctx));
   const mailer = createTransport(transport, defaults);
   wrapSendMail(mailer, resolved);
+  (mailer as unknown as GmailTransporter).budgetStatus = () => transport.route.budgetStatus?.() ?? Promise.resolve([]);
   return mailer as unknown as GmailTransporter;
 }
 
 function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
   const strategy = strategies[config.strategy as StrategyName] as unknown as Strategy<string, object, unknown>;
   const made = strategy.create(config.options, ctx);
-  return isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+  const route = isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+  return withBudget(route, config, strategy.budgetSubject?.(config.options), ctx);
 }
 
 function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {

@@ -155,6 +155,14 @@ const HINTS: HintTable = {
     en: 'The daily sending limit of this account or relay is used up; it resets within 24 hours. Configure a failover route (e.g. an external relay) for the rest of the day.',
     ja: 'このアカウントまたはリレーの 1 日の送信上限に達しました。24 時間以内にリセットされます。残りの時間は failover で外部リレーなどに切り替えてください。',
   },
+  'QUOTA_EXCEEDED:budget': {
+    en: 'Nothing was sent: this mailbox\'s sending budget is used up for now, which keeps the account under Google\'s daily limits (passing them stops the account from sending for up to 24 hours). Retry after retryAfterMs, add a failover route, or set budget.messagesPerDay if the account\'s limit differs.',
+    ja: '何も送信していません。このメールボックスの送信バジェットを現在使い切っています（Google の 1 日の上限を超えると、そのアカウントは最長 24 時間送信できなくなるため、手前で止めています）。retryAfterMs の後に再試行するか、failover で別の経路を追加するか、アカウントの上限が異なる場合は budget.messagesPerDay を設定してください。',
+  },
+  'QUOTA_EXCEEDED:recipients-per-message': {
+    en: 'The message has more recipients (To, Cc and Bcc together) than budget.recipientsPerMessage allows; Google takes at most 100 per message over SMTP and the Gmail API. Split the recipients into several messages; nothing was sent.',
+    ja: 'メッセージの宛先（To・Cc・Bcc の合計）が budget.recipientsPerMessage の上限を超えています。Google が SMTP と Gmail API で 1 通に受け付ける宛先は最大 100 件です。宛先を複数のメッセージに分けてください。何も送信していません。',
+  },
   MESSAGE_REJECTED: {
     en: 'The server rejected the message itself (size over the limit, or content flagged). Sending it again unchanged will fail again: shrink attachments (Gmail allows 25 MB over SMTP) or change the content.',
     ja: 'メッセージ自体が拒否されました（サイズ超過または内容の問題）。そのまま再送しても失敗します。添付ファイルを小さくするか（SMTP では 25 MB まで）、内容を変えてください。',

@@ -7,6 +7,7 @@ import type { ConfigChecker, Raw } from '../internal/validate.js';
 import type { Route } from '../internal/route.js';
 import type { AccessTokenSource } from '../tokens/types.js';
 import type { TransportEvents } from '../events.js';
+import type { BudgetOptions, BudgetSubject } from '../budget/types.js';
 
 /** Where and how an SMTP strategy connects, after defaults and the user's `smtp` override. */
 export interface SmtpEndpoint {
@@ -68,6 +69,8 @@ export interface Strategy<Name extends string, Input extends object, Options> {
   create(options: Options, ctx: StrategyContext): SmtpPlan | Route;
   /** Optional: classifies failures specific to this strategy before the generic mapper. */
   mapError?(error: unknown): GmailTransportError | undefined;
+  /** Optional: the mailbox the strategy sends as, whose sending budget it counts against (see budget/). */
+  budgetSubject?(options: Options): BudgetSubject | undefined;
   /** Type-level only: the user-facing input type. */
   readonly __input?: Input;
 }
@@ -90,6 +93,11 @@ export interface CommonOptions {
   rateDelta?: number;
   /** With `pool`: messages per `rateDelta` at most. */
   rateLimit?: number;
+  /**
+   * Counts ahead of Google's daily sending limits, per mailbox, over a rolling 24 hours;
+   * `false` turns it off. @default Google's published limits for the route (README, "Sending budget")
+   */
+  budget?: BudgetOptions | false;
 }
 
 /** Retry policy: exponential backoff with full jitter, bounded in attempts and total time. */
@@ -151,4 +159,6 @@ export interface ResolvedConfig {
     readonly rateDelta?: number;
     readonly rateLimit?: number;
   };
+  /** The user's `budget` option; absent: the route's defaults. */
+  readonly budget?: Readonly<BudgetOptions> | false;
 }
