@@ -25,6 +25,7 @@ export type { TokenStore, TokenLock } from './tokens/types.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
+export type { BudgetOptions, BudgetStatus, BudgetCount } from './budget/types.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {
@@ -42,4 +43,5 @@ export type {
   BridgeMessageRecord,
   BridgeRefusalRecord,
   BridgeLockoutRecord,
+  BridgeStatus,
 } from './bridge/types.js';

@@ -3,7 +3,7 @@ import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { createGmailTransport, type GmailTransporter } from '../create.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
-import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
+import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
 type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
@@ -53,6 +53,14 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#config = config;
     this.#upstream = upstream;
     this.#logger = config.logger;
+    // The operator learns that the day's budget is running low before devices get 451s.
+    upstream.on('warning', (warning) => {
+      if (warning.code === 'BUDGET_LOW') this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
+    });
+  }
+
+  async status(): Promise<BridgeStatus> {
+    return { addresses: [...this.#addresses], upstream: this.#config.upstreamStrategy, budget: await this.#upstream.budgetStatus() };
   }
 
   get addresses(): readonly BridgeAddress[] {

@@ -258,7 +258,7 @@ describe('budget option: validated with the rest of the config', () => {
   });
 
   it('accepts Infinity to lift one limit and false to turn the budget off', () => {
-    for (const budget of [false, { messagesPerDay: Infinity }, {}]) {
+    for (const budget of [false as const, { messagesPerDay: Infinity }, {}]) {
       createGmailTransport({ strategy: 'app-password', user: 'me@example.com', appPassword: APP_PASSWORD, budget }).close();
     }
   });
