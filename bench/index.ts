@@ -5,7 +5,7 @@
  *   npm run bench                      all sections, print the results
  *   npm run bench -- --write           ... and write them into docs/BENCHMARKS.md (a full run only)
  *   npm run bench -- --quick           fewer rounds and messages (a smoke run)
- *   npm run bench -- --only=overhead,import
+ *   npm run bench -- --only=overhead,import,budget
  */
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { benchOverhead } from './overhead.js';
 import { benchTokens } from './tokens.js';
 import { benchImportCost } from './import-cost.js';
 import { benchGmailApi } from './gmail-api.js';
+import { benchBudget } from './budget.js';
 import { ensureBuilt, loadPackage, ROOT } from './helpers/package.js';
 import { startStandIns } from './helpers/stand-ins.js';
 import { fmt } from './helpers/stats.js';
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   tokens: benchTokens,
   import: benchImportCost,
   'gmail-api': benchGmailApi,
+  budget: benchBudget,
 };
 
 const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000 };

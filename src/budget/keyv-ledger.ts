@@ -1,5 +1,5 @@
 import type { TokenStore } from '../tokens/types.js';
-import { decide, type Entries, type Ledger, type Usage, type Verdict } from './ledger.js';
+import { addEntry, decide, removeEntry, type Entries, type Ledger, type Usage, type Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
 import type { BudgetLimits } from './types.js';
 
@@ -24,23 +24,13 @@ export class KeyvLedger implements Ledger {
     return this.#update(key, (entries): Verdict => {
       const { waitMs, usage } = decide(entries, recipients, limits, now);
       if (waitMs > 0) return { ok: false, usage, waitMs };
-      entries.times.push(now);
-      entries.recipients.push(recipients);
-      return { ok: true, usage: { ...usage, messages: usage.messages + 1, recipients: usage.recipients + recipients }, handle: { time: now, recipients } };
+      const handle = addEntry(entries, now, recipients);
+      return { ok: true, usage: { ...usage, messages: usage.messages + 1, recipients: usage.recipients + recipients }, handle };
     });
   }
 
   async release(key: string, handle: unknown): Promise<void> {
-    const { time, recipients } = handle as { time: number; recipients: number };
-    await this.#update(key, (entries) => {
-      for (let i = entries.times.length - 1; i >= 0; i--) {
-        if (entries.times[i] === time && entries.recipients[i] === recipients) {
-          entries.times.splice(i, 1);
-          entries.recipients.splice(i, 1);
-          return;
-        }
-      }
-    });
+    await this.#update(key, (entries) => removeEntry(entries, handle));
   }
 
   async markSpent(key: string, until: number): Promise<void> {

@@ -37,6 +37,8 @@ export interface Entries {
   times: number[];
   recipients: number[];
   spentUntil: number;
+  /** The sum of `recipients`, kept by whoever changes them; computed when absent. */
+  total?: number;
 }
 
 /**
@@ -46,15 +48,15 @@ export interface Entries {
  */
 export function decide(entries: Entries, recipients: number, limits: BudgetLimits, now: number): { waitMs: number; usage: Usage } {
   const cutoff = now - WINDOW_MS;
+  if (entries.total === undefined) entries.total = entries.recipients.reduce((sum, r) => sum + r, 0);
   let expired = 0;
-  while (expired < entries.times.length && entries.times[expired]! <= cutoff) expired++;
+  while (expired < entries.times.length && entries.times[expired]! <= cutoff) entries.total -= entries.recipients[expired++]!;
   if (expired > 0) {
     entries.times.splice(0, expired);
     entries.recipients.splice(0, expired);
   }
   const count = entries.times.length;
-  let total = 0;
-  for (const r of entries.recipients) total += r;
+  const total = entries.total;
   const usage: Usage = { messages: count, recipients: total, spentUntil: entries.spentUntil > now ? entries.spentUntil : 0 };
   let waitMs = usage.spentUntil > 0 ? usage.spentUntil - now : 0;
   const { messagesPerDay: maxMessages, recipientsPerDay: maxRecipients } = limits;
@@ -94,25 +96,13 @@ export class MemoryLedger implements Ledger {
     const entries = this.#of(key);
     const { waitMs, usage } = decide(entries, recipients, limits, now);
     if (waitMs > 0) return { ok: false, usage, waitMs };
-    entries.times.push(now);
-    entries.recipients.push(recipients);
-    const handle = { time: now, recipients };
+    const handle = addEntry(entries, now, recipients);
     return { ok: true, usage: { ...usage, messages: usage.messages + 1, recipients: usage.recipients + recipients }, handle };
   }
 
   release(key: string, handle: unknown): void {
     const entries = this.#entries.get(key);
-    const { time, recipients } = handle as { time: number; recipients: number };
-    if (!entries) return;
-    // Entries of equal time and recipients are interchangeable: giving back any one of them
-    // leaves the same count. The newest are at the end, where a reservation usually is.
-    for (let i = entries.times.length - 1; i >= 0; i--) {
-      if (entries.times[i] === time && entries.recipients[i] === recipients) {
-        entries.times.splice(i, 1);
-        entries.recipients.splice(i, 1);
-        return;
-      }
-    }
+    if (entries) removeEntry(entries, handle);
   }
 
   markSpent(key: string, until: number): void {
@@ -131,6 +121,31 @@ export class MemoryLedger implements Ledger {
       this.#entries.set(key, entries);
     }
     return entries;
+  }
+}
+
+/** Counts one message in `entries`; returns its handle. */
+export function addEntry(entries: Entries, time: number, recipients: number): { time: number; recipients: number } {
+  entries.times.push(time);
+  entries.recipients.push(recipients);
+  entries.total = (entries.total ?? 0) + recipients;
+  return { time, recipients };
+}
+
+/**
+ * Takes back one counted message. Entries of equal time and recipients are interchangeable:
+ * giving back any one of them leaves the same count. The newest are at the end, where a
+ * reservation being given back usually is.
+ */
+export function removeEntry(entries: Entries, handle: unknown): void {
+  const { time, recipients } = handle as { time: number; recipients: number };
+  for (let i = entries.times.length - 1; i >= 0; i--) {
+    if (entries.times[i] === time && entries.recipients[i] === recipients) {
+      entries.times.splice(i, 1);
+      entries.recipients.splice(i, 1);
+      if (entries.total !== undefined) entries.total -= recipients;
+      return;
+    }
   }
 }
 
