@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { KeyvRedisLike, RedisLikeClient } from '../tokens/lock.js';
 import type { Ledger, Usage, Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
@@ -14,7 +14,7 @@ import type { BudgetLimits } from './types.js';
  * Returns {counted, messages, recipients, spentUntil, waitMs}. The wait is the decision of
  * ledger.ts's `decide`, written again in Lua.
  */
-const RESERVE_SCRIPT = `
+const RESERVE_SCRIPT = script(`
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local maxM = tonumber(ARGV[3])
@@ -67,13 +67,27 @@ total = redis.call('INCRBY', KEYS[2], n)
 redis.call('PEXPIRE', KEYS[1], window)
 redis.call('PEXPIRE', KEYS[2], window)
 return {1, count + 1, total, spent, 0}
-`;
+`);
 
 /** Takes back one counted message (KEYS: set, total; ARGV: member, recipients). */
-const RELEASE_SCRIPT = "if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[2]) end return 1";
+const RELEASE_SCRIPT = script("if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[2]) end return 1");
 
 /** Moves the spent-until time later, never earlier (KEYS: spent; ARGV: until, ttl). */
-const SPENT_SCRIPT = "if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1";
+const SPENT_SCRIPT = script("if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1");
+
+interface Script {
+  body: string;
+  sha: string;
+}
+
+function script(body: string): Script {
+  return { body, sha: createHash('sha1').update(body).digest('hex') };
+}
+
+type ScriptOptions = { keys: string[]; arguments: string[] };
+
+/** node-redis's EVALSHA, beside the EVAL the token lock uses. */
+type ScriptClient = RedisLikeClient & { evalSha?(sha: string, options: ScriptOptions): Promise<unknown> };
 
 /**
  * The atomic ledger of a Keyv + @keyv/redis store: a sorted set per mailbox, driven by Lua
@@ -84,6 +98,8 @@ const SPENT_SCRIPT = "if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1])
 export class RedisLedger implements Ledger {
   readonly kind = 'redis';
   readonly #adapter: KeyvRedisLike;
+  /** Scripts this ledger's server has run, as far as it knows. */
+  readonly #loaded = new Set<string>();
 
   constructor(adapter: KeyvRedisLike) {
     this.#adapter = adapter;
@@ -120,9 +136,25 @@ export class RedisLedger implements Ledger {
     return reply.map(Number) as [number, number, number, number, number];
   }
 
-  async #eval(script: string, keys: string[], args: string[]): Promise<unknown> {
-    const client: RedisLikeClient = await this.#adapter.getClient();
+  /**
+   * Runs a script by its SHA-1 (EVALSHA: a few bytes a call instead of the script) once this
+   * ledger has run it with EVAL, which loads it; EVAL again when the server lost it (NOSCRIPT
+   * after a restart or a flush).
+   */
+  async #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    const client: ScriptClient = await this.#adapter.getClient();
+    const options = { keys, arguments: args };
+    if (this.#loaded.has(script.sha) && typeof client.evalSha === 'function') {
+      try {
+        return await client.evalSha(script.sha, options);
+      } catch (err) {
+        if (!/NOSCRIPT/.test(String((err as { message?: unknown } | null)?.message))) throw err;
+        this.#loaded.delete(script.sha);
+      }
+    }
     if (typeof client.eval !== 'function') throw Object.assign(new Error('the Redis client cannot run scripts'), { code: 'ENOEVAL' });
-    return client.eval(script, { keys, arguments: args });
+    const reply = await client.eval(script.body, options);
+    this.#loaded.add(script.sha);
+    return reply;
   }
 }

@@ -5,8 +5,13 @@ import { describeFailure, withTimeout } from '../tokens/timing.js';
 import { memoryLedger, type Ledger, type Usage, type Verdict } from './ledger.js';
 import type { BudgetLimits } from './types.js';
 
-/** Bound on every call to a shared budget store, as on the token store's (`tokenStoreTimeoutMs`' default). */
-export const BUDGET_STORE_TIMEOUT_MS = 1_000;
+/**
+ * Bound on every call to a shared budget store. Longer than the token store's: every message
+ * makes a call, and a burst of a few thousand sends queues that many calls on one connection
+ * behind each other. A store that hangs still costs one wait per outage (see below), not one
+ * per message.
+ */
+export const BUDGET_STORE_TIMEOUT_MS = 5_000;
 
 /** A store problem, reported as a transporter `warning`. */
 export type LedgerWarning = (code: string, message: string) => void;

@@ -180,6 +180,23 @@ if (!HAS_REDIS) {
       }
     });
 
+    it('keeps counting when Redis forgot its scripts (SCRIPT FLUSH, as after a restart)', async () => {
+      const user = mailbox();
+      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 3, store: keyv() } });
+      const warnings: TransportEvents['warning'][] = [];
+      mailer.on('warning', (w) => warnings.push(w));
+      await mailer.sendMail({ from: user, to: 'a@example.com', text: 'x' });
+      await mailer.sendMail({ from: user, to: 'b@example.com', text: 'x' });
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      await client.scriptFlush();
+      client.destroy();
+      await mailer.sendMail({ from: user, to: 'c@example.com', text: 'x' });
+      expect((await failure(mailer.sendMail({ from: user, to: 'd@example.com', text: 'x' }))).phase).toBe('budget');
+      mailer.close();
+      expect(warnings).toEqual([]);
+    });
+
     it('any other Keyv store shares the count too (read and written without a lock)', async () => {
       const user = mailbox();
       const shared = new Keyv();
