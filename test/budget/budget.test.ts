@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inspect } from 'node:util';
-import { createGmailTransport, isGmailTransportError, type GmailTransportConfig, type GmailTransportError, type TransportEvents } from '../../src/index.js';
+import { createGmailTransport, type GmailTransportConfig, type GmailTransportError, type TransportEvents } from '../../src/index.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { localSmtp } from '../helpers/oauth-fixtures.js';
+import { sendFailure } from '../helpers/send-failure.js';
 
 const APP_PASSWORD = 'fakebudgetpwqzxk';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -18,16 +19,6 @@ function appPassword(user: string, server: { port: number; cert: string }, extra
 }
 
 const message = (from: string, to: string | string[] = 'you@example.com') => ({ from, to, subject: 'Budget', text: 'Counted.' });
-
-async function failure(promise: Promise<unknown>): Promise<GmailTransportError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isGmailTransportError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected the send to fail');
-}
 
 function assertNoSecret(err: unknown): void {
   for (const text of [String(err), JSON.stringify(err), inspect(err, { depth: 8 })]) expect(text).not.toContain(APP_PASSWORD);
@@ -58,7 +49,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     for (let i = 0; i < 3; i++) await mailer.sendMail(message(user));
     expect(server.messages.length - before.messages).toBe(3);
     const connections = server.connections;
-    const err = await failure(mailer.sendMail(message(user)));
+    const err = await sendFailure(mailer.sendMail(message(user)));
     mailer.close();
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryable: true, strategy: 'app-password' });
     expect(err.retryAfterMs).toBeGreaterThan(DAY_MS - 60_000);
@@ -90,7 +81,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const mailer = appPassword(user, server);
     const connections = server.connections;
     const many = Array.from({ length: 101 }, (_, i) => `r${i}@example.com`);
-    const err = await failure(mailer.sendMail(message(user, many)));
+    const err = await sendFailure(mailer.sendMail(message(user, many)));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryable: false });
     expect(err.message).toContain('101 recipients');
     expect(err.retryAfterMs).toBeUndefined();
@@ -110,7 +101,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const user = mailbox();
     const mailer = appPassword(user, server, { budget: { recipientsPerDay: 5 } });
     await mailer.sendMail(message(user, ['a@example.com', 'b@example.com', 'c@example.com']));
-    const err = await failure(mailer.sendMail(message(user, ['d@example.com', 'e@example.com', 'f@example.com'])));
+    const err = await sendFailure(mailer.sendMail(message(user, ['d@example.com', 'e@example.com', 'f@example.com'])));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryable: true });
     expect(err.message).toContain('3 of 5 recipients');
     await mailer.sendMail(message(user, ['d@example.com', 'e@example.com']));
@@ -127,14 +118,14 @@ describe('sending budget, memory store (the default), through a real SMTP server
     vi.setSystemTime(t0 + HOUR_MS);
     await mailer.sendMail(message(user));
     vi.setSystemTime(t0 + 2 * HOUR_MS);
-    const first = await failure(mailer.sendMail(message(user)));
+    const first = await sendFailure(mailer.sendMail(message(user)));
     expect(first.retryAfterMs).toBe(22 * HOUR_MS);
     vi.setSystemTime(t0 + DAY_MS - 1);
-    expect((await failure(mailer.sendMail(message(user)))).retryAfterMs).toBe(1);
+    expect((await sendFailure(mailer.sendMail(message(user)))).retryAfterMs).toBe(1);
     vi.setSystemTime(t0 + DAY_MS);
     await mailer.sendMail(message(user));
     // The message of t0 + 1 h still counts, with the one just sent.
-    const second = await failure(mailer.sendMail(message(user)));
+    const second = await sendFailure(mailer.sendMail(message(user)));
     expect(second.retryAfterMs).toBe(HOUR_MS);
     mailer.close();
   });
@@ -149,7 +140,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
       await mailer.sendMail(message(user));
       sent++;
     }
-    await failure(mailer.sendMail(message(user)));
+    await sendFailure(mailer.sendMail(message(user)));
     mailer.close();
     const low = warnings.filter((w) => w.code === 'BUDGET_LOW');
     expect(low).toHaveLength(1);
@@ -166,8 +157,8 @@ describe('sending budget, memory store (the default), through a real SMTP server
     await a.sendMail(message(user));
     await a.sendMail(message(user));
     await b.sendMail(message(user));
-    expect((await failure(b.sendMail(message(user)))).phase).toBe('budget');
-    expect((await failure(a.sendMail(message(user)))).phase).toBe('budget');
+    expect((await sendFailure(b.sendMail(message(user)))).phase).toBe('budget');
+    expect((await sendFailure(a.sendMail(message(user)))).phase).toBe('budget');
     a.close();
     b.close();
   });
@@ -185,12 +176,12 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const user = mailbox();
     const refusing = await scriptedServer((n) => (n === 0 ? { replies: { rcpt: '550 5.1.1 The email account that you tried to reach does not exist.' } } : n === 1 ? { drop: 'after-rcpt' } : {}));
     const mailer = appPassword(user, refusing, { budget: { messagesPerDay: 1 } });
-    expect(await failure(mailer.sendMail(message(user)))).toMatchObject({ code: 'RECIPIENT_REJECTED' });
-    expect(await failure(mailer.sendMail(message(user)))).toMatchObject({ code: 'CONNECTION_FAILED' });
+    expect(await sendFailure(mailer.sendMail(message(user)))).toMatchObject({ code: 'RECIPIENT_REJECTED' });
+    expect(await sendFailure(mailer.sendMail(message(user)))).toMatchObject({ code: 'CONNECTION_FAILED' });
     // Both reservations were given back: the one message of the budget still goes.
     await mailer.sendMail(message(user));
     expect(refusing.accepted).toBe(1);
-    expect((await failure(mailer.sendMail(message(user)))).phase).toBe('budget');
+    expect((await sendFailure(mailer.sendMail(message(user)))).phase).toBe('budget');
     mailer.close();
   });
 
@@ -198,8 +189,8 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const user = mailbox();
     const dropping = await scriptedServer((n) => (n === 0 ? { drop: 'after-dot' } : {}));
     const mailer = appPassword(user, dropping, { budget: { messagesPerDay: 1 } });
-    expect(await failure(mailer.sendMail(message(user)))).toMatchObject({ code: 'DELIVERY_UNCERTAIN' });
-    const err = await failure(mailer.sendMail(message(user)));
+    expect(await sendFailure(mailer.sendMail(message(user)))).toMatchObject({ code: 'DELIVERY_UNCERTAIN' });
+    const err = await sendFailure(mailer.sendMail(message(user)));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget' });
     expect(dropping.connections).toBe(1);
     mailer.close();
@@ -225,10 +216,10 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const limit = '550-5.4.5 Daily user sending limit exceeded. For more information on Gmail\n550-5.4.5 sending limits go to\n550 5.4.5  https://support.google.com/a/answer/166852 d75a77b69052e-4535f85b3d9sm7257481cf.29 - gsmtp';
     const google = await scriptedServer({ replies: { dot: limit } });
     const first = appPassword(user, google);
-    const refused = await failure(first.sendMail(message(user)));
+    const refused = await sendFailure(first.sendMail(message(user)));
     expect(refused).toMatchObject({ code: 'QUOTA_EXCEEDED', retryable: false, phase: 'data' });
     const second = appPassword(user, google);
-    const err = await failure(second.sendMail(message(user)));
+    const err = await sendFailure(second.sendMail(message(user)));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryable: true });
     expect(err.message).toContain('Google refused');
     expect(err.retryAfterMs).toBe(DAY_MS);
@@ -237,7 +228,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     // Google's refusal counted nothing; the budget counts as spent until then.
     expect(status).toMatchObject({ messages: { used: 0, left: 0 }, spentUntil: t0 + DAY_MS });
     vi.setSystemTime(t0 + DAY_MS);
-    expect((await failure(second.sendMail(message(user)))).phase).toBe('data');
+    expect((await sendFailure(second.sendMail(message(user)))).phase).toBe('data');
     expect(google.connections).toBe(2);
     first.close();
     second.close();

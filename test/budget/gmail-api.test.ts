@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
-import { createGmailTransport, isGmailTransportError, type GmailTransportError } from '../../src/index.js';
+import { createGmailTransport } from '../../src/index.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { sendFailure } from '../helpers/send-failure.js';
 
 const API = 'https://gmail.googleapis.com';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -30,16 +31,6 @@ function gmailApi(user: string, budget?: Record<string, unknown>) {
   return createGmailTransport({ strategy: 'gmail-api', user, clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, ...(budget ? { budget } : {}) });
 }
 
-async function failure(promise: Promise<unknown>): Promise<GmailTransportError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isGmailTransportError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected the send to fail');
-}
-
 const googleError = (status: number, reason: string, message: string) =>
   HttpResponse.json({ error: { code: status, message, errors: [{ domain: 'usageLimits', reason, message }] } }, { status });
 
@@ -48,7 +39,7 @@ describe('sending budget on the Gmail API route', () => {
     const user = mailbox();
     const mailer = gmailApi(user, { messagesPerDay: 2 });
     for (let i = 0; i < 2; i++) await mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' });
-    const err = await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
+    const err = await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryable: true, strategy: 'gmail-api' });
     expect(sends.filter((u) => u === user)).toHaveLength(2);
     mailer.close();
@@ -60,7 +51,7 @@ describe('sending budget on the Gmail API route', () => {
     await api.sendMail({ from: user, to: 'you@example.com', text: 'x' });
     const smtp = createGmailTransport({ strategy: 'app-password', user, appPassword: 'fakeapibudgetpwq', smtp: { host: '127.0.0.1', port: 9, secure: true }, budget: { messagesPerDay: 1 }, retry: false });
     // Refused by the budget, before the (unreachable) server is tried.
-    expect((await failure(smtp.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
+    expect((await sendFailure(smtp.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
     api.close();
     smtp.close();
   });
@@ -73,8 +64,8 @@ describe('sending budget on the Gmail API route', () => {
     const until = new Date(t0 + 5 * 60 * 60_000).toISOString();
     reply = () => HttpResponse.json({ error: { code: 429, message: `User-rate limit exceeded.  Retry after ${until} (Mail sending)` } }, { status: 429 });
     const mailer = gmailApi(user);
-    expect(await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api' });
-    const err = await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
+    expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api' });
+    const err = await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryAfterMs: 5 * 60 * 60_000 });
     expect(sends.filter((u) => u === user)).toHaveLength(1);
     mailer.close();
@@ -85,10 +76,10 @@ describe('sending budget on the Gmail API route', () => {
     const user = mailbox();
     const mailer = gmailApi(user);
     reply = () => googleError(403, 'dailyLimitExceeded', 'Daily Limit Exceeded');
-    expect(await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api', reason: 'dailyLimitExceeded' });
+    expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api', reason: 'dailyLimitExceeded' });
     reply = () => googleError(403, 'dailyLimitExceeded', 'Daily user sending limit exceeded');
-    expect(await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api' });
-    const err = await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
+    expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api' });
+    const err = await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', retryAfterMs: DAY_MS });
     expect(sends.filter((u) => u === user)).toHaveLength(2);
     mailer.close();

@@ -4,11 +4,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Keyv from 'keyv';
 import KeyvRedis, { createClient } from '@keyv/redis';
-import { createGmailTransport, isGmailTransportError, type GmailTransportError, type TransportEvents } from '../../src/index.js';
+import { createGmailTransport, type TransportEvents } from '../../src/index.js';
 import { HAS_REDIS, REDIS_SKIP_REASON, freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
-import { startScriptedServer, type ScriptedSmtpServer } from '../helpers/scripted-smtp.js';
+import { startScriptedServer } from '../helpers/scripted-smtp.js';
 import { localSmtp } from '../helpers/oauth-fixtures.js';
+import { sendFailure } from '../helpers/send-failure.js';
 
 const CHILD = fileURLToPath(new URL('./redis-child.ts', import.meta.url));
 const APP_PASSWORD = 'fakeredisbudgetq';
@@ -22,16 +23,6 @@ interface ChildReport {
 
 let serial = 0;
 const mailbox = () => `redis-budget-${process.pid}-${++serial}@example.com`;
-
-async function failure(promise: Promise<unknown>): Promise<GmailTransportError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isGmailTransportError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected the send to fail');
-}
 
 if (!HAS_REDIS) {
   describe.skip(`sending budget shared through Redis${REDIS_SKIP_REASON}`, () => {
@@ -130,7 +121,7 @@ if (!HAS_REDIS) {
       const google = await startScriptedServer({ script: { replies: { dot: '550 5.4.5 Daily user sending quota exceeded. s124sm6149838wme.29 - gsmtp' } } });
       try {
         const here = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(google as never), retry: false, budget: { store: keyv() } });
-        expect(await failure(here.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'data' });
+        expect(await sendFailure(here.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'data' });
         here.close();
         expect(google.connections).toBe(1);
         vi.useRealTimers();
@@ -154,10 +145,10 @@ if (!HAS_REDIS) {
       vi.setSystemTime(t0 + 60 * 60_000);
       await send(['a@example.com', 'b@example.com']);
       vi.setSystemTime(t0 + 2 * 60 * 60_000);
-      expect((await failure(send())).retryAfterMs).toBe(22 * 60 * 60_000);
+      expect((await sendFailure(send())).retryAfterMs).toBe(22 * 60 * 60_000);
       vi.setSystemTime(t0 + DAY_MS);
       // One message slot is free, but the recipients of t0 + 1 h still count: 2 + 2 > 3.
-      const err = await failure(send(['c@example.com', 'd@example.com']));
+      const err = await sendFailure(send(['c@example.com', 'd@example.com']));
       expect(err.message).toContain('2 of 3 recipients');
       expect(err.retryAfterMs).toBe(60 * 60_000);
       await send();
@@ -171,9 +162,9 @@ if (!HAS_REDIS) {
       const refusing = await startScriptedServer({ script: (n) => (n === 0 ? { replies: { mail: '421 4.7.0 Try again later, closing connection.' } } : {}) });
       try {
         const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(refusing as never), retry: false, budget: { messagesPerDay: 1, store: keyv() } });
-        expect((await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).code).toBe('RATE_LIMITED');
+        expect((await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).code).toBe('RATE_LIMITED');
         await mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' });
-        expect((await failure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
+        expect((await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
         mailer.close();
       } finally {
         await refusing.close();
@@ -192,7 +183,7 @@ if (!HAS_REDIS) {
       await client.scriptFlush();
       client.destroy();
       await mailer.sendMail({ from: user, to: 'c@example.com', text: 'x' });
-      expect((await failure(mailer.sendMail({ from: user, to: 'd@example.com', text: 'x' }))).phase).toBe('budget');
+      expect((await sendFailure(mailer.sendMail({ from: user, to: 'd@example.com', text: 'x' }))).phase).toBe('budget');
       mailer.close();
       expect(warnings.map((w) => w.code)).toEqual(['BUDGET_LOW']);
     });
@@ -204,7 +195,7 @@ if (!HAS_REDIS) {
       const b = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 3, store: shared } });
       await Promise.all([a.sendMail({ from: user, to: 'x@example.com', text: 'x' }), b.sendMail({ from: user, to: 'y@example.com', text: 'x' })]);
       await a.sendMail({ from: user, to: 'z@example.com', text: 'x' });
-      expect((await failure(b.sendMail({ from: user, to: 'w@example.com', text: 'x' }))).phase).toBe('budget');
+      expect((await sendFailure(b.sendMail({ from: user, to: 'w@example.com', text: 'x' }))).phase).toBe('budget');
       expect((await b.budgetStatus())[0]).toMatchObject({ messages: { used: 3, left: 0 }, store: 'keyv' });
       a.close();
       b.close();
@@ -220,7 +211,7 @@ if (!HAS_REDIS) {
       mailer.on('warning', (w) => warnings.push(w));
       await mailer.sendMail({ from: user, to: 'a@example.com', text: 'x' });
       await mailer.sendMail({ from: user, to: 'b@example.com', text: 'x' });
-      expect((await failure(mailer.sendMail({ from: user, to: 'c@example.com', text: 'x' }))).phase).toBe('budget');
+      expect((await sendFailure(mailer.sendMail({ from: user, to: 'c@example.com', text: 'x' }))).phase).toBe('budget');
       mailer.close();
       expect(warnings.filter((w) => w.code === 'BUDGET_STORE_FAILED')).toHaveLength(1);
       expect(warnings.find((w) => w.code === 'BUDGET_STORE_FAILED')!.message).toMatch(/memory/);
