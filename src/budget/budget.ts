@@ -193,7 +193,14 @@ function formatWait(ms: number): string {
 
 function envelopeOf(mail: OutgoingMail): { from: string; to: number } {
   try {
-    const envelope = mail.message.getEnvelope();
+    const root = mail.message as OutgoingMail['message'] & { _envelope?: unknown };
+    const envelope = root.getEnvelope();
+    // nodemailer parses the address headers again at every getEnvelope() call, and its SMTP
+    // code calls it once more per attempt: the parse is most of what counting a message costs
+    // (docs/decisions/0001-sending-budget.md). Kept where nodemailer keeps an explicit envelope
+    // (MimeNode.setEnvelope), a field its constructor declares: only when that field exists
+    // and is still unset, so another version of nodemailer is never given a property it lacks.
+    if ('_envelope' in root && !root._envelope) root._envelope = envelope;
     return { from: typeof envelope.from === 'string' ? envelope.from : '', to: envelope.to.length };
   } catch {
     // The route reports the broken envelope itself; counted as nobody's.
