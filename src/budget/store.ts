@@ -58,6 +58,7 @@ class GuardedLedger implements Ledger {
   readonly #ledger: Promise<Ledger>;
   readonly #warn: LedgerWarning;
   #downUntil = 0;
+  #loaded: Ledger | undefined;
 
   constructor(ledger: Promise<Ledger>, kind: 'keyv' | 'redis', warn: LedgerWarning) {
     this.#ledger = ledger;
@@ -92,7 +93,7 @@ class GuardedLedger implements Ledger {
   async #call<T>(work: (ledger: Ledger) => T | Promise<T>, what: string): Promise<[Ledger, T] | undefined> {
     if (Date.now() < this.#downUntil) return undefined;
     try {
-      const ledger = await this.#ledger;
+      const ledger = (this.#loaded ??= await this.#ledger);
       return [ledger, await withTimeout(work(ledger), BUDGET_STORE_TIMEOUT_MS, `budget store ${what}`)];
     } catch (err) {
       const wasUp = Date.now() >= this.#downUntil;
