@@ -44,6 +44,9 @@ export function rawSmtpOptions(s: StandIns, pool: PoolShape | undefined, auth: R
  */
 const NO_BUDGET = { budget: false } as const;
 
+/** Budget limits no benchmark batch reaches: every message is counted and none refused. */
+export const BENCH_LIMITS = { messagesPerDay: 1_000_000, recipientsPerDay: 1_000_000 };
+
 export function appPasswordConfig(s: StandIns, pool: PoolShape | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { strategy: 'app-password', user: USER, appPassword: APP_PASSWORD, smtp: smtpOverride(s), ...(pool ? { pool: true, ...pool } : {}), ...NO_BUDGET, ...extra };
 }

@@ -163,6 +163,31 @@ describe('sending budget, memory store (the default), through a real SMTP server
     b.close();
   });
 
+  it('ip-relay counts per envelope sender, with the relay\'s per-user limits; relay counts nothing unless configured', async () => {
+    const relay = createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', smtp: localSmtp(server), retry: false, budget: { recipientsPerDay: 3 } });
+    const [alice, bob] = [mailbox(), mailbox()];
+    await relay.sendMail(message(alice, ['a@example.com', 'b@example.com']));
+    await relay.sendMail(message(bob, ['a@example.com', 'b@example.com', 'c@example.com']));
+    const err = await sendFailure(relay.sendMail(message(alice, ['c@example.com', 'd@example.com'])));
+    expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'budget', strategy: 'ip-relay' });
+    expect(err.message).toContain(`budget of ${alice}`);
+    await relay.sendMail(message(alice, 'c@example.com'));
+    const status = await relay.budgetStatus();
+    relay.close();
+    expect(status.map((s) => [s.mailbox, s.recipients.used, s.recipients.left])).toEqual([
+      [alice, 3, 0],
+      [bob, 3, 0],
+    ]);
+    expect(status[0]).toMatchObject({ strategy: 'ip-relay', recipientsPerMessage: 100, messages: { used: 2 } });
+    expect(status[0]!.messages.limit).toBeUndefined();
+
+    const external = createGmailTransport({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, smtp: { tls: { ca: [server.cert] } }, retry: false });
+    const many = Array.from({ length: 150 }, (_, i) => `r${i}@example.com`);
+    await external.sendMail(message(alice, many));
+    expect(await external.budgetStatus()).toEqual([]);
+    external.close();
+  });
+
   it('budget: false counts nothing', async () => {
     const user = mailbox();
     const mailer = appPassword(user, server, { budget: false });
