@@ -5,6 +5,7 @@ import { ERROR_MEANINGS } from '../errors/catalog.js';
 import type { Locale } from '../errors/hints.js';
 import type { TransportEvents } from '../events.js';
 import type { OutgoingMail } from '../internal/route.js';
+import { envelopeOf } from '../internal/envelope.js';
 import type { Ledger, Usage, Verdict } from './ledger.js';
 import { LOW_SHARE } from './limits.js';
 import type { BudgetLimits, BudgetStatus, BudgetSubject } from './types.js';
@@ -64,7 +65,7 @@ export class Budget {
    * ledger.
    */
   admit(mail: OutgoingMail): GmailTransportError | Admitted | Promise<GmailTransportError | Admitted> {
-    const envelope = envelopeOf(mail);
+    const envelope = addressesOf(mail);
     const mailbox = this.#subject.kind === 'mailbox' ? this.#subject.user : this.#subject.kind === 'relay' ? this.#subject.account : envelope.from;
     const max = this.limits.recipientsPerMessage;
     if (max !== undefined && envelope.to > max) return this.#tooManyRecipients(mail, envelope.to, max);
@@ -191,16 +192,10 @@ function formatWait(ms: number): string {
   return min < 60 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
 }
 
-function envelopeOf(mail: OutgoingMail): { from: string; to: number } {
+/** The envelope sender and the number of recipients. */
+function addressesOf(mail: OutgoingMail): { from: string; to: number } {
   try {
-    const root = mail.message as OutgoingMail['message'] & { _envelope?: unknown };
-    const envelope = root.getEnvelope();
-    // nodemailer parses the address headers again at every getEnvelope() call, and its SMTP
-    // code calls it once more per attempt: the parse is most of what counting a message costs
-    // (docs/decisions/0001-sending-budget.md). Kept where nodemailer keeps an explicit envelope
-    // (MimeNode.setEnvelope), a field its constructor declares: only when that field exists
-    // and is still unset, so another version of nodemailer is never given a property it lacks.
-    if ('_envelope' in root && !root._envelope) root._envelope = envelope;
+    const envelope = envelopeOf(mail.message);
     return { from: typeof envelope.from === 'string' ? envelope.from : '', to: envelope.to.length };
   } catch {
     // The route reports the broken envelope itself; counted as nobody's.

@@ -6,6 +6,7 @@ import type { GmailTransportError } from '../errors.js';
 import type { OutgoingMail, Route } from './route.js';
 import { Secret } from './secret.js';
 import { noteContentUnread } from './retry.js';
+import { envelopeForAttempt } from './envelope.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
 
@@ -206,7 +207,7 @@ class TrackedRoot {
 
   getEnvelope(): ReturnType<MimeRoot['getEnvelope']> {
     this.reachedEnvelope = true;
-    return this.root.getEnvelope();
+    return envelopeForAttempt(this.root);
   }
 
   messageId(): string {
