@@ -8,6 +8,7 @@
  *   npm run bench -- --only=overhead,import
  *   npm run bench -- --only=bridge-memory
  *   npm run bench -- --only=send-log
+ *   npm run bench -- --only=budget
  */
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { benchImportCost } from './import-cost.js';
 import { benchGmailApi } from './gmail-api.js';
 import { benchBridgeMemory } from './bridge-memory.js';
 import { benchSendLog } from './send-log.js';
+import { benchBudget } from './budget.js';
 import { ensureBuilt, loadPackage, ROOT } from './helpers/package.js';
 import { startStandIns } from './helpers/stand-ins.js';
 import { fmt } from './helpers/stats.js';
@@ -31,6 +33,7 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   'gmail-api': benchGmailApi,
   'bridge-memory': benchBridgeMemory,
   'send-log': benchSendLog,
+  budget: benchBudget,
 };
 
 const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3, sendLogPairs: 12, sendLogRecords: 100_000 };

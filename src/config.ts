@@ -4,6 +4,7 @@ import { LOCALES, type Locale } from './errors/hints.js';
 import { ConfigChecker, isPlainObject, describeType, type Raw } from './internal/validate.js';
 import { parseDkim } from './internal/dkim.js';
 import { parseSendLog } from './send-log/options.js';
+import { parseBudgetOption } from './budget/options.js';
 
 /** Library defaults. Merge order: these, then the strategy's defaults, then the user's options. */
 export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
@@ -15,7 +16,7 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim', 'sendLog'] as const;
+const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim', 'sendLog', 'budget'] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 
@@ -48,12 +49,13 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
   if (check.prefix && input.dkim !== undefined) check.fail('dkim', 'belongs on the failover config itself: a message is signed before a route is chosen');
   const dkim = check.prefix ? undefined : parseDkim(check, input);
   const sendLog = parseSendLog(check, input);
+  const budget = parseBudgetOption(check, input);
   if (!name) return undefined;
 
   const strategy = strategies[name];
   check.unknownKeys(input, [...COMMON_KEYS, ...strategy.keys]);
   const options = strategy.parse(input, check, { resolveNested: resolveInto });
-  if (options === undefined || retry === undefined) return undefined;
+  if (options === undefined || retry === undefined || (input.budget !== undefined && budget === undefined)) return undefined;
   return Object.freeze({
     strategy: name,
     options: Object.freeze(options),
@@ -63,6 +65,7 @@ function resolveInto(input: unknown, check: ConfigChecker): ResolvedConfig | und
     ...(pool ? { pool: Object.freeze(pool) } : {}),
     ...(dkim ? { dkim } : {}),
     ...(sendLog ? { sendLog } : {}),
+    ...(budget !== undefined ? { budget } : {}),
   });
 }
 

@@ -13,6 +13,8 @@ import { buildRecord, factsOfData } from './send-log/record.js';
 import { sendContextOf, takeTrace, type SendContext } from './send-log/trace.js';
 import type { SendLogWriter } from './send-log/writer.js';
 import type { SendRecord } from './send-log/types.js';
+import { withBudget } from './budget/route.js';
+import type { BudgetStatus } from './budget/types.js';
 
 /**
  * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
@@ -21,6 +23,8 @@ import type { SendRecord } from './send-log/types.js';
 export type GmailTransporter = Transporter<SentMessageInfo> & {
   on<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
   once<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+  /** Used and left of each sending budget over the last 24 hours (each failover route's, with its index). */
+  budgetStatus(): Promise<BudgetStatus[]>;
 };
 
 /**
@@ -49,13 +53,15 @@ export function createGmailTransport(config: GmailTransportConfig, defaults?: Ma
   const mailer = createTransport(transport, defaults);
   if (resolved.dkim) signWith(mailer, resolved.dkim);
   wrapSendMail(mailer, resolved, transport);
+  (mailer as unknown as GmailTransporter).budgetStatus = () => transport.route.budgetStatus?.() ?? Promise.resolve([]);
   return mailer as unknown as GmailTransporter;
 }
 
 function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
   const strategy = strategies[config.strategy as StrategyName] as unknown as Strategy<string, object, unknown>;
   const made = strategy.create(config.options, ctx);
-  return isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+  const route = isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+  return withBudget(route, config, strategy.budgetSubject?.(config.options), ctx);
 }
 
 function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {

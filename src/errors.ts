@@ -50,7 +50,8 @@ export type ErrorPhase =
   | 'mail'
   | 'rcpt'
   | 'data'
-  | 'api';
+  | 'api'
+  | 'budget';
 
 /** One problem found while validating a config: the field path and what is wrong with it. */
 export interface ConfigIssue {

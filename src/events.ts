@@ -7,7 +7,10 @@ import type { ErrorCode } from './errors.js';
 export interface TransportEvents {
   /** An access token was obtained (fetched, or read from a shared store). */
   token: { strategy: string; user: string; expiresAt: number; source: 'endpoint' | 'store' };
-  /** Something went wrong that did not fail the send (a token store outage, a bad cached value). */
+  /**
+   * Something went wrong that did not fail the send (a token store outage, a bad cached value),
+   * or needs attention before it does (`BUDGET_LOW`: 80% of a sending budget is used).
+   */
   warning: { code: string; message: string; strategy?: string };
   /**
    * A failed attempt is about to be retried after `delayMs`. `attempt` is the attempt that

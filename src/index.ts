@@ -31,6 +31,7 @@ export type { DoctorRoute } from './doctor/routes.js';
 export type { DkimOptions } from './internal/dkim.js';
 export { readSendLog, type ReadSendLogOptions } from './send-log/reader.js';
 export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './send-log/types.js';
+export type { BudgetOptions, BudgetStatus, BudgetCount } from './budget/types.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {
@@ -48,4 +49,5 @@ export type {
   BridgeMessageRecord,
   BridgeRefusalRecord,
   BridgeLockoutRecord,
+  BridgeStatus,
 } from './bridge/types.js';

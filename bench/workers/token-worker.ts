@@ -46,6 +46,7 @@ if (job.side === 'ours') {
     tokenStore: keyv,
     smtp,
     ...pool,
+    budget: false,
   } as never) as unknown as Transporter;
 } else {
   mailer = nodemailer.createTransport({

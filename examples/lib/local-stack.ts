@@ -19,12 +19,17 @@ export interface LocalCredentials {
   relay: { user: string; pass: string };
 }
 
-/** Config fragments that send a strategy to the stand-ins instead of Google or the relay. */
+/**
+ * Config fragments that send a strategy to the stand-ins instead of Google or the relay. The
+ * Gmail ones turn the sending budget off: the stand-in plays a day whose sending limit is spent
+ * and lifts it for the next run in the same process, which Google never does, and the budget
+ * would keep the mailbox spent for the rest of the window.
+ */
 export interface LocalOverrides {
   /** For `oauth2` and `service-account`: the SMTP stand-in and the token endpoint. */
-  gmailSmtp: { smtp: SmtpOverride; endpoints: { token: string } };
+  gmailSmtp: { smtp: SmtpOverride; endpoints: { token: string }; budget: false };
   /** For `gmail-api`: the token endpoint and the Gmail API stand-in. */
-  gmailApi: { endpoints: { token: string; gmailApi: string } };
+  gmailApi: { endpoints: { token: string; gmailApi: string }; budget: false };
   /** For `relay`: the relay stand-in. */
   relay: { smtp: SmtpOverride };
 }
@@ -77,8 +82,8 @@ export async function startLocalStack(): Promise<LocalStack> {
       relay: { user: 'apikey', pass: `SG.local-not-a-real-key-${run}` },
     },
     overrides: {
-      gmailSmtp: { smtp: gmail.smtp, endpoints: { token: google.tokenUrl } },
-      gmailApi: { endpoints: { token: google.tokenUrl, gmailApi: google.base } },
+      gmailSmtp: { smtp: gmail.smtp, endpoints: { token: google.tokenUrl }, budget: false },
+      gmailApi: { endpoints: { token: google.tokenUrl, gmailApi: google.base }, budget: false },
       relay: { smtp: relay.smtp },
     },
     setGmailQuotaExceeded: (exceeded) => void (quotaExceeded = exceeded),

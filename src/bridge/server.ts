@@ -4,7 +4,7 @@ import { createGmailTransport, type GmailTransporter } from '../create.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
-import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeTlsVersion } from './types.js';
+import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
 type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
@@ -55,10 +55,16 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#config = config;
     this.#upstream = upstream;
     this.#logger = config.logger;
-    // A record the send log could not write is reported as the upstream's warning.
+    // A record the send log could not write is reported as the upstream's warning; the operator
+    // learns that the day's budget is running low before devices get 451s.
     upstream.on('warning', (warning) => {
       if (warning.code.startsWith('SEND_LOG_')) this.#logger?.warn?.({ event: 'send-log', code: warning.code }, `gmail-transport bridge: ${warning.message}`);
+      else if (warning.code === 'BUDGET_LOW') this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
     });
+  }
+
+  async status(): Promise<BridgeStatus> {
+    return { addresses: [...this.#addresses], upstream: this.#config.upstreamStrategy, budget: await this.#upstream.budgetStatus() };
   }
 
   get addresses(): readonly BridgeAddress[] {

@@ -2,6 +2,7 @@ import type { ErrorCode } from '../errors.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
 import type { SendLogOptions } from '../send-log/types.js';
+import type { BudgetStatus } from '../budget/types.js';
 
 // Public types of the bridge. Self-contained on purpose: nothing here mentions smtp-server's
 // types, so users who never run a bridge need neither the package nor its declarations.
@@ -217,6 +218,16 @@ export interface BridgeEvents {
   lockout: BridgeLockoutRecord;
 }
 
+/** What {@link Bridge.status} reports. */
+export interface BridgeStatus {
+  /** The bound listeners; empty before `listen()` and after `close()`. */
+  addresses: BridgeAddress[];
+  /** The upstream's strategy. */
+  upstream: string;
+  /** Used and left of the upstream's sending budgets over the last 24 hours (empty with `budget: false`). */
+  budget: BudgetStatus[];
+}
+
 /** What {@link createBridge} returns. */
 export interface Bridge {
   /** Binds the listeners; resolves with what was bound (port 0 resolved to the real port). */
@@ -228,6 +239,8 @@ export interface Bridge {
   close(): Promise<void>;
   /** The bound listeners; empty before `listen()` and after `close()`. */
   readonly addresses: readonly BridgeAddress[];
+  /** Where the bridge listens and how much its upstream may still send today. */
+  status(): Promise<BridgeStatus>;
   on<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): Bridge;
   off<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): Bridge;
 }

@@ -48,7 +48,8 @@ export const RETRYABLE_BY_CODE: Readonly<Record<ErrorCode, 'yes' | 'no' | 'depen
   TLS_FAILED: 'depends',
   CONNECTION_FAILED: 'yes',
   RATE_LIMITED: 'yes',
-  QUOTA_EXCEEDED: 'no',
+  // Google's refusal is not; the sending budget's own refusal is, after retryAfterMs.
+  QUOTA_EXCEEDED: 'depends',
   MESSAGE_INVALID: 'no',
   MESSAGE_REJECTED: 'no',
   POLICY_REJECTED: 'no',

@@ -223,6 +223,10 @@ const HINTS: HintTable = {
     en: 'Fix the message field the error names (a missing recipient, an address that does not parse, or more recipients than this route takes) and send it again. Nothing was sent: the message was checked before any connection.',
     ja: 'エラーが示すメッセージの項目（宛先がない、解釈できないアドレス、このルートの上限を超える宛先数）を直してから送り直してください。接続する前に検査したため、何も送信していません。',
   },
+  'QUOTA_EXCEEDED:budget': {
+    en: 'Nothing was sent: this mailbox\'s sending budget is used up for now, which keeps the account under Google\'s daily limits (passing them stops the account from sending for up to 24 hours). Retry after retryAfterMs, add a failover route, or set budget.messagesPerDay if the account\'s limit differs.',
+    ja: '何も送信していません。このメールボックスの送信バジェットを現在使い切っています（Google の 1 日の上限を超えると、そのアカウントは最長 24 時間送信できなくなるため、手前で止めています）。retryAfterMs の後に再試行するか、failover で別の経路を追加するか、アカウントの上限が異なる場合は budget.messagesPerDay を設定してください。',
+  },
   MESSAGE_REJECTED: {
     en: 'The server rejected the message itself (size over the limit, or content flagged). Sending it again unchanged will fail again: shrink attachments (Gmail allows 25 MB over SMTP) or change the content.',
     ja: 'メッセージ自体が拒否されました（サイズ超過または内容の問題）。そのまま再送しても失敗します。添付ファイルを小さくするか（SMTP では 25 MB まで）、内容を変えてください。',

@@ -50,6 +50,9 @@ const RULES: readonly HttpRule[] = [
   { statuses: [401], result: 'OAUTH_TOKEN_REJECTED', retryable: false, variant: 'gmail-api' },
   // gmailapi-403-access-not-configured: the Gmail API is not enabled in the client's project.
   { reasons: ['accessNotConfigured', 'SERVICE_DISABLED'], result: 'OAUTH_INVALID_CLIENT', retryable: false, variant: 'api-disabled' },
+  // dailyLimitExceeded worded as the user's sending limit (https://support.google.com/a/answer/166852):
+  // the mailbox's limit, not the project's.
+  { reasons: ['dailyLimitExceeded'], text: /\buser\b.*\bsending\b/i, result: 'QUOTA_EXCEEDED', retryable: false },
   // gmailapi-403-dailylimitexceeded-doc: the project's daily API quota.
   { reasons: ['dailyLimitExceeded', 'quotaExceeded'], result: 'QUOTA_EXCEEDED', retryable: false, variant: 'api-project' },
   // gmailapi-429-user-rate-limit-retry-after, "(Mail sending)" variant: the user's daily

@@ -1,5 +1,6 @@
 import type { MailMessage, SentMessageInfo } from 'nodemailer';
 import type { GmailTransportError } from '../errors.js';
+import type { BudgetStatus } from '../budget/types.js';
 
 /** The message nodemailer hands a transport: composed data plus its MIME tree. */
 export type OutgoingMail = MailMessage<SentMessageInfo>;
@@ -33,4 +34,6 @@ export interface Route {
   readonly maxRecipients?: number;
   /** Whether this route retries its own attempts (failover retries per route). */
   readonly retriesInside?: boolean;
+  /** The sending budgets of this route (each failover route's, marked with its index). */
+  budgetStatus?(): Promise<BudgetStatus[]>;
 }

@@ -10,6 +10,7 @@ import type { OutgoingMail, Route } from './route.js';
 import { Secret } from './secret.js';
 import { noteContentUnread } from './retry.js';
 import { noteSize } from '../send-log/trace.js';
+import { envelopeForAttempt } from './envelope.js';
 
 type BodyProgress = NonNullable<MapErrorContext['body']>;
 
@@ -233,7 +234,7 @@ class TrackedRoot {
 
   getEnvelope(): ReturnType<MimeRoot['getEnvelope']> {
     this.reachedEnvelope = true;
-    return this.root.getEnvelope();
+    return envelopeForAttempt(this.root);
   }
 
   messageId(): string {

@@ -36,4 +36,5 @@ export const appPassword: Strategy<'app-password', AppPasswordConfig, AppPasswor
     auth: { kind: 'password', user: options.user, pass: options.pass },
     errorContext: { authKind: 'app-password', credentialShape: 'app-password' },
   }),
+  budgetSubject: (options) => ({ kind: 'mailbox', user: options.user }),
 };

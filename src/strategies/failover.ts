@@ -9,6 +9,7 @@ import { abortError, signalOf } from '../internal/abort.js';
 import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
 import type { OutgoingMail, Route } from '../internal/route.js';
 import { noteRoute } from '../send-log/trace.js';
+import type { BudgetStatus } from '../budget/types.js';
 
 /** A route of a failover: any other strategy's config. */
 export type FailoverRouteConfig = Exclude<GmailTransportConfig, { strategy: 'failover' }>;
@@ -24,7 +25,7 @@ export interface FailoverConfig extends CommonOptions {
   /**
    * The routes, in order of preference. Each is a full config of another strategy, retried
    * with its own `retry` policy. The common options given on the failover (`locale`, `retry`,
-   * `logger`, and the pool options as a group) apply to each route that does not set its own.
+   * `logger`, `budget`, and the pool options as a group) apply to each route that does not set its own.
    */
   transports: FailoverRouteConfig[];
   /**
@@ -67,7 +68,7 @@ export const FAILOVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'OAUTH_SCOPE_DENIED',
 ]);
 
-const INHERITED_KEYS = ['locale', 'retry', 'logger'] as const;
+const INHERITED_KEYS = ['locale', 'retry', 'logger', 'budget'] as const;
 // Inherited together: `maxConnections` alone would be refused on a route that sets `pool: false`.
 const POOL_KEYS = ['pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'] as const;
 
@@ -165,8 +166,9 @@ class FailoverRoute implements Route {
         return info;
       } catch (thrown) {
         const error = withRoute(isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }), index);
-        if (error.code === 'QUOTA_EXCEEDED' && this.#cooldownMs > 0) {
-          slot.coolingUntil = Date.now() + this.#cooldownMs;
+        const coolFor = this.#coolFor(error);
+        if (coolFor > 0) {
+          slot.coolingUntil = Date.now() + coolFor;
           slot.coolingError = error;
         }
         if (!FAILOVER_CODES.has(error.code)) throw error;
@@ -219,6 +221,22 @@ class FailoverRoute implements Route {
     return this.#slots.every((slot) => slot.route.isIdle?.() ?? true);
   }
 
+  async budgetStatus(): Promise<BudgetStatus[]> {
+    const perRoute = await Promise.all(this.#slots.map(async (slot, index) => ((await slot.route.budgetStatus?.()) ?? []).map((s) => ({ ...s, route: index }))));
+    return perRoute.flat();
+  }
+
+  /**
+   * How long a route that failed with `error` is skipped. A quota refusal cools it down; one
+   * from its sending budget (phase `budget`) no longer than until the budget frees, and not at
+   * all when the message alone was refused (too many recipients).
+   */
+  #coolFor(error: GmailTransportError): number {
+    if (error.code !== 'QUOTA_EXCEEDED') return 0;
+    if (error.phase !== 'budget') return this.#cooldownMs;
+    return error.retryAfterMs === undefined ? 0 : Math.min(this.#cooldownMs, error.retryAfterMs);
+  }
+
   onIdle(listener: () => void): void {
     for (const slot of this.#slots) slot.route.onIdle?.(listener);
   }
@@ -232,11 +250,16 @@ class FailoverRoute implements Route {
     return undefined;
   }
 
-  /** When the aggregate is a quota error, the wait until the first cool-down ends. */
+  /**
+   * When the aggregate is a quota error, the wait until the first route may take mail again:
+   * the first cool-down to end, or the first sending budget to free. None when a route failed
+   * in a way that may pass sooner (a connection problem).
+   */
   #quotaRetryAfter(errors: readonly GmailTransportError[]): { retryAfterMs?: number } {
-    if (errors.some((e) => e.retryable)) return {};
+    const budgetWaits = errors.filter((e) => e.retryable && e.phase === 'budget' && e.retryAfterMs !== undefined).map((e) => e.retryAfterMs!);
+    if (errors.some((e) => e.retryable && !(e.phase === 'budget' && e.retryAfterMs !== undefined))) return {};
     const now = Date.now();
-    const ends = this.#slots.filter((s) => s.coolingError && s.coolingUntil > now).map((s) => s.coolingUntil - now);
+    const ends = [...budgetWaits, ...this.#slots.filter((s) => s.coolingError && s.coolingUntil > now).map((s) => s.coolingUntil - now)];
     return ends.length > 0 && errors.at(-1)?.code === 'QUOTA_EXCEEDED' ? { retryAfterMs: Math.min(...ends) } : {};
   }
 }

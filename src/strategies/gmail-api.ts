@@ -117,4 +117,6 @@ export const gmailApi: Strategy<'gmail-api', GmailApiConfig, GmailApiOptions> = 
       return new GmailApiRoute(options.route, tokens, ctx.locale);
     });
   },
+  // The Gmail API counts against the same per-user sending limits as SMTP.
+  budgetSubject: (options) => ({ kind: 'mailbox', user: options.route.user }),
 };

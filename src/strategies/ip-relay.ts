@@ -81,6 +81,8 @@ export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
       errorContext: { authKind: auth ? 'app-password' : 'none' },
     };
   },
+  // The relay's per-user limits count per envelope sender, whoever logs in.
+  budgetSubject: () => ({ kind: 'relay-sender' }),
 };
 
 function parseRelayAuth(at: ConfigChecker, rawAuth: Raw): IpRelayOptions['auth'] {

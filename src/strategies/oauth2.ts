@@ -42,4 +42,5 @@ export const oauth2: Strategy<'oauth2', OAuth2Config, OAuth2Options> = {
     auth: { kind: 'oauth2', user: options.settings.user, tokens: createTokenSource(options.settings, ctx, 'oauth2') },
     errorContext: { authKind: 'oauth2' },
   }),
+  budgetSubject: (options) => ({ kind: 'mailbox', user: options.settings.user }),
 };

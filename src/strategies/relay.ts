@@ -109,4 +109,6 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     ...(options.auth ? { auth: options.auth } : {}),
     errorContext: { authKind: options.auth ? 'password' : 'none', ...(options.credentialShape ? { credentialShape: options.credentialShape } : {}) },
   }),
+  // A provider's own limits are per account: counted per host and login, only when configured.
+  budgetSubject: (options) => ({ kind: 'relay', account: `${options.auth?.user ?? '-'}@${options.endpoint.host}:${options.endpoint.port}` }),
 };

@@ -42,4 +42,5 @@ export const serviceAccount: Strategy<'service-account', ServiceAccountConfig, S
     auth: { kind: 'oauth2', user: options.settings.user, tokens: createTokenSource(options.settings, ctx, 'service-account') },
     errorContext: { authKind: 'oauth2' },
   }),
+  budgetSubject: (options) => ({ kind: 'mailbox', user: options.settings.user }),
 };

@@ -10,6 +10,7 @@ import type { AccessTokenSource } from '../tokens/types.js';
 import type { TransportEvents } from '../events.js';
 import type { ResolvedSendLog } from '../send-log/options.js';
 import type { SendLogOptions } from '../send-log/types.js';
+import type { BudgetOptions, BudgetSubject } from '../budget/types.js';
 
 /** Where and how an SMTP strategy connects, after defaults and the user's `smtp` override. */
 export interface SmtpEndpoint {
@@ -71,6 +72,8 @@ export interface Strategy<Name extends string, Input extends object, Options> {
   create(options: Options, ctx: StrategyContext): SmtpPlan | Route;
   /** Optional: classifies failures specific to this strategy before the generic mapper. */
   mapError?(error: unknown): GmailTransportError | undefined;
+  /** Optional: the mailbox the strategy sends as, whose sending budget it counts against (see budget/). */
+  budgetSubject?(options: Options): BudgetSubject | undefined;
   /** Type-level only: the user-facing input type. */
   readonly __input?: Input;
 }
@@ -103,6 +106,11 @@ export interface CommonOptions {
    * `gmail-transport log` or `readSendLog()`, or your own `{ write(record) }`. Off by default.
    */
   sendLog?: SendLogOptions;
+  /**
+   * Counts ahead of Google's daily sending limits, per mailbox, over a rolling 24 hours;
+   * `false` turns it off. @default Google's published limits for the route (docs/budget.md)
+   */
+  budget?: BudgetOptions | false;
 }
 
 /** Retry policy: exponential backoff with full jitter, bounded in attempts and total time. */
@@ -173,4 +181,6 @@ export interface ResolvedConfig {
   };
   readonly dkim?: ResolvedDkim;
   readonly sendLog?: ResolvedSendLog;
+  /** The user's `budget` option; absent: the route's defaults. */
+  readonly budget?: Readonly<BudgetOptions> | false;
 }

@@ -10,14 +10,14 @@ export interface RefreshLock {
 }
 
 /** The part of a node-redis (v4/v5) client the lock needs. */
-interface RedisLikeClient {
+export interface RedisLikeClient {
   set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
   eval?(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   del?(key: string): Promise<unknown>;
 }
 
 /** The part of a @keyv/redis adapter the lock needs: it exposes its connected client. */
-interface KeyvRedisLike {
+export interface KeyvRedisLike {
   getClient(): Promise<RedisLikeClient>;
   client: unknown;
 }
@@ -60,7 +60,8 @@ export function resolveRefreshLock(store: TokenStore | undefined, explicit: Toke
   };
 }
 
-function redisAdapterOf(store: TokenStore | undefined): KeyvRedisLike | undefined {
+/** The @keyv/redis adapter under a store (Keyv instance or the adapter itself), recognised by shape. */
+export function redisAdapterOf(store: TokenStore | undefined): KeyvRedisLike | undefined {
   if (typeof store !== 'object' || store === null) return undefined;
   const s = store as unknown as { store?: unknown; opts?: { store?: unknown } };
   for (const candidate of [s.store, s.opts?.store, store]) {

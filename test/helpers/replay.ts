@@ -52,7 +52,9 @@ export function scriptFor(phase: SmtpFixturePhase, reply: string): SessionScript
  */
 export function replayConfig(strategy: Exclude<ReplayStrategy, 'oauth2'>, server: Pick<ScriptedSmtpServer, 'port' | 'cert'>, extra: Record<string, unknown> = {}): FailoverRouteConfig {
   const smtp = { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } };
-  const base = { retry: false as const, ...extra };
+  // Each replay sends as the same mailbox; Google's daily-limit reply would mark it spent in
+  // this process's sending budget and stop the next test's route: replays turn the budget off.
+  const base = { retry: false as const, budget: false as const, ...extra };
   switch (strategy) {
     case 'app-password':
       return { strategy, user: SECRETS.user, appPassword: SECRETS.appPassword.replace(/(.{4})(?!$)/g, '$1 '), smtp, ...base };

@@ -20,6 +20,8 @@ const mailer = createGmailTransport({
   maxConnections: 5,
   maxMessages: Infinity,
   retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10 },
+  // Tens of thousands of messages as one mailbox, far past Google's daily limits.
+  budget: false,
 });
 let tokenEvents = 0;
 let retryEvents = 0;

@@ -36,6 +36,8 @@ function oauth2(extra: Record<string, unknown> = {}): GmailTransportConfig {
     refreshToken: REFRESH_TOKEN,
     smtp: localSmtp(server),
     retry: false,
+    // Over a thousand messages as one mailbox, past its default sending budget of 500 a day.
+    budget: false,
     ...extra,
   } as GmailTransportConfig;
 }

@@ -1,0 +1,105 @@
+/**
+ * 5. Sending budget: the same pooled messages through the app-password strategy with the
+ * budget off, counted in memory (the default store), and counted in Redis, each side in
+ * processes of its own, the order rotating (the overhead section's method).
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { appPasswordConfig, unsupportedReason, BENCH_LIMITS, type PoolShape } from './helpers/configs.js';
+import { DIST_ESM } from './helpers/package.js';
+import { redisMissing, startRedis } from './helpers/redis.js';
+import { fmtRatio, fmtSpread, median, pairedRatios, spread, table } from './helpers/stats.js';
+import type { BenchContext, SectionResult } from './helpers/context.js';
+import type { BudgetJob, BudgetReport } from './workers/budget-worker.js';
+
+const MEMORY_TARGET = 1.02;
+const REDIS_TARGET = 1.1;
+const WORKER = fileURLToPath(new URL('./workers/budget-worker.ts', import.meta.url));
+
+type Side = BudgetJob['side'];
+
+export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
+  const { pkg, standIns, log } = ctx;
+  const title = '5. Sending budget';
+  const count = ctx.scale.overheadMessages;
+  const { overheadPairs: groups, overheadBatches: batches } = ctx.scale;
+  const pool: PoolShape = { maxConnections: 5, maxMessages: Number.POSITIVE_INFINITY };
+  const skip = unsupportedReason(pkg, appPasswordConfig(standIns, pool, { budget: BENCH_LIMITS }));
+  if (skip) {
+    log(`budget: skipped: ${skip}`);
+    return { title, markdown: `skipped: ${skip}`, checks: [] };
+  }
+  const missing = redisMissing();
+  const redis = missing ? undefined : await startRedis();
+  try {
+    const sides: Side[] = ['off', 'memory', ...(redis ? ['redis' as const] : [])];
+    log(`budget: ${groups} groups of ${sides.length} processes (${sides.join(', ')}), ${batches.warmup} + ${batches.measured} batches of ${count} messages each`);
+    await standIns.reset();
+    const results: Record<Side, { wallMs: number[]; cpuMs: number[] }> = { off: { wallMs: [], cpuMs: [] }, memory: { wallMs: [], cpuMs: [] }, redis: { wallMs: [], cpuMs: [] } };
+    for (let group = 0; group < groups; group++) {
+      // The order rotates: each side runs first, in the middle and last equally often.
+      const order = sides.map((_, i) => sides[(i + group) % sides.length]!);
+      for (const side of order) {
+        const report = await runWorker({
+          side,
+          distEsm: DIST_ESM,
+          smtpPort: standIns.smtpPort,
+          cert: standIns.cert,
+          ...(redis ? { redisUrl: redis.url } : {}),
+          messages: count,
+          pool: { maxConnections: pool.maxConnections, maxMessages: null },
+          warmupBatches: batches.warmup,
+          measuredBatches: batches.measured,
+        });
+        results[side].wallMs.push(median(report.wallMs));
+        results[side].cpuMs.push(median(report.cpuMs));
+      }
+    }
+    const stats = await standIns.stats();
+    const expected = count * (batches.warmup + batches.measured) * groups * sides.length;
+    if (stats.smtpMessages !== expected) throw new Error(`budget: the server counted ${stats.smtpMessages} messages, expected ${expected}`);
+
+    const rows: string[][] = [];
+    const checks: SectionResult['checks'] = [];
+    const off = results.off;
+    for (const [side, target, label] of [
+      ['memory', MEMORY_TARGET, 'memory store (default)'],
+      ['redis', REDIS_TARGET, 'Redis store'],
+    ] as const) {
+      if (!sides.includes(side)) {
+        rows.push([label, `skipped: ${missing}`, '', '', '']);
+        continue;
+      }
+      const wall = spread(pairedRatios(results[side].wallMs, off.wallMs));
+      const cpu = spread(pairedRatios(results[side].cpuMs, off.cpuMs));
+      rows.push([label, fmtSpread(spread(results[side].wallMs), 'ms'), fmtSpread(spread(off.wallMs), 'ms'), `**${fmtRatio(wall)}**`, fmtRatio(cpu)]);
+      checks.push({ name: `budget ${label}: wall ratio`, value: wall.median, target });
+      log(`  ${label}: wall ${fmtRatio(wall)}; cpu ${fmtRatio(cpu)}`);
+    }
+    const markdown = [
+      `${count} messages (about 1.3 kB each) sent at once through the app-password strategy, a pool of ${pool.maxConnections} connections with \`maxMessages: Infinity\`, to the TLS stand-in. ${groups} groups of processes, one process per side (\`budget: false\`, the memory store, a local redis-server), the order rotating every group; each process sends ${batches.warmup} warmup and ${batches.measured} measured batches, each batch as a new mailbox (an empty count), and reports their median. Ratios are each budget ÷ \`budget: false\` per group; targets: wall ≤ ${MEMORY_TARGET}x with the memory store, ≤ ${REDIS_TARGET}x with Redis. CPU is the sending process's (redis-server runs in its own).`,
+      '',
+      table(['budget', 'wall', '`budget: false` wall', 'wall ratio', 'CPU ratio'], rows),
+    ].join('\n');
+    return { title, markdown, checks };
+  } finally {
+    await redis?.stop();
+  }
+}
+
+/** Forks one worker for one side, hands it the job, and returns its report once it exited. */
+function runWorker(job: BudgetJob): Promise<BudgetReport> {
+  const child = fork(WORKER, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise<BudgetReport>((resolve, reject) => {
+    let report: BudgetReport | undefined;
+    child.once('message', (message) => {
+      report = message as BudgetReport;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (report && code === 0) resolve(report);
+      else reject(new Error(`budget worker (${job.side}) exited with ${signal ?? code} ${report ? 'after' : 'before'} its report`));
+    });
+    child.send(job);
+  });
+}

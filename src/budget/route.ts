@@ -1,0 +1,115 @@
+import type { SentMessageInfo } from 'nodemailer';
+import { isGmailTransportError, type GmailTransportError } from '../errors.js';
+import { mapError } from '../errors/map-error.js';
+import type { OutgoingMail, Route } from '../internal/route.js';
+import type { ResolvedConfig, StrategyContext } from '../strategies/types.js';
+import { Budget, type Admitted } from './budget.js';
+import { hasLimits, resolveLimits } from './limits.js';
+import { ledgerFor } from './store.js';
+import type { BudgetStatus, BudgetSubject } from './types.js';
+
+type Callback = (err: GmailTransportError | null, info?: SentMessageInfo) => void;
+
+/**
+ * The route with its budget in front, or the route as it is when it has none (`budget:
+ * false`, a relay without limits, a strategy that sends as no mailbox).
+ */
+export function withBudget(route: Route, config: ResolvedConfig, subject: BudgetSubject | undefined, ctx: StrategyContext): Route {
+  const options = config.budget;
+  if (!subject || options === false) return route;
+  const limits = resolveLimits(subject, options ?? {});
+  if (!hasLimits(limits)) return route;
+  const emit = ctx.emit;
+  const ledger = ledgerFor(options?.store, (code, message) => emit('warning', { code, message, strategy: config.strategy }));
+  return new BudgetedRoute(route, new Budget(subject, limits, ledger, { strategy: config.strategy, locale: config.locale, emit }));
+}
+
+/**
+ * A route behind a sending budget: each attempt is admitted by the budget before it reaches
+ * the route (a refusal costs no network), and its outcome settles the reservation before the
+ * caller hears of it, so a retry, the next route of a failover or another process sees the
+ * count as it is.
+ */
+class BudgetedRoute implements Route {
+  readonly strategy: string;
+  readonly retriesInside?: boolean;
+  readonly #route: Route;
+  readonly #budget: Budget;
+
+  constructor(route: Route, budget: Budget) {
+    this.#route = route;
+    this.#budget = budget;
+    this.strategy = route.strategy;
+    if (route.retriesInside !== undefined) this.retriesInside = route.retriesInside;
+  }
+
+  deliver(mail: OutgoingMail, callback: Callback): void {
+    let admission;
+    try {
+      admission = this.#budget.admit(mail);
+    } catch (err) {
+      setImmediate(callback, this.#map(err));
+      return;
+    }
+    if (admission instanceof Promise) {
+      admission.then(
+        (admitted) => this.#go(mail, admitted, callback),
+        (err: unknown) => callback(this.#map(err)),
+      );
+    } else {
+      // Answered on a later turn, as a route that went to the network would be.
+      if (isGmailTransportError(admission)) setImmediate(callback, admission);
+      else this.#go(mail, admission, callback);
+    }
+  }
+
+  send(mail: OutgoingMail): Promise<SentMessageInfo> {
+    return new Promise((resolve, reject) => {
+      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
+    });
+  }
+
+  verify(): Promise<true> {
+    return this.#route.verify();
+  }
+
+  close(): void {
+    this.#route.close();
+  }
+
+  isIdle(): boolean {
+    return this.#route.isIdle?.() ?? true;
+  }
+
+  onIdle(listener: () => void): void {
+    this.#route.onIdle?.(listener);
+  }
+
+  budgetStatus(): Promise<BudgetStatus[]> {
+    return this.#budget.status(this.strategy);
+  }
+
+  #go(mail: OutgoingMail, admitted: GmailTransportError | Admitted, callback: Callback): void {
+    if (isGmailTransportError(admitted)) {
+      callback(admitted);
+      return;
+    }
+    const done: Callback = (err, info) => {
+      const settled = this.#budget.settle(admitted, err);
+      if (settled instanceof Promise) settled.then(() => callback(err, info), () => callback(err, info));
+      else callback(err, info);
+    };
+    if (this.#route.deliver) {
+      this.#route.deliver(mail, done);
+      return;
+    }
+    this.#route.send(mail).then(
+      (info) => done(null, info),
+      (err: unknown) => done(this.#map(err)),
+    );
+  }
+
+  #map(err: unknown): GmailTransportError {
+    return isGmailTransportError(err) ? err : mapError(err, { strategy: this.strategy });
+  }
+}
