@@ -219,7 +219,7 @@ describe('app passwords', () => {
     expect(err.hint).toMatch(/アプリ パスワード/);
     expect(err.hint).toMatch(/2025-03-14/);
     const generic = await configError({ ...appPassword(), smtp: { port: 0 }, locale: 'ja' });
-    expect(generic.hint).toMatch(/README/);
+    expect(generic.hint).toMatch(/docs\/strategies/);
     expect(generic.hint).toMatch(/修正/);
   });
 

@@ -161,11 +161,11 @@ describe('loadConfig', () => {
       // No writer ever opens the FIFO: reading it the old way would wait for one forever.
       const err = await rejectionOf(loadConfig({ clientSecret: { file: fifo }, refreshToken: { file: '/dev/null' } }, { env: {} }));
       expect(err.issues).toEqual([
-        { path: 'clientSecret', message: `refers to file ${fifo}, which cannot be read (not a regular file)` },
-        { path: 'refreshToken', message: 'refers to file /dev/null, which cannot be read (not a regular file)' },
+        { path: 'clientSecret', message: `refers to file ${fifo}, which cannot be read (not a regular file)`, hint: expect.any(String) },
+        { path: 'refreshToken', message: 'refers to file /dev/null, which cannot be read (not a regular file)', hint: expect.any(String) },
       ]);
       const asConfig = await rejectionOf(loadConfig(fifo));
-      expect(asConfig.issues).toEqual([{ path: 'config', message: `file ${fifo} cannot be read (not a regular file)` }]);
+      expect(asConfig.issues).toEqual([{ path: 'config', message: `file ${fifo} cannot be read (not a regular file)`, hint: expect.any(String) }]);
     } finally {
       await rm(fifo, { force: true });
     }

@@ -105,9 +105,6 @@ const DEFERRED: Partial<Record<ErrorCode, SmtpReply>> = {
 // device keeps the message until it frees. X.4.5, as Google's own 5.4.5 for its daily limit.
 const BUDGET_REPLY: SmtpReply = { code: 451, enhanced: '4.4.5', text: 'Upstream daily sending budget used up, try again later' };
 
-// More recipients than the upstream takes in one message. RFC 3463 X.5.3: too many recipients.
-const RECIPIENTS_REPLY: SmtpReply = { code: 550, enhanced: '5.5.3', text: 'Too many recipients for the upstream in one message; send to fewer at a time' };
-
 const OPERATOR_REPLY: SmtpReply = { code: 451, enhanced: '4.7.0', text: 'Bridge cannot send upstream (check its configuration), try again later' };
 
 // The permanent refusals and their defaults when the upstream gave no SMTP reply (Gmail API).
@@ -135,7 +132,7 @@ const DATA_END_FAILURES = new Set([550, 552, 554]);
 export function replyForUpstreamError(err: GmailTransportError): { reply: SmtpReply; outcome: 'deferred' | 'rejected'; operatorSide?: true } {
   const deferred = DEFERRED[err.code];
   if (deferred) return { reply: deferred, outcome: 'deferred' };
-  if (err.phase === 'budget') return err.retryable ? { reply: BUDGET_REPLY, outcome: 'deferred' } : { reply: RECIPIENTS_REPLY, outcome: 'rejected' };
+  if (err.phase === 'budget') return { reply: BUDGET_REPLY, outcome: 'deferred' };
   if (OPERATOR_SIDE.has(err.code)) return { reply: OPERATOR_REPLY, outcome: 'deferred', operatorSide: true };
   if (err.retryable) return { reply: { code: 451, enhanced: '4.3.0', text: 'Upstream temporary failure, try again later' }, outcome: 'deferred' };
   const base = REJECTED[err.code] ?? { code: 554, enhanced: '5.0.0', text: 'Upstream refused the message' };

@@ -43,6 +43,16 @@ class BudgetedRoute implements Route {
     if (route.retriesInside !== undefined) this.retriesInside = route.retriesInside;
   }
 
+  /** The mailbox of the route behind the budget (read late: a route may load it late). */
+  get user(): string | undefined {
+    return this.#route.user;
+  }
+
+  /** The recipients per message the route behind the budget takes. */
+  get maxRecipients(): number | undefined {
+    return this.#route.maxRecipients;
+  }
+
   deliver(mail: OutgoingMail, callback: Callback): void {
     let admission;
     try {

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { SentMessageInfo } from 'nodemailer';
 import type { GmailTransportError } from '../errors.js';
@@ -51,14 +52,41 @@ export function factsOfData(data: Record<string, unknown>, privacy: SendLogPriva
 }
 
 function rawFacts(data: Record<string, unknown>, privacy: SendLogPrivacy): Omit<MessageFacts, 'from' | 'to'> | undefined {
-  const raw = data.raw;
-  if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) return undefined;
-  const headers = readRawHeaders(raw, privacy.subjects);
+  const raw = rawMessage(data.raw);
+  if (raw === undefined) return undefined;
+  const headers = readRawHeaders(raw.head, privacy.subjects);
   return {
     ...(headers.messageId ? { messageId: headers.messageId } : {}),
     ...(headers.subject !== undefined ? { subject: headers.subject } : {}),
-    size: typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length,
+    size: raw.size,
   };
+}
+
+/** The most of a raw message's start that its headers may take, when it waits in a file. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * A raw message's start and size: in memory, or in a file (`{ path }`, as the bridge spools
+ * messages in transit); the file is read only as far as its headers can reach.
+ */
+function rawMessage(raw: unknown): { head: string | Buffer; size: number } | undefined {
+  if (typeof raw === 'string') return { head: raw, size: Buffer.byteLength(raw) };
+  if (Buffer.isBuffer(raw)) return { head: raw, size: raw.length };
+  const path = typeof raw === 'object' && raw !== null ? (raw as { path?: unknown }).path : undefined;
+  if (typeof path !== 'string') return undefined;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
+      const read = readSync(fd, head, 0, head.length, 0);
+      return { head: head.subarray(0, read), size };
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 function composedFacts(mail: OutgoingMail, data: Record<string, unknown>, privacy: SendLogPrivacy): Omit<MessageFacts, 'from' | 'to'> {

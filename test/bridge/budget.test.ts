@@ -47,14 +47,14 @@ describe('bridge with an upstream sending budget', () => {
     for (const log of b.logs) expect(log.line).not.toContain(APP_PASSWORD.slice(0, 16));
   });
 
-  it('refuses a message with more recipients than the upstream takes with 550 5.5.3, without sending it', async () => {
+  it('refuses a message with more recipients than the upstream takes with 550 5.1.3 (MESSAGE_INVALID), without sending it', async () => {
     const user = `bridge-rcpt-${process.pid}@example.com`;
     const b = await bridgeFor(user, { recipientsPerMessage: 2 });
     const before = upstream.accepted.length;
     const reply = await scan(b, user, ['a@example.com', 'b@example.com', 'c@example.com']);
-    expect(reply.final).toMatch(/^550 5\.5\.3 /);
+    expect(reply.final).toMatch(/^550 5\.1\.3 .*too many recipients/);
     expect(upstream.accepted.length).toBe(before);
-    expect(messageLogs(b.logs).at(-1)).toMatchObject({ outcome: 'rejected', upstreamCode: 'QUOTA_EXCEEDED' });
+    expect(messageLogs(b.logs).at(-1)).toMatchObject({ outcome: 'rejected', upstreamCode: 'MESSAGE_INVALID' });
   });
 
   it('with budget: false the status lists no budget', async () => {

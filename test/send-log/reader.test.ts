@@ -106,12 +106,12 @@ describe('readSendLog', () => {
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         issues: [
-          { path: 'dir', message: 'must be a non-empty string' },
+          { path: 'dir', message: 'must be a non-empty string', hint: expect.any(String) },
           expect.objectContaining({ path: 'since' }),
           expect.objectContaining({ path: 'until' }),
           expect.objectContaining({ path: 'status' }),
           expect.objectContaining({ path: 'to' }),
-          { path: 'limit', message: 'must be a positive integer' },
+          { path: 'limit', message: 'must be a positive integer', hint: expect.any(String) },
         ],
       }) as Error,
     );
