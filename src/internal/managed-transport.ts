@@ -64,7 +64,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       const settle = callback;
       callback = (err, info) => {
         const trace = closeTrace(mail, err ?? info);
-        if (trace) trace.facts = factsOfMail(mail, log.privacy, (info as { envelope?: unknown } | undefined)?.envelope);
+        if (trace) trace.facts = factsOfMail(mail, log.privacy, err ?? info);
         settle(err, info);
       };
     }

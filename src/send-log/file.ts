@@ -110,17 +110,18 @@ export class SendLogFile {
         this.#finish(batch, this.#failed('write', batch.length, openError));
         return;
       }
-      const bytes = Buffer.from(batch.length === 1 ? first.line : batch.map((p) => p.line).join(''));
+      const text = batch.length === 1 ? first.line : batch.map((p) => p.line).join('');
+      const length = Buffer.byteLength(text);
       // One write() per batch: O_APPEND makes it land whole at the end of the file.
       let written: number;
       try {
-        written = writeSync(fd, bytes, 0, bytes.length, null);
+        written = writeSync(fd, text, null, 'utf8');
       } catch (err) {
         this.#closeFd();
         this.#finish(batch, this.#failed('write', batch.length, err));
         return;
       }
-      this.#finish(batch, written === bytes.length ? undefined : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${bytes.length} bytes` })));
+      this.#finish(batch, written === length ? undefined : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${length} bytes` })));
     });
   }
 

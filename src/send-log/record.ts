@@ -21,19 +21,23 @@ export interface MessageFacts {
 const MAX_TEXT = 1000;
 
 /**
- * The facts of a message nodemailer composed (what the transport was handed). `sent` is the
- * envelope a delivery reported, which saves parsing the address headers again.
+ * The facts of a message nodemailer composed (what the transport was handed). `outcome` is the
+ * info or error the send settled with: the envelope and Message-ID it reports save parsing the
+ * message's headers again.
  */
-export function factsOfMail(mail: OutgoingMail, privacy: SendLogPrivacy, sent?: unknown): MessageFacts {
+export function factsOfMail(mail: OutgoingMail, privacy: SendLogPrivacy, outcome?: unknown): MessageFacts {
   const data = mail.data as Record<string, unknown>;
-  let envelope = typeof sent === 'object' && sent !== null ? (sent as { from?: unknown; to?: unknown }) : undefined;
+  const reported = (typeof outcome === 'object' && outcome !== null ? outcome : {}) as { envelope?: unknown; messageId?: unknown };
+  let envelope = typeof reported.envelope === 'object' && reported.envelope !== null ? (reported.envelope as { from?: unknown; to?: unknown }) : undefined;
   try {
     envelope ??= mail.message.getEnvelope() as { from?: unknown; to?: unknown };
   } catch {
     envelope = undefined;
   }
-  const facts = rawFacts(data, privacy) ?? composedFacts(mail, data, privacy);
-  return { ...facts, from: typeof envelope?.from === 'string' ? envelope.from : '', to: Array.isArray(envelope?.to) ? envelope.to.map(String) : [] };
+  const facts: MessageFacts = rawFacts(data, privacy) ?? composedFacts(mail, data, privacy, reported.messageId);
+  facts.from = typeof envelope?.from === 'string' ? envelope.from : '';
+  facts.to = Array.isArray(envelope?.to) ? envelope.to.map(String) : [];
+  return facts;
 }
 
 /**
@@ -51,11 +55,13 @@ export function factsOfData(data: Record<string, unknown>, privacy: SendLogPriva
   return { ...facts, from, to };
 }
 
-function rawFacts(data: Record<string, unknown>, privacy: SendLogPrivacy): Omit<MessageFacts, 'from' | 'to'> | undefined {
+function rawFacts(data: Record<string, unknown>, privacy: SendLogPrivacy): MessageFacts | undefined {
   const raw = rawMessage(data.raw);
   if (raw === undefined) return undefined;
   const headers = readRawHeaders(raw.head, privacy.subjects);
   return {
+    from: '',
+    to: [],
     ...(headers.messageId ? { messageId: headers.messageId } : {}),
     ...(headers.subject !== undefined ? { subject: headers.subject } : {}),
     size: raw.size,
@@ -89,17 +95,17 @@ function rawMessage(raw: unknown): { head: string | Buffer; size: number } | und
   }
 }
 
-function composedFacts(mail: OutgoingMail, data: Record<string, unknown>, privacy: SendLogPrivacy): Omit<MessageFacts, 'from' | 'to'> {
-  let messageId: string | undefined;
+function composedFacts(mail: OutgoingMail, data: Record<string, unknown>, privacy: SendLogPrivacy, reported: unknown): MessageFacts {
+  let messageId = typeof reported === 'string' ? reported : undefined;
   try {
-    messageId = mail.message.messageId();
+    messageId ??= mail.message.messageId();
   } catch {
     messageId = undefined;
   }
-  return {
-    ...(messageId ? { messageId } : {}),
-    ...(privacy.subjects && typeof data.subject === 'string' ? { subject: data.subject } : {}),
-  };
+  const facts: MessageFacts = { from: '', to: [] };
+  if (messageId) facts.messageId = messageId;
+  if (privacy.subjects && typeof data.subject === 'string') facts.subject = data.subject;
+  return facts;
 }
 
 /** Addresses in a nodemailer address field: strings (`"A" <a@x>, b@y`), objects, or lists of both. */
@@ -138,37 +144,33 @@ export function buildRecord(input: RecordInput): SendRecord {
   const size = trace?.size ?? facts.size;
   const subject = privacy.subjects && facts.subject !== undefined ? oneLine(facts.subject) : undefined;
   const route = trace?.decidedBy ?? input.route;
-  const user = route.user;
-  const record: SendRecord = {
-    id: context?.id ?? randomUUID(),
-    time: new Date(input.now).toISOString(),
-    strategy: route.strategy,
-    ...(trace?.route !== undefined ? { route: trace.route } : {}),
-    ...(user !== undefined ? { user } : {}),
-    from: facts.from,
-    to: maskRecipients(facts.to, privacy.recipients),
-    ...(result.rejected && result.rejected.length > 0 && privacy.recipients !== 'none' ? { rejected: result.rejected } : {}),
-    ...(facts.messageId ? { messageId: facts.messageId } : {}),
-    ...(size !== undefined ? { size } : {}),
-    status: result.status,
-    ...(result.code ? { code: result.code } : {}),
-    ...(result.response ? { response: result.response } : {}),
-    ...(result.upstreamId ? { upstreamId: result.upstreamId } : {}),
-    latencyMs: Math.max(0, input.now - input.startedAt),
-    attempts: trace?.attempts ?? 0,
-    ...(subject !== undefined ? { subject } : {}),
-    ...(context?.account !== undefined ? { account: context.account } : {}),
-    ...(context?.client !== undefined ? { client: context.client } : {}),
-  };
+  // Assigned in the documented order (JSON keeps insertion order), optional fields only when set.
+  const record = { id: context?.id ?? randomUUID(), time: new Date(input.now).toISOString(), strategy: route.strategy } as SendRecord;
+  if (trace?.route !== undefined) record.route = trace.route;
+  if (route.user !== undefined) record.user = route.user;
+  record.from = facts.from;
+  record.to = maskRecipients(facts.to, privacy.recipients);
+  if (result.rejected && result.rejected.length > 0 && privacy.recipients !== 'none') record.rejected = result.rejected;
+  if (facts.messageId) record.messageId = facts.messageId;
+  if (size !== undefined) record.size = size;
+  record.status = result.status;
+  if (result.code) record.code = result.code;
+  if (result.response) record.response = result.response;
+  if (result.upstreamId) record.upstreamId = result.upstreamId;
+  record.latencyMs = Math.max(0, input.now - input.startedAt);
+  record.attempts = trace?.attempts ?? 0;
+  if (subject !== undefined) record.subject = subject;
+  if (context?.account !== undefined) record.account = context.account;
+  if (context?.client !== undefined) record.client = context.client;
   return record;
 }
 
 interface OutcomeFields {
   status: SendStatus;
-  code?: SendRecord['code'];
-  response?: string;
-  upstreamId?: string;
-  rejected?: string[];
+  code?: SendRecord['code'] | undefined;
+  response?: string | undefined;
+  upstreamId?: string | undefined;
+  rejected?: string[] | undefined;
 }
 
 function delivered(info: SentMessageInfo, recipients: SendLogRecipients): OutcomeFields {
@@ -176,15 +178,14 @@ function delivered(info: SentMessageInfo, recipients: SendLogRecipients): Outcom
   const response = typeof fields.response === 'string' ? oneLine(fields.response) : undefined;
   // The Gmail API's message id, else the queue id in the SMTP server's reply.
   const upstreamId = typeof fields.id === 'string' && fields.id !== '' ? fields.id : response ? queueIdOf(response) : undefined;
-  const rejected = Array.isArray(fields.rejected) ? maskRecipients(fields.rejected.map(String), recipients) : undefined;
-  return { status: 'delivered', ...(response ? { response } : {}), ...(upstreamId ? { upstreamId } : {}), ...(rejected ? { rejected } : {}) };
+  const rejected = Array.isArray(fields.rejected) && fields.rejected.length > 0 ? maskRecipients(fields.rejected.map(String), recipients) : undefined;
+  return { status: 'delivered', response, upstreamId, rejected };
 }
 
 function failed(error: GmailTransportError): OutcomeFields {
   const status: SendStatus = error.code === 'DELIVERY_UNCERTAIN' ? 'uncertain' : error.retryable ? 'deferred' : 'refused';
   // The error's fields are built to carry no secret (GmailTransportError's contract).
-  const response = oneLine(error.response ?? error.message);
-  return { status, code: error.code, ...(response ? { response } : {}) };
+  return { status, code: error.code, response: oneLine(error.response ?? error.message) };
 }
 
 /**

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBridge, readSendLog, type GmailTransportConfig, type SendRecord } from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { fastHash, messageLogs, startBridge, type RunningBridge } from '../helpers/bridge.js';
 import { printerSend, scanMessage } from '../helpers/printer.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const PRINTER_PASSWORD = 'FAKE-PRINTER-PW-5e21';
 const APP_PASSWORD = 'fakeapppwdbridge';
@@ -15,20 +15,14 @@ const SUBJECT_WORD = `=?ISO-2022-JP?B?${Buffer.from('1b2442327135443b714e411b284
 
 let upstream: ScriptedUpstream;
 let hash: string;
-const dirs: string[] = [];
+const tempDir = tempDirs('bridge-send-log-');
 beforeAll(async () => {
   upstream = await startScriptedUpstream({ decide: (m) => (m.to.includes('full@example.com') ? '452 4.2.2 Mailbox full' : m.to.includes('gone@example.com') ? '550 5.1.1 No such user' : undefined) });
   hash = await fastHash(PRINTER_PASSWORD);
 });
 afterAll(async () => {
   await upstream.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bridge-send-log-'));
-  dirs.push(dir);
-  return dir;
-}
 
 function upstreamConfig(): GmailTransportConfig {
   return { strategy: 'app-password', user: 'scans@example.com', appPassword: APP_PASSWORD, smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } } };

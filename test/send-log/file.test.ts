@@ -1,19 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SendLogFile, type SendLogFailure } from '../../src/send-log/file.js';
 import type { SendRecord } from '../../src/index.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'send-log-file-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('send-log-file-');
 
 const DAY = 86_400_000;
 

@@ -1,19 +1,11 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSendLog, type ReadSendLogOptions, type SendRecord } from '../../src/index.js';
 import { parseTimeBound } from '../../src/send-log/reader.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'send-log-read-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs('send-log-read-');
 
 function record(time: string, id: string, extra: Partial<SendRecord> = {}): SendRecord {
   return { id, time, strategy: 'app-password', from: 'me@gmail.com', to: ['you@example.com'], status: 'delivered', latencyMs: 5, attempts: 1, ...extra };

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
@@ -11,6 +10,7 @@ import { startRecordingServer } from '../helpers/smtp-server.js';
 import { replayConfig, secretForms, SECRETS } from '../helpers/replay.js';
 import { TokenAuthority } from '../helpers/google-token.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN_PREFIX, uniqueClientId } from '../helpers/oauth-fixtures.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 // Gmail's final reply to the message's dot: the queue id is the token before " - gsmtp".
 const GMAIL_ACCEPTED = '250 2.0.0 OK  1715071234 d9443c01a7336-1f2a3b4c5d6sm1234567ad.54 - gsmtp';
@@ -36,18 +36,11 @@ beforeAll(() => {
 });
 afterAll(() => msw.close());
 
-const dirs: string[] = [];
+const tempDir = tempDirs('send-log-');
 const servers: ScriptedSmtpServer[] = [];
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'send-log-'));
-  dirs.push(dir);
-  return dir;
-}
 
 async function scripted(script: SessionScript | ((n: number) => SessionScript)): Promise<ScriptedSmtpServer> {
   const server = await startScriptedServer({ script });
