@@ -1,4 +1,5 @@
 import type { TokenStore } from '../tokens/types.js';
+import { withTimeout } from '../tokens/timing.js';
 import { addEntry, decide, removeEntry, type Entries, type Ledger, type Usage, type Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
 import type { BudgetLimits } from './types.js';
@@ -16,8 +17,12 @@ export class KeyvLedger implements Ledger {
   /** The last operation queued per key: each waits for the one before. */
   readonly #queues = new Map<string, Promise<unknown>>();
 
-  constructor(store: TokenStore) {
+  readonly #timeoutMs: number;
+
+  /** `timeoutMs` bounds each call to the store. */
+  constructor(store: TokenStore, timeoutMs: number) {
     this.#store = store;
+    this.#timeoutMs = timeoutMs;
   }
 
   reserve(key: string, recipients: number, limits: BudgetLimits, now: number): Promise<Verdict> {
@@ -50,7 +55,7 @@ export class KeyvLedger implements Ledger {
       .then(async () => {
         const entries = await this.#read(key);
         const result = change(entries);
-        const written = await this.#store.set(key, JSON.stringify({ t: entries.times, r: entries.recipients, s: entries.spentUntil }), WINDOW_MS);
+        const written = await withTimeout(this.#store.set(key, JSON.stringify({ t: entries.times, r: entries.recipients, s: entries.spentUntil }), WINDOW_MS), this.#timeoutMs, 'budget store set');
         // Keyv resolves false when its adapter failed.
         if (written === false) throw Object.assign(new Error('write refused'), { code: 'SET_FALSE' });
         return result;
@@ -63,7 +68,7 @@ export class KeyvLedger implements Ledger {
   }
 
   async #read(key: string): Promise<Entries> {
-    const raw = await this.#store.get(key);
+    const raw = await withTimeout(this.#store.get(key), this.#timeoutMs, 'budget store get');
     if (typeof raw !== 'string') return { times: [], recipients: [], spentUntil: 0 };
     try {
       const value = JSON.parse(raw) as { t?: unknown; r?: unknown; s?: unknown };

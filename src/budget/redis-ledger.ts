@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { KeyvRedisLike, RedisLikeClient } from '../tokens/lock.js';
+import { withTimeout } from '../tokens/timing.js';
 import type { Ledger, Usage, Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
 import type { BudgetLimits } from './types.js';
@@ -139,9 +140,12 @@ export class RedisLedger implements Ledger {
   #serial = 0;
   #client: ScriptClient | undefined;
   readonly #batches = new Map<string, Batch>();
+  readonly #timeoutMs: number;
 
-  constructor(adapter: KeyvRedisLike) {
+  /** `timeoutMs` bounds each call to Redis (a batch of reservations is one call). */
+  constructor(adapter: KeyvRedisLike, timeoutMs: number) {
     this.#adapter = adapter;
+    this.#timeoutMs = timeoutMs;
   }
 
   reserve(key: string, recipients: number, limits: BudgetLimits, now: number): Promise<Verdict> {
@@ -212,7 +216,11 @@ export class RedisLedger implements Ledger {
    * ledger has run it with EVAL, which loads it; EVAL again when the server lost it (NOSCRIPT
    * after a restart or a flush).
    */
-  async #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+  #eval(script: Script, keys: string[], args: string[]): Promise<unknown> {
+    return withTimeout(this.#evalUnbounded(script, keys, args), this.#timeoutMs, 'budget store script');
+  }
+
+  async #evalUnbounded(script: Script, keys: string[], args: string[]): Promise<unknown> {
     // The adapter keeps one client (node-redis reconnects it by itself): asked for once.
     const client: ScriptClient = (this.#client ??= await this.#adapter.getClient());
     const options = { keys, arguments: args };

@@ -1,8 +1,10 @@
 import type { TokenStore } from '../tokens/types.js';
 import { redisAdapterOf } from '../tokens/lock.js';
 import { STORE_RETRY_AFTER_MS } from '../tokens/store.js';
-import { describeFailure, withTimeout } from '../tokens/timing.js';
+import { describeFailure } from '../tokens/timing.js';
 import { memoryLedger, type Ledger, type Usage, type Verdict } from './ledger.js';
+import { KeyvLedger } from './keyv-ledger.js';
+import { RedisLedger } from './redis-ledger.js';
 import type { LedgerWarning } from './store.js';
 import type { BudgetLimits } from './types.js';
 
@@ -20,82 +22,99 @@ interface Held {
   handle: unknown;
 }
 
-// One ledger per store instance: transports given the same store share its per-key queues.
-const shared = new WeakMap<object, Promise<Ledger>>();
+// One ledger per store instance: transports given the same store share its per-key queues and
+// its batches of reservations.
+const shared = new WeakMap<object, Ledger>();
 
 /**
- * The ledger of a shared store, every call to it bounded. A store that fails or times out is
- * left alone for {@link STORE_RETRY_AFTER_MS}, with one `BUDGET_STORE_FAILED` warning, and this
- * process counts in its own memory meanwhile: an outage of the store never stops mail, and
- * never lets a process send without counting.
+ * The ledger of a shared store (each of its calls bounded by {@link BUDGET_STORE_TIMEOUT_MS}),
+ * behind a guard: a store that fails or times out is left alone for {@link STORE_RETRY_AFTER_MS},
+ * with one `BUDGET_STORE_FAILED` warning, and this process counts in its own memory meanwhile.
+ * An outage of the store never stops mail, and never lets a process send without counting.
  */
 export function sharedLedger(store: TokenStore, warn: LedgerWarning): Ledger {
-  let loading = shared.get(store);
-  if (!loading) {
-    loading = loadSharedLedger(store);
-    shared.set(store, loading);
+  let ledger = shared.get(store);
+  if (!ledger) {
+    const adapter = redisAdapterOf(store);
+    ledger = adapter ? new RedisLedger(adapter, BUDGET_STORE_TIMEOUT_MS) : new KeyvLedger(store, BUDGET_STORE_TIMEOUT_MS);
+    shared.set(store, ledger);
   }
-  return new GuardedLedger(loading, redisAdapterOf(store) ? 'redis' : 'keyv', warn);
-}
-
-async function loadSharedLedger(store: TokenStore): Promise<Ledger> {
-  const adapter = redisAdapterOf(store);
-  if (adapter) {
-    const { RedisLedger } = await import('./redis-ledger.js');
-    return new RedisLedger(adapter);
-  }
-  const { KeyvLedger } = await import('./keyv-ledger.js');
-  return new KeyvLedger(store);
+  return new GuardedLedger(ledger, warn);
 }
 
 class GuardedLedger implements Ledger {
-  readonly kind: 'keyv' | 'redis';
-  readonly #ledger: Promise<Ledger>;
+  readonly #ledger: Ledger;
   readonly #warn: LedgerWarning;
   #downUntil = 0;
-  #loaded: Ledger | undefined;
 
-  constructor(ledger: Promise<Ledger>, kind: 'keyv' | 'redis', warn: LedgerWarning) {
+  constructor(ledger: Ledger, warn: LedgerWarning) {
     this.#ledger = ledger;
-    this.kind = kind;
     this.#warn = warn;
   }
 
-  async reserve(key: string, recipients: number, limits: BudgetLimits, now: number): Promise<Verdict> {
-    const done = await this.#call((l) => l.reserve(key, recipients, limits, now), 'reserving in');
-    const [ledger, verdict] = done ?? [memoryLedger, memoryLedger.reserve(key, recipients, limits, now)];
-    return verdict.ok ? { ...verdict, handle: { ledger, handle: verdict.handle } satisfies Held } : verdict;
+  get kind(): Ledger['kind'] {
+    return this.#ledger.kind;
+  }
+
+  reserve(key: string, recipients: number, limits: BudgetLimits, now: number): Promise<Verdict> {
+    const local = (): Verdict => held(memoryLedger, memoryLedger.reserve(key, recipients, limits, now));
+    if (this.#resting()) return Promise.resolve(local());
+    return this.#attempt(() => this.#ledger.reserve(key, recipients, limits, now)).then(
+      (verdict) => held(this.#ledger, verdict),
+      (err: unknown) => {
+        this.#fail(err, 'reserving in');
+        return local();
+      },
+    );
   }
 
   async release(key: string, handle: unknown): Promise<void> {
-    const held = handle as Held;
-    if (held.ledger === memoryLedger) memoryLedger.release(key, held.handle);
-    else await this.#call((l) => l.release(key, held.handle), 'releasing in');
+    const { ledger, handle: inner } = handle as Held;
+    if (ledger === memoryLedger) return memoryLedger.release(key, inner);
+    if (this.#resting()) return;
+    await this.#attempt(() => ledger.release(key, inner)).catch((err: unknown) => this.#fail(err, 'releasing in'));
   }
 
   async markSpent(key: string, until: number, now: number): Promise<void> {
     // Memory too: this process stops even when the store cannot take it.
     memoryLedger.markSpent(key, until);
-    await this.#call((l) => l.markSpent(key, until, now), 'writing to');
+    if (this.#resting()) return;
+    await this.#attempt(() => this.#ledger.markSpent(key, until, now)).catch((err: unknown) => this.#fail(err, 'writing to'));
   }
 
   async usage(key: string, now: number): Promise<Usage> {
-    const done = await this.#call((l) => l.usage(key, now), 'reading');
-    return done ? done[1] : memoryLedger.usage(key, now);
-  }
-
-  /** Runs a call on the shared ledger, bounded; `undefined` while the store is down or when it fails. */
-  async #call<T>(work: (ledger: Ledger) => T | Promise<T>, what: string): Promise<[Ledger, T] | undefined> {
-    if (Date.now() < this.#downUntil) return undefined;
+    if (this.#resting()) return memoryLedger.usage(key, now);
     try {
-      const ledger = (this.#loaded ??= await this.#ledger);
-      return [ledger, await withTimeout(work(ledger), BUDGET_STORE_TIMEOUT_MS, `budget store ${what}`)];
+      return await this.#attempt(() => this.#ledger.usage(key, now));
     } catch (err) {
-      const wasUp = Date.now() >= this.#downUntil;
-      this.#downUntil = Date.now() + STORE_RETRY_AFTER_MS;
-      // One warning per outage, not one per send.
-      if (wasUp) this.#warn('BUDGET_STORE_FAILED', `${what} the budget store failed (${describeFailure(err)}); counting in this process's memory for ${STORE_RETRY_AFTER_MS / 1000} s`);
-      return undefined;
+      this.#fail(err, 'reading');
+      return memoryLedger.usage(key, now);
     }
   }
+
+  /** Whether the store failed lately and is being left alone. */
+  #resting(): boolean {
+    return Date.now() < this.#downUntil;
+  }
+
+  /** The call's result as a promise, a synchronous throw included. */
+  #attempt<T>(call: () => T | Promise<T>): Promise<T> {
+    try {
+      return Promise.resolve(call());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #fail(err: unknown, what: string): void {
+    const wasUp = !this.#resting();
+    this.#downUntil = Date.now() + STORE_RETRY_AFTER_MS;
+    // One warning per outage, not one per send.
+    if (wasUp) this.#warn('BUDGET_STORE_FAILED', `${what} the budget store failed (${describeFailure(err)}); counting in this process's memory for ${STORE_RETRY_AFTER_MS / 1000} s`);
+  }
+}
+
+/** A counted verdict's handle, marked with the ledger that counted it. */
+function held(ledger: Ledger, verdict: Verdict): Verdict {
+  return verdict.ok ? { ok: true, usage: verdict.usage, handle: { ledger, handle: verdict.handle } satisfies Held } : verdict;
 }

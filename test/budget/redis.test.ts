@@ -8,7 +8,7 @@ import { createGmailTransport, type TransportEvents } from '../../src/index.js';
 import { HAS_REDIS, REDIS_SKIP_REASON, freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 import { startScriptedServer } from '../helpers/scripted-smtp.js';
-import { localSmtp } from '../helpers/oauth-fixtures.js';
+import { localSmtp, settleWithFakeTimers } from '../helpers/oauth-fixtures.js';
 import { sendFailure } from '../helpers/send-failure.js';
 
 const CHILD = fileURLToPath(new URL('./redis-child.ts', import.meta.url));
@@ -199,6 +199,23 @@ if (!HAS_REDIS) {
       expect((await b.budgetStatus())[0]).toMatchObject({ messages: { used: 3, left: 0 }, store: 'keyv' });
       a.close();
       b.close();
+    });
+
+    it('a store that hangs is given up after its bound (5 s, on faked timers): one warning, the message sent and counted in memory', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      const user = mailbox();
+      const hanging = { get: () => new Promise<never>(() => undefined), set: () => new Promise<never>(() => undefined), delete: () => undefined };
+      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 1, store: hanging } });
+      const warnings: TransportEvents['warning'][] = [];
+      mailer.on('warning', (w) => warnings.push(w));
+      const started = Date.now();
+      await settleWithFakeTimers(mailer.sendMail({ from: user, to: 'a@example.com', text: 'x' }), 500);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+      // The store's failure, then (1 of 1 message counted in memory) the budget's 80%.
+      expect(warnings.map((w) => w.code)).toEqual(['BUDGET_STORE_FAILED', 'BUDGET_LOW']);
+      // Counted in memory meanwhile: the second message is over the budget, at once.
+      expect((await sendFailure(mailer.sendMail({ from: user, to: 'b@example.com', text: 'x' }))).phase).toBe('budget');
+      mailer.close();
     });
 
     it('a store that does not answer: one BUDGET_STORE_FAILED warning, and mail goes on, counted in memory', { timeout: 20_000 }, async () => {
