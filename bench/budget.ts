@@ -1,7 +1,7 @@
 /**
  * 5. Sending budget: the same pooled messages through the app-password strategy with the
- * budget off, counted in memory (the default store), and counted in Redis, each side in
- * processes of its own, the order rotating (the overhead section's method).
+ * budget off, counted in memory (the default store), and counted in Redis, batches
+ * alternating between them inside each process.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,13 +16,13 @@ const MEMORY_TARGET = 1.02;
 const REDIS_TARGET = 1.1;
 const WORKER = fileURLToPath(new URL('./workers/budget-worker.ts', import.meta.url));
 
-type Side = BudgetJob['side'];
+type Side = BudgetJob['sides'][number];
 
 export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
   const { pkg, standIns, log } = ctx;
   const title = '5. Sending budget';
   const count = ctx.scale.overheadMessages;
-  const { overheadPairs: groups, overheadBatches: batches } = ctx.scale;
+  const { alternatingProcesses: processes, alternatingRounds: rounds, overheadBatches: batches } = ctx.scale;
   const pool: PoolShape = { maxConnections: 5, maxMessages: Number.POSITIVE_INFINITY };
   const skip = unsupportedReason(pkg, appPasswordConfig(standIns, pool, { budget: BENCH_LIMITS }));
   if (skip) {
@@ -33,30 +33,30 @@ export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
   const redis = missing ? undefined : await startRedis();
   try {
     const sides: Side[] = ['off', 'memory', ...(redis ? ['redis' as const] : []), 'off-again'];
-    log(`budget: ${groups} groups of ${sides.length} processes (${sides.join(', ')}), ${batches.warmup} + ${batches.measured} batches of ${count} messages each`);
+    log(`budget: ${processes} processes, each alternating ${sides.join(', ')}, ${batches.warmup} + ${rounds} rounds of ${count} messages`);
     await standIns.reset();
     const results: Record<Side, { wallMs: number[]; cpuMs: number[] }> = { off: { wallMs: [], cpuMs: [] }, memory: { wallMs: [], cpuMs: [] }, redis: { wallMs: [], cpuMs: [] }, 'off-again': { wallMs: [], cpuMs: [] } };
-    for (let group = 0; group < groups; group++) {
-      // The order rotates: each side runs first, in the middle and last equally often.
-      const order = sides.map((_, i) => sides[(i + group) % sides.length]!);
-      for (const side of order) {
-        const report = await runWorker({
-          side,
-          distEsm: DIST_ESM,
-          smtpPort: standIns.smtpPort,
-          cert: standIns.cert,
-          ...(redis ? { redisUrl: redis.url } : {}),
-          messages: count,
-          pool: { maxConnections: pool.maxConnections, maxMessages: null },
-          warmupBatches: batches.warmup,
-          measuredBatches: batches.measured,
-        });
-        results[side].wallMs.push(median(report.wallMs));
-        results[side].cpuMs.push(median(report.cpuMs));
+    for (let process = 0; process < processes; process++) {
+      // The order rotates between processes too: each side starts a round equally often.
+      const order = sides.map((_, i) => sides[(i + process) % sides.length]!);
+      const report = await runWorker({
+        sides: order,
+        distEsm: DIST_ESM,
+        smtpPort: standIns.smtpPort,
+        cert: standIns.cert,
+        ...(redis ? { redisUrl: redis.url } : {}),
+        messages: count,
+        pool: { maxConnections: pool.maxConnections, maxMessages: null },
+        warmupBatches: batches.warmup,
+        measuredBatches: rounds,
+      });
+      for (const side of sides) {
+        results[side].wallMs.push(...report[side]!.wallMs);
+        results[side].cpuMs.push(...report[side]!.cpuMs);
       }
     }
     const stats = await standIns.stats();
-    const expected = count * (batches.warmup + batches.measured) * groups * sides.length;
+    const expected = count * (batches.warmup + rounds) * processes * sides.length;
     if (stats.smtpMessages !== expected) throw new Error(`budget: the server counted ${stats.smtpMessages} messages, expected ${expected}`);
 
     const rows: string[][] = [];
@@ -78,7 +78,7 @@ export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
       log(`  ${label}: wall ${fmtRatio(wall)}; cpu ${fmtRatio(cpu)}`);
     }
     const markdown = [
-      `${count} messages (about 1.3 kB each) sent at once through the app-password strategy, a pool of ${pool.maxConnections} connections with \`maxMessages: Infinity\`, to the TLS stand-in. ${groups} groups of processes, one process per side (\`budget: false\`, the memory store, a local redis-server, and \`budget: false\` again: how far from 1.000 a ratio lands by noise alone), the order rotating every group; each process sends ${batches.warmup} warmup and ${batches.measured} measured batches, each batch as a new mailbox (an empty count), and reports their median. Ratios are each budget ÷ \`budget: false\` per group; targets: wall ≤ ${MEMORY_TARGET}x with the memory store, ≤ ${REDIS_TARGET}x with Redis. CPU is the sending process's (redis-server runs in its own).`,
+      `${count} messages (about 1.3 kB each) sent at once through the app-password strategy, a pool of ${pool.maxConnections} connections with \`maxMessages: Infinity\`, to the TLS stand-in. ${processes} processes; each alternates the sides (\`budget: false\`, the memory store, a local redis-server, and \`budget: false\` again: how far from 1.000 a ratio lands by noise alone), a fresh transport per batch, each batch as a new mailbox (an empty count), the order flipping every round, ${batches.warmup} warmup and ${rounds} measured rounds. Ratios are each budget ÷ \`budget: false\` per round (n=${processes * rounds}); targets: wall ≤ ${MEMORY_TARGET}x with the memory store, ≤ ${REDIS_TARGET}x with Redis. CPU is the sending process's (redis-server runs in its own).`,
       '',
       table(['budget', 'wall', '`budget: false` wall', 'wall ratio', 'CPU ratio'], rows),
     ].join('\n');
@@ -88,7 +88,7 @@ export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
   }
 }
 
-/** Forks one worker for one side, hands it the job, and returns its report once it exited. */
+/** Forks one worker, hands it the job, and returns its report once it exited. */
 function runWorker(job: BudgetJob): Promise<BudgetReport> {
   const child = fork(WORKER, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise<BudgetReport>((resolve, reject) => {
@@ -99,7 +99,7 @@ function runWorker(job: BudgetJob): Promise<BudgetReport> {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       if (report && code === 0) resolve(report);
-      else reject(new Error(`budget worker (${job.side}) exited with ${signal ?? code} ${report ? 'after' : 'before'} its report`));
+      else reject(new Error(`budget worker (${job.sides.join(', ')}) exited with ${signal ?? code} ${report ? 'after' : 'before'} its report`));
     });
     child.send(job);
   });

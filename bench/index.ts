@@ -36,8 +36,8 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   budget: benchBudget,
 };
 
-const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3, sendLogPairs: 12, sendLogRecords: 100_000 };
-const QUICK: Scale = { rounds: 3, overheadMessages: 300, overheadPairs: 2, overheadBatches: { warmup: 1, measured: 1 }, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200, bridgeMemoryRounds: 1, sendLogPairs: 2, sendLogRecords: 100_000 };
+const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3, alternatingProcesses: 6, alternatingRounds: 8, sendLogRecords: 100_000 };
+const QUICK: Scale = { rounds: 3, overheadMessages: 300, overheadPairs: 2, overheadBatches: { warmup: 1, measured: 1 }, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200, bridgeMemoryRounds: 1, alternatingProcesses: 1, alternatingRounds: 2, sendLogRecords: 100_000 };
 /** A hard ceiling: whatever happens, the process ends. */
 const DEADLINE_MS = 60 * 60_000;
 

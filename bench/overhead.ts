@@ -13,7 +13,7 @@ import { interleavedRounds, type Contender } from './helpers/interleave.js';
 import { fmtRatio, fmtSpread, median, pairedRatios, spread, table, type Spread } from './helpers/stats.js';
 import { DIST_ESM } from './helpers/package.js';
 import type { BenchContext, SectionResult } from './helpers/context.js';
-import type { OverheadJob, OverheadReport } from './workers/overhead-worker.js';
+import type { AlternateReport, OverheadJob, OverheadReport } from './workers/overhead-worker.js';
 
 const WALL_TARGET = 1.03;
 const CPU_TARGET = 1.05;
@@ -157,12 +157,14 @@ const plural = (n: number, one: string, many: string): string => `${n} ${n === 1
 const empty = (): SideSamples => ({ wallMs: [], cpuMs: [], minorGcMs: [] });
 
 /** Forks one worker for one side, hands it the job, and returns its report once it exited. */
-export function runWorker(job: OverheadJob): Promise<OverheadReport> {
+export function runWorker(job: OverheadJob & { alternate: NonNullable<OverheadJob['alternate']> }): Promise<AlternateReport>;
+export function runWorker(job: OverheadJob): Promise<OverheadReport>;
+export function runWorker(job: OverheadJob): Promise<OverheadReport | AlternateReport> {
   const child = fork(WORKER, [], { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise<OverheadReport>((resolve, reject) => {
-    let report: OverheadReport | undefined;
+  return new Promise<OverheadReport | AlternateReport>((resolve, reject) => {
+    let report: OverheadReport | AlternateReport | undefined;
     child.once('message', (message) => {
-      report = message as OverheadReport;
+      report = message as OverheadReport | AlternateReport;
     });
     child.once('error', reject);
     child.once('exit', (code, signal) => {

@@ -1,7 +1,7 @@
 /**
  * 5. Send log: what the `sendLog` option adds to a pooled run (the same run of ours with and
- * without it, each in processes of their own), and how long `readSendLog` takes to filter
- * 100,000 records by recipient.
+ * without it, batches alternating inside each process), and how long `readSendLog` takes to
+ * filter 100,000 records by recipient.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,17 +18,18 @@ const DAYS = 7;
 export async function benchSendLog(ctx: BenchContext): Promise<SectionResult> {
   const { pkg, standIns, log } = ctx;
   const count = ctx.scale.overheadMessages;
-  const { sendLogPairs: pairs, overheadBatches: batches } = ctx.scale;
+  const { overheadBatches: batches, alternatingRounds: rounds } = ctx.scale;
   const checks: SectionResult['checks'] = [];
 
-  log(`send-log: ${pairs} pairs of processes (without, with), ${batches.warmup} + ${batches.measured} batches of ${count} messages each`);
+  const processes = ctx.scale.alternatingProcesses;
+  log(`send-log: ${processes} processes, each alternating batches without and with a log, ${batches.warmup} + ${rounds} rounds of ${count} messages`);
   await standIns.reset();
-  const sides = await pairsOfProcesses(ctx, pairs, true);
-  // The noise floor of the method: the same run without a log on both sides.
-  log(`send-log: noise floor, ${pairs} pairs of processes (without, without)`);
-  const floorSides = await pairsOfProcesses(ctx, pairs, false);
+  const sides = await alternatingProcesses(ctx, true);
+  // The noise floor of the method: the same rounds without a log on both sides.
+  log(`send-log: noise floor, ${processes} processes, without and without`);
+  const floorSides = await alternatingProcesses(ctx, false);
   const stats = await standIns.stats();
-  const expected = count * (batches.warmup + batches.measured) * pairs * 4;
+  const expected = count * (batches.warmup + rounds) * processes * 4;
   if (stats.smtpMessages !== expected) throw new Error(`send-log: the server counted ${stats.smtpMessages} messages, expected ${expected}`);
   const wall = spread(pairedRatios(sides.with.wallMs, sides.without.wallMs));
   const cpu = spread(pairedRatios(sides.with.cpuMs, sides.without.cpuMs));
@@ -60,7 +61,7 @@ export async function benchSendLog(ctx: BenchContext): Promise<SectionResult> {
   log(`  filter ${fmtSpread(filter, 'ms')}`);
 
   const markdown = [
-    `**Cost of the \`sendLog\` option**: the overhead section's app-password run (${count} messages, pool of 5, \`maxMessages: Infinity\`, TLS stand-in), ours with \`sendLog: { dir }\` against ours without, ${pairs} pairs of processes, the order flipping every pair; each process sends ${batches.warmup} warmup and ${batches.measured} measured batches and reports their median. Target: wall ≤ ${WALL_TARGET}x.`,
+    `**Cost of the \`sendLog\` option**: the overhead section's app-password run (${count} messages, pool of 5, \`maxMessages: Infinity\`, TLS stand-in), ours with \`sendLog: { dir }\` against ours without. ${processes} processes; each alternates the two, a fresh transport per batch, the order flipping every round, ${batches.warmup} warmup and ${rounds} measured rounds; ratios per round (n=${processes * rounds}). The noise floor runs the same rounds with no log on either side. Target: wall ≤ ${WALL_TARGET}x.`,
     '',
     table(
       ['', 'without', 'with', 'ratio (with ÷ without)', 'noise floor (without ÷ without)'],
@@ -81,41 +82,39 @@ interface Samples {
 }
 
 /**
- * Pairs of worker processes, the order flipping every pair: `without` sends without a log,
- * `with` with one when `log` is set (else also without: the noise floor).
+ * Worker processes that alternate batches without and with a log (`log` unset: without on both
+ * sides, the noise floor); every record written is counted.
  */
-async function pairsOfProcesses(ctx: BenchContext, pairs: number, log: boolean): Promise<{ with: Samples; without: Samples }> {
+async function alternatingProcesses(ctx: BenchContext, log: boolean): Promise<{ with: Samples; without: Samples }> {
   const { standIns, scale } = ctx;
-  const { overheadMessages: count, overheadBatches: batches } = scale;
+  const { overheadMessages: count, overheadBatches: batches, alternatingRounds: rounds } = scale;
   const sides = { with: { wallMs: [] as number[], cpuMs: [] as number[] }, without: { wallMs: [] as number[], cpuMs: [] as number[] } };
-  for (let pair = 0; pair < pairs; pair++) {
-    const order: Array<'with' | 'without'> = pair % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
-    for (const side of order) {
-      const dir = mkdtempSync(join(tmpdir(), 'bench-send-log-'));
-      const logged = log && side === 'with';
-      try {
-        const report = await runWorker({
-          side: 'ours',
-          route: 'app-password',
-          distEsm: DIST_ESM,
-          smtpPort: standIns.smtpPort,
-          cert: standIns.cert,
-          tokenUrl: standIns.tokenUrl,
-          clientIdPrefix: `send-log-${side}-p${pair}`,
-          messages: count,
-          pool: { maxConnections: 5, maxMessages: null },
-          warmupBatches: batches.warmup,
-          measuredBatches: batches.measured,
-          ...(logged ? { sendLogDir: dir } : {}),
-        });
-        sides[side].wallMs.push(median(report.wallMs));
-        sides[side].cpuMs.push(median(report.cpuMs));
-        const written = readdirSync(dir).reduce((n, name) => n + readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
-        const expected = logged ? count * (batches.warmup + batches.measured) : 0;
-        if (written !== expected) throw new Error(`send-log: ${written} records written, expected ${expected}`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+  for (let process = 0; process < scale.alternatingProcesses; process++) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-send-log-'));
+    try {
+      const report = await runWorker({
+        side: 'ours',
+        route: 'app-password',
+        distEsm: DIST_ESM,
+        smtpPort: standIns.smtpPort,
+        cert: standIns.cert,
+        tokenUrl: standIns.tokenUrl,
+        clientIdPrefix: `send-log-${log ? 'with' : 'floor'}-p${process}`,
+        messages: count,
+        pool: { maxConnections: 5, maxMessages: null },
+        warmupBatches: batches.warmup,
+        measuredBatches: rounds,
+        alternate: log ? { withLogDir: dir } : {},
+      });
+      for (const side of ['with', 'without'] as const) {
+        sides[side].wallMs.push(...report[side].wallMs);
+        sides[side].cpuMs.push(...report[side].cpuMs);
       }
+      const written = readdirSync(dir).reduce((n, name) => n + readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean).length, 0);
+      const expected = log ? count * (batches.warmup + rounds) : 0;
+      if (written !== expected) throw new Error(`send-log: ${written} records written, expected ${expected}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   return sides;

@@ -15,8 +15,10 @@ export interface Scale {
   gmailApiMessages: number;
   /** Bridge memory: rounds, each with a fresh bridge process. */
   bridgeMemoryRounds: number;
-  /** Send log: pairs of processes (without, with), and records the reader filters. */
-  sendLogPairs: number;
+  /** Send log and budget: processes, each alternating batches between its sides for this many measured rounds. */
+  alternatingProcesses: number;
+  alternatingRounds: number;
+  /** Send log: records the reader filters. */
   sendLogRecords: number;
 }
 

@@ -1,8 +1,9 @@
 /**
- * One process of the sending-budget figure: sends batches through the app-password strategy
- * with one kind of budget only (off, memory, Redis), so that no side shares a JIT, an inline
- * cache or a heap with another. Warmup batches first, then measured ones; reports their wall
- * and CPU times and exits.
+ * One process of the sending-budget figure: sends batches through the app-password strategy,
+ * alternating between its sides (budget off, in memory, in Redis, off again), the order
+ * flipping every round. Every side runs this library's code, so sharing a JIT and a heap is
+ * what an application with the option on or off does. Warmup rounds first, then measured ones;
+ * reports each side's wall and CPU times and exits.
  */
 import { pathToFileURL } from 'node:url';
 import Keyv from 'keyv';
@@ -15,7 +16,7 @@ import type { StandIns } from '../helpers/stand-ins.js';
 
 export interface BudgetJob {
   /** `off-again`: `budget: false` once more, the noise floor of the method. */
-  side: 'off' | 'memory' | 'redis' | 'off-again';
+  sides: Array<'off' | 'memory' | 'redis' | 'off-again'>;
   distEsm: string;
   smtpPort: number;
   cert: string;
@@ -27,10 +28,13 @@ export interface BudgetJob {
   measuredBatches: number;
 }
 
-export interface BudgetReport {
+export interface BudgetSamples {
   wallMs: number[];
   cpuMs: number[];
 }
+
+/** Each side's measured batches, in round order. */
+export type BudgetReport = Partial<Record<BudgetJob['sides'][number], BudgetSamples>>;
 
 const WATCHDOG_MS = 5 * 60_000;
 setTimeout(() => {
@@ -42,31 +46,29 @@ const job = await new Promise<BudgetJob>((resolve) => process.once('message', (m
 const standIns = { smtpPort: job.smtpPort, cert: job.cert } as StandIns;
 const pool: PoolShape = { maxConnections: job.pool.maxConnections, maxMessages: job.pool.maxMessages ?? Number.POSITIVE_INFINITY };
 const pkg = (await import(pathToFileURL(job.distEsm).href)) as Package;
-const store = job.side === 'redis' ? new Keyv(new KeyvRedis(job.redisUrl!, { throwOnConnectError: true, connectionTimeout: 2_000 })) : undefined;
-const budget = job.side === 'off' || job.side === 'off-again' ? false : { ...BENCH_LIMITS, ...(store ? { store } : {}) };
+const store = job.sides.includes('redis') ? new Keyv(new KeyvRedis(job.redisUrl!, { throwOnConnectError: true, connectionTimeout: 2_000 })) : undefined;
 
 let serial = 0;
-const [samples] = await interleavedRounds(
-  [
-    {
-      name: job.side,
-      run: async () => {
-        // Each batch counts as a mailbox of its own: every batch starts from an empty count.
-        const config = appPasswordConfig(standIns, pool, { user: `bench-${process.pid}-${++serial}@example.com`, budget });
-        const mailer = pkg.createGmailTransport(config as never) as unknown as Transporter;
-        const warnings: string[] = [];
-        mailer.on('warning', (w: { code: string }) => warnings.push(w.code));
-        try {
-          await sendAll(mailer, job.messages);
-        } finally {
-          mailer.close();
-        }
-        if (warnings.length > 0) throw new Error(`budget worker ${job.side}: warnings ${warnings.join(', ')}`);
-      },
+const samples = await interleavedRounds(
+  job.sides.map((side) => ({
+    name: side,
+    run: async () => {
+      const budget = side === 'off' || side === 'off-again' ? false : { ...BENCH_LIMITS, ...(side === 'redis' ? { store } : {}) };
+      // Each batch counts as a mailbox of its own: every batch starts from an empty count.
+      const config = appPasswordConfig(standIns, pool, { user: `bench-${process.pid}-${++serial}@example.com`, budget });
+      const mailer = pkg.createGmailTransport(config as never) as unknown as Transporter;
+      const warnings: string[] = [];
+      mailer.on('warning', (w: { code: string }) => warnings.push(w.code));
+      try {
+        await sendAll(mailer, job.messages);
+      } finally {
+        mailer.close();
+      }
+      if (warnings.length > 0) throw new Error(`budget worker ${side}: warnings ${warnings.join(', ')}`);
     },
-  ],
-  { rounds: job.measuredBatches, warmupRounds: job.warmupBatches, label: `budget worker ${job.side}` },
+  })),
+  { rounds: job.measuredBatches, warmupRounds: job.warmupBatches, label: 'budget worker' },
 );
 await store?.disconnect();
-const report: BudgetReport = { wallMs: samples!.wallMs, cpuMs: samples!.cpuMs };
+const report: BudgetReport = Object.fromEntries(samples.map((s) => [s.name, { wallMs: s.wallMs, cpuMs: s.cpuMs }]));
 process.send?.(report, () => process.disconnect());

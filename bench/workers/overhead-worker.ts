@@ -28,6 +28,19 @@ export interface OverheadJob {
   measuredBatches: number;
   /** Ours only: write a send log into this folder (the send-log section). */
   sendLogDir?: string;
+  /**
+   * Ours only (the send-log section): two transports in this one process, batches alternating
+   * between them, `without` a log and `with` one into `withLogDir` (without one too when it is
+   * absent: the noise floor). Both run this library's code, so sharing a JIT and a heap is
+   * what an application with the option on or off does.
+   */
+  alternate?: { withLogDir?: string };
+}
+
+/** What a worker with `alternate` reports: each transport's batches, in round order. */
+export interface AlternateReport {
+  without: OverheadReport;
+  with: OverheadReport;
 }
 
 export interface OverheadReport {
@@ -60,42 +73,41 @@ const gcObserver = new PerformanceObserver((list) => {
 gcObserver.observe({ entryTypes: ['gc'] });
 
 let serial = 0;
-function make(): Transporter {
+function make(sendLogDir = job.sendLogDir): Transporter {
   const clientId = `${job.clientIdPrefix}-${++serial}.apps.googleusercontent.com`;
   if (pkg) {
     const config = job.route === 'app-password' ? appPasswordConfig(standIns, pool) : oauth2Config(standIns, pool, clientId);
-    return pkg.createGmailTransport({ ...config, ...(job.sendLogDir ? { sendLog: { dir: job.sendLogDir } } : {}) } as never) as unknown as Transporter;
+    return pkg.createGmailTransport({ ...config, ...(sendLogDir ? { sendLog: { dir: sendLogDir } } : {}) } as never) as unknown as Transporter;
   }
   const auth = job.route === 'app-password' ? { user: USER, pass: APP_PASSWORD.replace(/ /g, '') } : rawOauth2Auth(standIns, clientId);
   return nodemailer.createTransport(rawSmtpOptions(standIns, pool, auth) as never);
 }
 
-const [samples] = await interleavedRounds(
-  [
-    {
-      name: job.side,
-      run: async () => {
-        // The forced GC before each batch is reported asynchronously: count it out first.
-        await new Promise((resolve) => setImmediate(resolve));
-        const before = minorGcMs;
-        const mailer = make();
-        try {
-          await sendAll(mailer, job.messages);
-        } finally {
-          mailer.close();
-        }
-        // GC entries are delivered asynchronously: let the last ones of this batch arrive.
-        await new Promise((resolve) => setImmediate(resolve));
-        return { extra: { minorGcMs: minorGcMs - before } };
-      },
-    },
-  ],
-  { rounds: job.measuredBatches, warmupRounds: job.warmupBatches, label: `overhead worker ${job.side}` },
-);
+/** One batch through a fresh transport, with its young-generation GC time. */
+async function batch(sendLogDir?: string): Promise<{ extra: { minorGcMs: number } }> {
+  // The forced GC before each batch is reported asynchronously: count it out first.
+  await new Promise((resolve) => setImmediate(resolve));
+  const before = minorGcMs;
+  const mailer = make(sendLogDir);
+  try {
+    await sendAll(mailer, job.messages);
+  } finally {
+    mailer.close();
+  }
+  // GC entries are delivered asynchronously: let the last ones of this batch arrive.
+  await new Promise((resolve) => setImmediate(resolve));
+  return { extra: { minorGcMs: minorGcMs - before } };
+}
+
+const alternate = job.alternate;
+const contenders = alternate
+  ? [
+      { name: 'without', run: () => batch(undefined) },
+      { name: 'with', run: () => batch(alternate.withLogDir) },
+    ]
+  : [{ name: job.side, run: () => batch() }];
+const samples = await interleavedRounds(contenders, { rounds: job.measuredBatches, warmupRounds: job.warmupBatches, label: `overhead worker ${job.side}` });
 gcObserver.disconnect();
-const report: OverheadReport = {
-  wallMs: samples!.wallMs,
-  cpuMs: samples!.cpuMs,
-  minorGcMs: samples!.extra.minorGcMs ?? [],
-};
+const toReport = (s: (typeof samples)[number]): OverheadReport => ({ wallMs: s.wallMs, cpuMs: s.cpuMs, minorGcMs: s.extra.minorGcMs ?? [] });
+const report: OverheadReport | AlternateReport = alternate ? { without: toReport(samples[0]!), with: toReport(samples[1]!) } : toReport(samples[0]!);
 process.send?.(report, () => process.disconnect());
