@@ -29,8 +29,9 @@ config (OAuth2, service account, Gmail API, a relay, failover). A device gets 25
 the upstream accepted its message, 451 when it should retry later.
 
 FILE is JSON (listen, tls, accounts, allowNetworks, upstream, limits, spoolDir, sendLog,
-allowInsecureAuth; see docs/bridge.md, in Japanese docs/ja/bridge.md). Any string may be { "env": "NAME" } or
-{ "file": "path" }. Relative paths are relative to FILE's folder.
+allowInsecureAuth, and admin for the admin console in a browser; see docs/bridge.md, in
+Japanese docs/ja/bridge.md). Any string may be { "env": "NAME" } or { "file": "path" }.
+Relative paths are relative to FILE's folder.
 
 Logs are JSON lines on stdout, one per message. SIGTERM or SIGINT stops accepting, lets
 messages in flight finish, then exits.
@@ -69,6 +70,7 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
     upstream = config.upstream as GmailTransportConfig;
     const addresses = await bridge.listen();
     io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
+    if (bridge.admin) io.stderr.write(`gmail-transport serve: admin console at ${bridge.admin.url}\n`);
     io.onListening?.(addresses);
   } catch (err) {
     printDiagnosis(io, 'gmail-transport serve', diagnosisOf(err));
