@@ -12,7 +12,7 @@ import { NetworkAllowList, networkProblems, parseNetwork, publicNetworkIndices, 
 import { meetsRecommendation, parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 import { parseSendLog, type ResolvedSendLog } from '../send-log/options.js';
-import { parseAdmin, type ResolvedAdmin } from './console/config.js';
+import { parseAdmin, withKeptToken, type ResolvedAdmin } from './console/config.js';
 
 /** Library defaults of the bridge; the README's option table documents the same values. */
 export const BRIDGE_DEFAULTS = Object.freeze({
@@ -105,9 +105,9 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   const networks = parseNetworks(check, raw);
   const limits = parseLimits(check, raw);
   const allowInsecureAuth = check.boolean(raw, 'allowInsecureAuth') ?? false;
-  const upstream = parseUpstream(check, raw);
+  const admin = parseAdmin(check, raw, raw.tls !== undefined, baseDir);
+  const upstream = parseUpstream(check, withKeptToken(check, raw, admin));
   const sendLog = parseSendLog(check, raw, baseDir);
-  const admin = parseAdmin(check, raw, raw.tls !== undefined);
   if (raw.sendLog !== undefined && isPlainObject(raw.upstream) && raw.upstream.sendLog !== undefined) check.fail('upstream.sendLog', 'is set on the bridge already (sendLog): give it once, on the bridge');
   const logger = raw.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null)) check.fail('logger', 'must be an object with debug/info/warn/error methods');

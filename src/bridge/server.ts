@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { createGmailTransport, type GmailTransporter } from '../create.js';
+import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
 import { AuthLockout } from './lockout.js';
-import type { RunningConsole } from './console/index.js';
+import type { ConsoleActivity, RunningConsole } from './console/index.js';
 import type { Bridge, BridgeAddress, BridgeAdminAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
@@ -42,7 +43,7 @@ export function createBridge(options: BridgeOptions): Bridge {
 
 class SmtpBridge extends EventEmitter implements Bridge {
   readonly #config: ResolvedBridgeConfig;
-  readonly #upstream: GmailTransporter;
+  #upstream: GmailTransporter;
   readonly #logger: Logger | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** What only a listening bridge needs; loaded by listen() (see runtime.ts). */
@@ -54,6 +55,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
   #closing?: Promise<void>;
   readonly #lockout: AuthLockout;
   #console?: RunningConsole;
+  #activity?: ConsoleActivity;
 
   constructor(config: ResolvedBridgeConfig, upstream: GmailTransporter) {
     super();
@@ -61,12 +63,29 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#upstream = upstream;
     this.#logger = config.logger;
     this.#lockout = new AuthLockout(config.limits.authFailuresBeforeLockout, config.limits.lockoutMinutes * 60_000);
+    this.#watch(upstream);
+  }
+
+  #watch(upstream: GmailTransporter): void {
     // A record the send log could not write is reported as the upstream's warning; the operator
     // learns that the day's budget is running low before devices get 451s.
     upstream.on('warning', (warning) => {
       if (warning.code.startsWith('SEND_LOG_')) this.#logger?.warn?.({ event: 'send-log', code: warning.code }, `gmail-transport bridge: ${warning.message}`);
       else if (warning.code === 'BUDGET_LOW') this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
     });
+    upstream.on('token', (event) => this.#activity?.noteToken(event));
+  }
+
+  /**
+   * Swaps in an upstream that uses `refreshToken` (Connect Google in the console). Messages
+   * already on their way finish on the old one, which closes after them.
+   */
+  #replaceRefreshToken(refreshToken: string): void {
+    const next = createGmailTransport({ ...this.#config.upstream, refreshToken } as GmailTransportConfig);
+    this.#watch(next);
+    const old = this.#upstream;
+    this.#upstream = next;
+    void Promise.allSettled([...this.#inFlight]).then(() => old.close());
   }
 
   async status(): Promise<BridgeStatus> {
@@ -172,15 +191,16 @@ class SmtpBridge extends EventEmitter implements Bridge {
   async #startConsole(module: ConsoleModule, tls: { key: string; cert: string } | undefined): Promise<void> {
     const config = this.#config;
     const activity = new module.ConsoleActivity();
+    this.#activity = activity;
     // What the status page and /metrics show is gathered from here on.
     this.on('message', (record) => activity.noteMessage(record));
     this.on('lockout', (record) => activity.noteLockout(record));
-    this.#upstream.on('token', (event) => activity.noteToken(event));
     this.#console = await module.startConsole({
       config: config as typeof config & { admin: NonNullable<typeof config.admin> },
       activity,
       smtpLockout: this.#lockout,
-      upstream: this.#upstream,
+      upstream: () => this.#upstream,
+      replaceRefreshToken: (token) => this.#replaceRefreshToken(token),
       addresses: () => this.#addresses,
       ...(this.#logger ? { logger: this.#logger } : {}),
       ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),

@@ -74,6 +74,12 @@ export interface BridgeAdminOptions {
   users: BridgeAdminUser[];
   /** Networks that may read `GET /metrics` without a login (a Prometheus server), e.g. `"192.168.10.5"`. */
   metricsNetworks?: string[];
+  /**
+   * For an oauth2 upstream: where "Connect Google" keeps the refresh token it gets (mode 0600,
+   * sealed with the upstream's `tokenEncryptionKey` when it has one; relative to `baseDir`).
+   * When the file exists at start, its token is used instead of `upstream.refreshToken`.
+   */
+  refreshTokenFile?: string;
 }
 
 /** An administrator's login to the console and its API. */

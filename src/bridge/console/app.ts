@@ -12,18 +12,21 @@ import { BodyTooLarge, isOwnHost, isSameOrigin, readBody, redirect, SECURITY_HEA
 import { messagesPage } from './page-messages.js';
 import { devicesPage, unlock } from './page-devices.js';
 import { loginPage } from './page-login.js';
+import { googlePage } from './page-google.js';
+import { GoogleConnect } from './google.js';
 import { statusPage } from './page-status.js';
 import { ConsoleSessions, cookie, parseCookies, randomToken, sameToken } from './sessions.js';
 import { defaultFrom, isOneAddress, sendTest, testPage } from './test-mail.js';
 
 /** The console's request handler. */
-export function createConsoleHandler(host: ConsoleHost): (req: IncomingMessage, res: ServerResponse) => void {
+export function createConsoleHandler(host: ConsoleHost): { handle: (req: IncomingMessage, res: ServerResponse) => void; close(): Promise<void> } {
   const admin = host.config.admin;
   const secure = admin.secure;
   // Under TLS the __Host- prefix also binds the cookie to this host and path (RFC 6265bis 4.1.3.2).
   const SESSION = secure ? '__Host-gt_session' : 'gt_session';
   const LOGIN = secure ? '__Host-gt_login' : 'gt_login';
   const sessions = new ConsoleSessions();
+  const google = host.config.upstreamStrategy === 'oauth2' && admin.refreshTokenFile ? new GoogleConnect(host) : undefined;
   const logins = new ConsoleLogins(admin.users, host.config.limits);
   const tls = host.config.tls;
   const names = new Set([host.config.hostname.toLowerCase(), admin.listen.host.toLowerCase(), ...(tls?.kind === 'self-signed' ? (tls.hostnames ?? []).map((h) => h.toLowerCase()) : [])]);
@@ -65,6 +68,15 @@ export function createConsoleHandler(host: ConsoleHost): (req: IncomingMessage, 
         sessions.destroy(session.id);
         return redirect(res, '/login', { 'set-cookie': cookie(SESSION, '', { secure, maxAgeSeconds: 0 }) });
       }
+      if (path === '/google/start' && google) {
+        await google.start();
+        return redirect(res, '/google');
+      }
+      if (path === '/google/paste' && google) {
+        const outcome = await google.paste(form.get('address') ?? '');
+        if (typeof outcome !== 'string') return redirect(res, '/google');
+        return sendHtml(res, 400, googlePage(ctx, google.state, { kind: 'error', text: t(ctx.locale, outcome === 'no-flow' ? 'google.noFlow' : 'google.notOurs') }));
+      }
       if (path === '/devices/unlock') return sendHtml(res, 200, unlock(ctx, form.get('address') ?? ''));
       if (path === '/test') {
         const to = form.get('to')?.trim() ?? '';
@@ -84,6 +96,7 @@ export function createConsoleHandler(host: ConsoleHost): (req: IncomingMessage, 
     if (path === '/messages.csv') return csv(ctx);
     if (path === '/devices') return sendHtml(res, 200, devicesPage(ctx));
     if (path === '/test') return sendHtml(res, 200, testPage(ctx, {}));
+    if (path === '/google') return sendHtml(res, 200, googlePage(ctx, google?.state));
     return sendHtml(res, 404, page(ctx, { title: '404', body: notice('info', t(ctx.locale, 'error.notFound')) }));
   };
 
@@ -135,7 +148,7 @@ export function createConsoleHandler(host: ConsoleHost): (req: IncomingMessage, 
     await streamCsv(ctx, dir);
   };
 
-  return (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof BodyTooLarge) {
         if (!res.headersSent) sendText(res, 413, 'Request too large\n');
@@ -146,6 +159,7 @@ export function createConsoleHandler(host: ConsoleHost): (req: IncomingMessage, 
       else res.destroy();
     });
   };
+  return { handle: onRequest, close: async () => google?.close() };
 }
 
 async function formBody(ctx: RequestContext): Promise<URLSearchParams | undefined> {

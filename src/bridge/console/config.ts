@@ -1,4 +1,8 @@
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import type { Secret } from '../../internal/secret.js';
+import { parseEncryptionKey } from '../../tokens/recognize.js';
+import { readKeptToken } from './kept-token.js';
 import { isLoopbackHost, isPlainObject, describeType, type ConfigChecker, type Raw } from '../../internal/validate.js';
 import { NetworkAllowList, parseNetwork, type ParsedNetwork } from '../networks.js';
 import { parsePasswordHash, type ParsedPasswordHash } from '../password-hash.js';
@@ -13,6 +17,10 @@ export interface ResolvedAdmin {
   metricsNetworks: NetworkAllowList;
   /** HTTPS with the bridge's certificate: every listen address but a loopback one. */
   secure: boolean;
+  /** Where Connect Google keeps the refresh token (an oauth2 upstream only). */
+  refreshTokenFile?: string;
+  /** The upstream's `tokenEncryptionKey`, which seals that file. */
+  sealKey?: Secret;
 }
 
 /**
@@ -20,13 +28,13 @@ export interface ResolvedAdmin {
  * served only over TLS (its passwords and session cookies would otherwise cross the network
  * readable by anyone on it), so a non-loopback `listen.host` needs the bridge's `tls`.
  */
-export function parseAdmin(check: ConfigChecker, raw: Raw, hasTls: boolean): ResolvedAdmin | undefined {
+export function parseAdmin(check: ConfigChecker, raw: Raw, hasTls: boolean, baseDir: string): ResolvedAdmin | undefined {
   if (raw.admin === undefined) return undefined;
   const admin = check.object(raw, 'admin');
   if (!admin) return undefined;
   const at = check.at('admin');
   const before = check.issues.length;
-  at.unknownKeys(admin, ['listen', 'users', 'metricsNetworks']);
+  at.unknownKeys(admin, ['listen', 'users', 'metricsNetworks', 'refreshTokenFile']);
   const listen = at.object(admin, 'listen') ?? {};
   const atListen = at.at('listen');
   atListen.unknownKeys(listen, ['host', 'port']);
@@ -43,8 +51,31 @@ export function parseAdmin(check: ConfigChecker, raw: Raw, hasTls: boolean): Res
   }
   const users = parseUsers(at, admin);
   const networks = parseMetricsNetworks(at, admin);
+  const file = at.string(admin, 'refreshTokenFile', { nonEmpty: true });
+  const upstream = isPlainObject(raw.upstream) ? raw.upstream : {};
+  if (file !== undefined && upstream.strategy !== 'oauth2') at.fail('refreshTokenFile', 'is for an oauth2 upstream (Connect Google gets its refresh token)');
+  const sealKey = upstream.tokenEncryptionKey !== undefined ? parseEncryptionKey(upstream.tokenEncryptionKey) : undefined;
   if (check.issues.length > before || !users || !networks) return undefined;
-  return { listen: { host, port }, users, metricsNetworks: new NetworkAllowList(networks), secure };
+  return {
+    listen: { host, port },
+    users,
+    metricsNetworks: new NetworkAllowList(networks),
+    secure,
+    ...(file !== undefined ? { refreshTokenFile: resolve(baseDir, file) } : {}),
+    ...(sealKey ? { sealKey } : {}),
+  };
+}
+
+/**
+ * The upstream config with the refresh token Connect Google kept, when its file exists: it
+ * replaces `upstream.refreshToken`, which may then be left out. A file that cannot be used is a
+ * problem of `admin.refreshTokenFile`.
+ */
+export function withKeptToken(check: ConfigChecker, raw: Raw, admin: ResolvedAdmin | undefined): Raw {
+  if (!admin?.refreshTokenFile || !isPlainObject(raw.upstream)) return raw;
+  const { token, problem } = readKeptToken(admin.refreshTokenFile, admin.sealKey);
+  if (problem) check.fail('admin.refreshTokenFile', `${admin.refreshTokenFile} ${problem}`);
+  return token ? { ...raw, upstream: { ...raw.upstream, refreshToken: token } } : raw;
 }
 
 function parseUsers(check: ConfigChecker, admin: Raw): Map<string, ParsedPasswordHash> | undefined {

@@ -15,7 +15,10 @@ export interface ConsoleHost {
   activity: ConsoleActivity;
   /** The SMTP side's failed-login table: listed, and lifted with the unlock button. */
   smtpLockout: AuthLockout;
-  upstream: GmailTransporter;
+  /** The upstream transporter in use now (Connect Google replaces it). */
+  upstream(): GmailTransporter;
+  /** Puts a new refresh token into the running upstream: messages from now on use it. */
+  replaceRefreshToken(token: string): void;
   addresses(): readonly BridgeAddress[];
   logger?: Logger;
   /** The bridge's certificate, for HTTPS on a non-loopback listen address. */

@@ -21,7 +21,7 @@ export interface RunningConsole {
 /** Starts the console on `admin.listen`: HTTP on loopback, HTTPS with the bridge's certificate elsewhere. */
 export async function startConsole(host: ConsoleHost): Promise<RunningConsole> {
   const { listen, secure } = host.config.admin;
-  const handler = createConsoleHandler(host);
+  const { handle: handler, close: closeHandler } = createConsoleHandler(host);
   if (secure && !host.tls) throw new Error('gmail-transport bridge: the console needs the bridge certificate for HTTPS');
   const server: Server = secure ? createHttpsServer({ key: host.tls!.key, cert: host.tls!.cert, minVersion: 'TLSv1.2' }, handler) : createHttpServer(handler);
   // A browser that opened a connection and sends nothing must not hold it for ever.
@@ -53,11 +53,13 @@ export async function startConsole(host: ConsoleHost): Promise<RunningConsole> {
   const address: BridgeAdminAddress = { host: listen.host, port, url: `${secure ? 'https' : 'http'}://${shown}:${port}/` };
   return {
     address,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await closeHandler();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Browsers keep connections open; close() would wait for them otherwise.
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -8,13 +8,14 @@ const NAV: Array<{ path: string; key: MessageKey }> = [
   { path: '/messages', key: 'nav.messages' },
   { path: '/devices', key: 'nav.devices' },
   { path: '/test', key: 'nav.test' },
+  { path: '/google', key: 'nav.google' },
 ];
 
 /** A whole page: header with navigation and the language switch, then `body`. */
 export function page(ctx: RequestContext, opts: { title: string; body: SafeHtml; active?: string }): SafeHtml {
   const { locale, session } = ctx;
   const nav = session
-    ? html`<nav><ul>${NAV.map((item) => html`<li><a href="${item.path}"${item.path === opts.active ? html` aria-current="page"` : ''}>${t(locale, item.key)}</a></li>`)}</ul>
+    ? html`<nav><ul>${NAV.filter((item) => item.path !== '/google' || ctx.host.config.upstreamStrategy === 'oauth2').map((item) => html`<li><a href="${item.path}"${item.path === opts.active ? html` aria-current="page"` : ''}>${t(locale, item.key)}</a></li>`)}</ul>
 <form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${session.csrf}"><span class="user">${session.user}</span> <button type="submit">${t(locale, 'nav.logout')}</button></form></nav>`
     : '';
   return html`<!doctype html>

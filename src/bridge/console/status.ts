@@ -29,7 +29,7 @@ export async function statusOf(host: ConsoleHost, locale: Locale): Promise<Conso
   const usesTokens = TOKEN_STRATEGIES.has(config.upstreamStrategy);
   let budget: BudgetStatus[] = [];
   try {
-    budget = await host.upstream.budgetStatus();
+    budget = await host.upstream().budgetStatus();
   } catch {
     // A shared budget store that does not answer: the page shows the rest.
   }

@@ -37,7 +37,7 @@ export async function sendTest(host: ConsoleHost, opts: { to: string; from: stri
   };
   setSendContext(data, { id: `admin.${randomBytes(6).toString('hex')}`, account: `admin:${opts.admin}`, client: opts.client });
   try {
-    const info = (await host.upstream.sendMail(data)) as { response?: unknown; messageId?: unknown };
+    const info = (await host.upstream().sendMail(data)) as { response?: unknown; messageId?: unknown };
     host.logger?.info?.({ event: 'admin-test', admin: opts.admin, outcome: 'accepted' }, 'gmail-transport bridge: test message accepted by the upstream');
     return { ok: true, ...(typeof info.response === 'string' ? { response: info.response } : {}), ...(typeof info.messageId === 'string' ? { messageId: info.messageId } : {}) };
   } catch (thrown) {

@@ -36,7 +36,6 @@ beforeAll(async () => {
     record({ time: day(2, 0), subject: '見積書_2025-03.pdf', to: ['keiri@example.co.jp'], account: 'scanner-2f' }),
     record({ time: day(2, 1), subject: 'スキャン文書', to: ['tanaka@example.co.jp'], account: 'network:192.168.10.40', client: '192.168.10.40', from: 'fax@example.co.jp' }),
     record({ time: day(1, 2), subject: 'スキャン文書', to: ['suzuki@example.co.jp'], status: 'deferred', code: 'TEMPORARY_FAILURE', response: '421 4.7.0 Try again later, closing connection.' }),
-    record({ time: day(1, 3), subject: XSS_SUBJECT, to: [XSS_TO], account: XSS_ACCOUNT, status: 'refused', code: 'RECIPIENT_REJECTED', response: '550 5.1.1 <script>alert(1)</script>' }),
   ]);
 });
 afterAll(async () => {
@@ -109,19 +108,6 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
     await context.close();
   });
 
-  it('XSS payloads in subject, address and account render as text and run nothing', async () => {
-    const { context, page, dialogs } = await loggedIn('en-US');
-    await page.goto(`${b.base}/messages?status=refused`);
-    const table = page.locator('table.messages');
-    expect(await table.textContent()).toContain(XSS_SUBJECT);
-    expect(await table.textContent()).toContain(XSS_TO);
-    expect(await table.textContent()).toContain(XSS_ACCOUNT);
-    expect(await page.locator('table.messages img, table.messages script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
-    expect(dialogs).toEqual([]);
-    await context.close();
-  });
-
   it('English: send a test message and see the upstream\'s reply', async () => {
     const { context, page } = await loggedIn('en-US');
     await page.click('nav >> text=Test mail');
@@ -177,6 +163,20 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
     expect(await page.locator('h1').textContent()).toBe('Send a test message');
     await page.click('nav >> text=Status');
     expect(await page.locator('h1').textContent()).toBe('Status');
+    expect(dialogs).toEqual([]);
+    await context.close();
+  });
+
+  it('XSS payloads in subject, address and account render as text and run nothing', async () => {
+    writeRecords(b.sendLogDir, [record({ time: new Date().toISOString(), subject: XSS_SUBJECT, to: [XSS_TO], account: XSS_ACCOUNT, status: 'refused', code: 'RECIPIENT_REJECTED', response: '550 5.1.1 <script>alert(1)</script>' })]);
+    const { context, page, dialogs } = await loggedIn('en-US');
+    await page.goto(`${b.base}/messages?status=refused`);
+    const table = page.locator('table.messages');
+    expect(await table.textContent()).toContain(XSS_SUBJECT);
+    expect(await table.textContent()).toContain(XSS_TO);
+    expect(await table.textContent()).toContain(XSS_ACCOUNT);
+    expect(await page.locator('table.messages img, table.messages script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
     expect(dialogs).toEqual([]);
     await context.close();
   });
