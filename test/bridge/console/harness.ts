@@ -24,7 +24,7 @@ export interface ConsoleBridge extends RunningBridge {
  * A bridge with the admin console on an ephemeral loopback port (HTTP), a printer account, the
  * loopback network allowed, a send log with subjects, and a scripted upstream behind it.
  */
-export async function startConsoleBridge(opts: { baseDir: string; upstream?: ScriptedUpstreamOptions; bridge?: Partial<BridgeOptions>; admin?: Partial<NonNullable<BridgeOptions['admin']>> }): Promise<ConsoleBridge> {
+export async function startConsoleBridge(opts: { baseDir: string; upstream?: ScriptedUpstreamOptions; bridge?: Partial<Omit<BridgeOptions, 'logger'>>; admin?: Partial<NonNullable<BridgeOptions['admin']>> }): Promise<ConsoleBridge> {
   const upstream = await startScriptedUpstream(opts.upstream);
   const adminHash = await fastHash(ADMIN_PASSWORD);
   const printerHash = await fastHash(PRINTER_PASSWORD);

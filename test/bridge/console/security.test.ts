@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
+import { connect } from 'node:net';
 import { tempDirs } from '../../helpers/temp-dirs.js';
 import { ConsoleSessions, SESSION_LIMITS } from '../../../src/bridge/console/sessions.js';
 import { ADMIN_PASSWORD, call, login, PRINTER_PASSWORD, record, setCookies, startConsoleBridge, writeRecords, type ConsoleBridge } from './harness.js';
@@ -98,10 +99,19 @@ describe('console security (issue 22)', () => {
   });
 
   it('Host header tricks (DNS rebinding) are refused; addresses and localhost are accepted', async () => {
-    for (const host of ['evil.example', 'evil.example:80', '127.0.0.1.evil.example', 'localhost.evil.example', '']) {
+    for (const host of ['evil.example', 'evil.example:80', '127.0.0.1.evil.example', 'localhost.evil.example', '127.0.0.1:80@evil.example']) {
       expect((await call(`${b.base}/login`, { headers: { host } })).status).toBe(400);
     }
     const port = new URL(b.base).port;
+    // No Host at all (HTTP/1.0 allows leaving it out).
+    const bare = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET /login HTTP/1.0\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(bare).toMatch(/^HTTP\/1\.1 400 /);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) expect((await call(`${b.base}/login`, { headers: { host } })).status).toBe(200);
   });
 
