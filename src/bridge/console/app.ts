@@ -55,6 +55,8 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
       return sendText(res, 200, metricsText(host.activity, host.smtpLockout), 'text/plain; version=0.0.4; charset=utf-8');
     }
     if (path.startsWith('/api/')) return handleApi(ctx, logins);
+    // Browsers ask for it by themselves; there is none.
+    if (path === '/favicon.ico') return sendText(res, 404, 'Not found\n');
 
     if (path === '/login') return login(ctx);
     const session = sessions.get(cookies.get(SESSION));
@@ -118,6 +120,10 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
       return { token, header: cookie(LOGIN, token, { secure }) };
     };
     if (req.method !== 'POST') {
+      // The token the browser holds already is kept: a second login page (another tab, a
+      // request the browser makes by itself) must not spoil the form shown first.
+      const held = ctx.cookies.get(LOGIN);
+      if (held && /^[A-Za-z0-9_-]{43}$/.test(held)) return sendHtml(res, 200, loginPage(ctx, held));
       const { token, header } = fresh();
       return sendHtml(res, 200, loginPage(ctx, token), { 'set-cookie': header });
     }

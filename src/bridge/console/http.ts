@@ -4,13 +4,15 @@ import type { SafeHtml } from './html.js';
 
 /**
  * Headers on every answer. The CSP allows only the console's own script and style files (no
- * inline script, no other origin), and no framing; pages never go to caches or Referers.
+ * inline script, no other origin), and no framing; pages never go to caches, nor their
+ * addresses to other sites. `same-origin`, not `no-referrer`: under the latter Chromium sends
+ * `Origin: null` with the console's own forms, and the origin check needs the real one.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

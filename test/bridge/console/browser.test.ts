@@ -111,6 +111,8 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
   it('English: send a test message and see the upstream\'s reply', async () => {
     const { context, page } = await loggedIn('en-US');
     await page.click('nav >> text=Test mail');
+    // The relay upstream has no mailbox of its own to default to.
+    await page.fill('input[name=from]', 'scans@example.com');
     await page.fill('input[name=to]', 'tanaka@example.co.jp');
     const before = b.upstream.accepted.length;
     await page.click('form.stack button[type=submit]');
@@ -153,6 +155,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
     expect(await page.locator('main h2').first().textContent()).toBe('機器のアカウント');
     await page.screenshot({ path: join(SHOTS, 'devices-ja.png'), fullPage: true });
     await page.click('nav >> text=テスト送信');
+    await page.fill('input[name=from]', 'scans@example.com');
     await page.fill('input[name=to]', 'gone@example.co.jp');
     await page.click('form.stack button[type=submit]');
     await page.waitForSelector('.notice.error');
