@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isGmailTransportError } from '../../errors.js';
 import { mapError } from '../../errors/map-error.js';
-import type { Locale } from '../../errors/hints.js';
+import { hintFor, type Locale } from '../../errors/hints.js';
 import { setSendContext } from '../../send-log/trace.js';
 import type { ConsoleHost, RequestContext } from './context.js';
 import { html, type SafeHtml } from './html.js';
@@ -44,7 +44,9 @@ export async function sendTest(host: ConsoleHost, opts: { to: string; from: stri
     // GmailTransportError's message, hint and response carry no secret by contract.
     const err = isGmailTransportError(thrown) ? thrown : mapError(thrown);
     host.logger?.warn?.({ event: 'admin-test', admin: opts.admin, outcome: 'failed', code: err.code }, 'gmail-transport bridge: test message failed');
-    const hint = err.hint ? { hint: err.hint } : {};
+    // The transport's hint is in its own locale (and may name a variant); the page's language wins.
+    const text = opts.locale === 'en' ? err.hint : hintFor(err.code, opts.locale);
+    const hint = text ? { hint: text } : {};
     return { ok: false, code: err.code, message: err.message, ...hint, ...(err.response ? { response: err.response } : {}) };
   }
 }
