@@ -40,6 +40,8 @@ input,select{font:inherit;padding:.35rem .5rem;border:1px solid #b8c2cc;border-r
 button,.button{font:inherit;padding:.4rem 1rem;border:0;border-radius:4px;background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 .logout button{background:transparent;color:var(--accent);border:1px solid var(--line)}
 .pager{display:flex;gap:1rem;justify-content:center;margin:1rem 0}
+form.again button{background:transparent;color:var(--accent);border:1px solid var(--line)}
+ol.steps li{margin:.4rem 0}
 `,
     },
   ],

@@ -24,7 +24,8 @@ export function googlePage(ctx: RequestContext, state: ConnectState | undefined,
 <label>${t(locale, 'google.paste', { redirect: state.redirectUri })} <input type="text" name="address" required autocomplete="off" placeholder="${state.redirectUri}?state=…&amp;code=…"></label>
 <button type="submit">${t(locale, 'google.finish')}</button>
 </form>
-<p><a href="/google">${t(locale, 'google.reload')}</a></p>`;
+<p><a href="/google">${t(locale, 'google.reload')}</a></p>
+<form method="post" action="/google/start" class="again"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">${t(locale, 'google.again')}</button></form>`;
   } else if (state.kind === 'connected') {
     body = html`${notice('ok', html`${t(locale, 'google.connected', { account: state.account })} ${time(state.at)}`)}${start}`;
   } else if (state.kind === 'failed') {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, statSync, existsSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -8,6 +8,7 @@ import { resolveBridgeConfig } from '../../../src/bridge/config.js';
 import { tempDirs } from '../../helpers/temp-dirs.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../../helpers/scripted-upstream.js';
 import { fastHash, startBridge, type RunningBridge } from '../../helpers/bridge.js';
+import { printerSend, scanMessage } from '../../helpers/printer.js';
 import { ADMIN_PASSWORD, basic, call, login } from './harness.js';
 
 const CLIENT_ID = '2222-console.apps.googleusercontent.com';
@@ -16,6 +17,7 @@ const OLD_REFRESH = 'FAKE-OLD-REFRESH-22a1';
 const NEW_REFRESH = 'FAKE-NEW-REFRESH-22b7';
 const CODE = 'FAKE-AUTH-CODE-22d3';
 const SEAL_KEY = 'a'.repeat(64);
+const REVOKED_REFRESH = 'FAKE-REVOKED-REFRESH-22e9';
 
 let consent: URL | undefined;
 let account = 'scans@example.com';
@@ -26,6 +28,8 @@ const mock = setupServer(
     if (form.get('client_secret') !== CLIENT_SECRET) return HttpResponse.json({ error: 'invalid_client' }, { status: 401 });
     if (form.get('grant_type') === 'refresh_token') {
       refreshGrants.push(form.get('refresh_token') ?? '');
+      // A revoked token, as Google answers it.
+      if (form.get('refresh_token') === REVOKED_REFRESH) return HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 });
       return HttpResponse.json({ access_token: `ya29.FAKE-ACCESS-${refreshGrants.length}`, expires_in: 3599, token_type: 'Bearer' });
     }
     const challenge = consent?.searchParams.get('code_challenge');
@@ -148,5 +152,68 @@ describe('Connect Google from the console (issue 22)', () => {
     const page = await call(`${base}/google`, { headers: { cookie } });
     expect(page.body).toContain('ACCOUNT_MISMATCH');
     expect(existsSync(join(baseDir, 'refresh-token'))).toBe(false);
+  });
+});
+
+describe('token state on the status page and in metrics (issue 22)', () => {
+  it('shows when the access token expires and when it was fetched, and counts the fetch', async () => {
+    expect((await sendTest()).status).toBe(200);
+    const status = JSON.parse((await call(`${base}/api/status`, { headers: { authorization: basic('admin', ADMIN_PASSWORD) } })).body);
+    expect(status.upstream).toEqual({ strategy: 'oauth2', user: 'scans@example.com' });
+    expect(Date.parse(status.token.validUntil)).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(Date.parse(status.token.lastRefresh)).toBeLessThanOrEqual(Date.now());
+    expect(status.token.invalidGrant).toBe(false);
+    const metrics = (await call(`${base}/metrics`, { headers: { authorization: basic('admin', ADMIN_PASSWORD) } })).body;
+    expect(Number(/^gmail_transport_bridge_token_refreshes_total (\d+)$/m.exec(metrics)![1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('after invalid_grant, the status page says what to do, in the page\'s language', async () => {
+    const revoked = await startBridge({ ...options, baseDir: tempDir(), upstream: { ...(options.upstream as object), refreshToken: REVOKED_REFRESH } as never, admin: { ...options.admin!, refreshTokenFile: undefined } });
+    try {
+      const result = await printerSend(revoked.port, { from: 'scans@example.com', to: ['sato@example.co.jp'], message: scanMessage({ from: 'scans@example.com', to: 'sato@example.co.jp' }) });
+      expect(result.final).toMatch(/^4/);
+      const url = revoked.bridge.admin!.url;
+      const status = JSON.parse((await call(`${url}api/status`, { headers: { authorization: basic('admin', ADMIN_PASSWORD) } })).body);
+      expect(status.lastFailure.code).toBe('OAUTH_INVALID_GRANT');
+      expect(status.token).toMatchObject({ invalidGrant: true, hint: expect.stringMatching(/refresh token/i) });
+      const { cookie } = await login(url.replace(/\/$/, ''));
+      const page = await call(`${url}?lang=ja`, { headers: { cookie } });
+      expect(page.body).toContain('Google がリフレッシュトークンを拒否しました');
+      expect(page.body).not.toContain(REVOKED_REFRESH);
+    } finally {
+      await revoked.close();
+    }
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = process.env.GT_SCREENSHOTS === '1' ? join(import.meta.dirname, '../../../docs/images/console') : tempDir();
+
+describe.skipIf(!existsSync(CHROMIUM))('Connect Google in a real browser (issue 22)', () => {
+  it('English and Japanese: start, then the steps and the field for the pasted address', async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      for (const locale of ['en-US', 'ja-JP']) {
+        const context = await browser.newContext({ locale, viewport: { width: 1280, height: 760 } });
+        const page = await context.newPage();
+        await page.goto(`${base}/login`);
+        await page.fill('input[name=user]', 'admin');
+        await page.fill('input[name=password]', ADMIN_PASSWORD);
+        await page.click('form.login button[type=submit]');
+        await page.waitForURL(`${base}/`);
+        await page.click('nav li:last-child a');
+        await page.click('form[action="/google/start"] button');
+        await page.waitForSelector('ol.steps');
+        const link = await page.locator('ol.steps a').getAttribute('href');
+        expect(new URL(link!).searchParams.get('client_id')).toBe(CLIENT_ID);
+        expect(await page.locator('input[name=address]').count()).toBe(1);
+        await page.screenshot({ path: join(SHOTS, `google-${locale.slice(0, 2)}.png`), fullPage: true });
+        await context.close();
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });
