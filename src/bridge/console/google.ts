@@ -3,7 +3,9 @@ import { checkAccount, completeConsent, DEFAULT_AUTH_ENDPOINT, DEFAULT_TOKEN_END
 import { consentUrl, createPkce, createState, listenOnLoopback, type ConsentOutcome, type LoopbackListener } from '../../cli/loopback.js';
 import { Secret } from '../../internal/secret.js';
 import type { ConsoleHost } from './context.js';
-import { keepToken } from './kept-token.js';
+import { writeSecretFile } from '../../cli/client-file.js';
+import { createTokenCodec } from '../../tokens/crypto.js';
+import { SEAL_CONTEXT } from './kept-token.js';
 
 /** How long a started consent waits for Google's answer. */
 export const CONSENT_TIMEOUT_MS = 10 * 60_000;
@@ -135,4 +137,10 @@ export class GoogleConnect {
 
 function failed(d: { code: string; message: string; hint?: string }): ConnectState {
   return { kind: 'failed', code: d.code, message: d.message, ...(d.hint ? { hint: d.hint } : {}), at: Date.now() };
+}
+
+/** Writes the refresh token with mode 0600, sealed with AES-256-GCM when `key` is set (read back by readKeptToken). */
+async function keepToken(file: string, token: string, key: Secret | undefined): Promise<void> {
+  const content = key ? createTokenCodec(key).encode({ token, expiresAt: 0 }, SEAL_CONTEXT) : token;
+  await writeSecretFile(file, `${content}\n`);
 }

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { writeSecretFile } from '../../cli/client-file.js';
 import type { Secret } from '../../internal/secret.js';
 import { createTokenCodec } from '../../tokens/crypto.js';
 
 /** Bound into a sealed file as additional data: a sealed value of another purpose does not open here. */
-const SEAL_CONTEXT = 'gmail-transport:bridge:refresh-token';
+export const SEAL_CONTEXT = 'gmail-transport:bridge:refresh-token';
 
 /**
  * Reads the refresh token Connect Google kept, unsealing it with `key` when it is sealed.
@@ -26,10 +25,4 @@ export function readKeptToken(file: string, key: Secret | undefined): { token?: 
   if (!key) return { problem: 'is sealed, and the upstream has no tokenEncryptionKey to open it' };
   const decoded = codec.decode(text, SEAL_CONTEXT);
   return decoded.ok ? { token: decoded.value.token } : { problem: `cannot be opened with the upstream's tokenEncryptionKey (${decoded.reason})` };
-}
-
-/** Writes the refresh token with mode 0600, sealed with AES-256-GCM when `key` is set. */
-export async function keepToken(file: string, token: string, key: Secret | undefined): Promise<void> {
-  const content = key ? createTokenCodec(key).encode({ token, expiresAt: 0 }, SEAL_CONTEXT) : token;
-  await writeSecretFile(file, `${content}\n`);
 }
