@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDirs } from '../../helpers/temp-dirs.js';
 import { resolveBridgeConfig } from '../../../src/bridge/config.js';
 import { isGmailTransportError, type GmailTransportError } from '../../../src/index.js';
 import { fastHash } from '../../helpers/bridge.js';
@@ -57,5 +60,37 @@ describe('admin config (issue 22)', () => {
 
   it('checks the port', () => {
     expect(refusal({ ...base(), admin: { listen: { port: 70000 }, users: [{ user: 'admin', passwordHash: hash }] } }).issues?.map((i) => i.path)).toEqual(['admin.listen.port']);
+  });
+});
+
+describe('admin.refreshTokenFile (issue 22)', () => {
+  const tempDir = tempDirs('console-config-');
+  const oauth2 = (extra: Record<string, unknown> = {}) => ({
+    allowNetworks: ['192.168.10.0/24'],
+    upstream: { strategy: 'oauth2', user: 'scans@example.com', clientId: 'x.apps.googleusercontent.com', clientSecret: 'FAKE-CLIENT-SECRET-cf1', refreshToken: 'FAKE-CONFIG-REFRESH-cf1', ...extra },
+  });
+
+  it('is for an oauth2 upstream only', () => {
+    expect(refusal({ ...base(), admin: { users: [{ user: 'admin', passwordHash: hash }], refreshTokenFile: 'refresh-token' } }).issues?.map((i) => i.path)).toEqual(['admin.refreshTokenFile']);
+  });
+
+  it('a kept token replaces upstream.refreshToken; none kept yet leaves it', () => {
+    const dir = tempDir();
+    const admin = { users: [{ user: 'admin', passwordHash: hash }], refreshTokenFile: 'refresh-token' };
+    expect((resolveBridgeConfig({ ...oauth2(), baseDir: dir, admin }).upstream as { refreshToken: string }).refreshToken).toBe('FAKE-CONFIG-REFRESH-cf1');
+    writeFileSync(join(dir, 'refresh-token'), 'FAKE-KEPT-REFRESH-cf1\n', { mode: 0o600 });
+    expect((resolveBridgeConfig({ ...oauth2(), baseDir: dir, admin }).upstream as { refreshToken: string }).refreshToken).toBe('FAKE-KEPT-REFRESH-cf1');
+  });
+
+  it('a plain file with tokenEncryptionKey set, or a sealed one without it, is refused, quoting nothing of it', () => {
+    const dir = tempDir();
+    const admin = { users: [{ user: 'admin', passwordHash: hash }], refreshTokenFile: 'refresh-token' };
+    writeFileSync(join(dir, 'refresh-token'), 'FAKE-KEPT-REFRESH-cf2\n');
+    const err = refusal({ ...oauth2({ tokenEncryptionKey: 'b'.repeat(64) }), baseDir: dir, admin });
+    expect(err.issues?.map((i) => i.path)).toEqual(['admin.refreshTokenFile']);
+    expect(err.message).toMatch(/not sealed/);
+    writeFileSync(join(dir, 'refresh-token'), 'gt1.AAAA.BBBB.CCCC\n');
+    expect(refusal({ ...oauth2(), baseDir: dir, admin }).message).toMatch(/sealed, and the upstream has no tokenEncryptionKey/);
+    expect(JSON.stringify(err)).not.toContain('FAKE-KEPT-REFRESH');
   });
 });
