@@ -68,6 +68,9 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
     const baseDir = typeof config.baseDir === 'string' ? resolve(dirname(configPath), config.baseDir) : dirname(configPath);
     bridge = createBridgeReportingAll({ ...(config as unknown as BridgeOptions), baseDir, logger }, references);
     upstream = config.upstream as GmailTransportConfig;
+    // The start-up check uses the refresh token the bridge uses: the one Connect Google kept, if any.
+    const kept = resolveBridgeConfig({ ...(config as unknown as BridgeOptions), baseDir }).upstream as { refreshToken?: unknown };
+    if (typeof kept.refreshToken === 'string') upstream = { ...upstream, refreshToken: kept.refreshToken } as GmailTransportConfig;
     const addresses = await bridge.listen();
     io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
     if (bridge.admin) io.stderr.write(`gmail-transport serve: admin console at ${bridge.admin.url}\n`);
