@@ -50,4 +50,7 @@ export type {
   BridgeRefusalRecord,
   BridgeLockoutRecord,
   BridgeStatus,
+  BridgeAdminOptions,
+  BridgeAdminUser,
+  BridgeAdminAddress,
 } from './bridge/types.js';

@@ -29,8 +29,9 @@ config (OAuth2, service account, Gmail API, a relay, failover). A device gets 25
 the upstream accepted its message, 451 when it should retry later.
 
 FILE is JSON (listen, tls, accounts, allowNetworks, upstream, limits, spoolDir, sendLog,
-allowInsecureAuth; see docs/bridge.md, in Japanese docs/ja/bridge.md). Any string may be { "env": "NAME" } or
-{ "file": "path" }. Relative paths are relative to FILE's folder.
+allowInsecureAuth, and admin for the admin console in a browser; see docs/bridge.md, in
+Japanese docs/ja/bridge.md). Any string may be { "env": "NAME" } or { "file": "path" }.
+Relative paths are relative to FILE's folder.
 
 Logs are JSON lines on stdout, one per message. SIGTERM or SIGINT stops accepting, lets
 messages in flight finish, then exits.
@@ -67,8 +68,12 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
     const baseDir = typeof config.baseDir === 'string' ? resolve(dirname(configPath), config.baseDir) : dirname(configPath);
     bridge = createBridgeReportingAll({ ...(config as unknown as BridgeOptions), baseDir, logger }, references);
     upstream = config.upstream as GmailTransportConfig;
+    // The start-up check uses the refresh token the bridge uses: the one Connect Google kept, if any.
+    const kept = resolveBridgeConfig({ ...(config as unknown as BridgeOptions), baseDir }).upstream as { refreshToken?: unknown };
+    if (typeof kept.refreshToken === 'string') upstream = { ...upstream, refreshToken: kept.refreshToken } as GmailTransportConfig;
     const addresses = await bridge.listen();
     io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
+    if (bridge.admin) io.stderr.write(`gmail-transport serve: admin console at ${bridge.admin.url}\n`);
     io.onListening?.(addresses);
   } catch (err) {
     printDiagnosis(io, 'gmail-transport serve', diagnosisOf(err));

@@ -12,6 +12,7 @@ import { NetworkAllowList, networkProblems, parseNetwork, publicNetworkIndices, 
 import { meetsRecommendation, parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
 import { parseSendLog, type ResolvedSendLog } from '../send-log/options.js';
+import { parseAdmin, withKeptToken, type ResolvedAdmin } from './console/config.js';
 
 /** Library defaults of the bridge; the README's option table documents the same values. */
 export const BRIDGE_DEFAULTS = Object.freeze({
@@ -73,9 +74,13 @@ export interface ResolvedBridgeConfig {
   spoolDir: string;
   /** Accounts whose hash is weaker than OWASP's recommendation (warned about at start). */
   weakHashes: readonly string[];
+  /** The admin console, when configured. */
+  admin?: ResolvedAdmin;
+  /** The send log's folder, when it is written to files (the console reads it). */
+  sendLogDir?: string;
 }
 
-const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir', 'sendLog'];
+const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir', 'sendLog', 'admin'];
 
 /**
  * Validates bridge options. Every problem is collected and reported in one CONFIG_INVALID, by
@@ -100,7 +105,8 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   const networks = parseNetworks(check, raw);
   const limits = parseLimits(check, raw);
   const allowInsecureAuth = check.boolean(raw, 'allowInsecureAuth') ?? false;
-  const upstream = parseUpstream(check, raw);
+  const admin = parseAdmin(check, raw, raw.tls !== undefined, baseDir);
+  const upstream = parseUpstream(check, withKeptToken(check, raw, admin));
   const sendLog = parseSendLog(check, raw, baseDir);
   if (raw.sendLog !== undefined && isPlainObject(raw.upstream) && raw.upstream.sendLog !== undefined) check.fail('upstream.sendLog', 'is set on the bridge already (sendLog): give it once, on the bridge');
   const logger = raw.logger;
@@ -136,6 +142,8 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
     baseDir,
     spoolDir,
     weakHashes,
+    ...(admin ? { admin } : {}),
+    ...(sendLog?.kind === 'file' ? { sendLogDir: sendLog.dir } : {}),
   });
 }
 

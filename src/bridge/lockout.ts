@@ -40,6 +40,28 @@ export class AuthLockout {
     return this.#current(address, now)?.lockedUntil;
   }
 
+  /** The addresses locked out now, with when each lockout ends. */
+  lockedOut(now = Date.now()): Array<{ address: string; until: number; failures: number }> {
+    const out: Array<{ address: string; until: number; failures: number }> = [];
+    for (const address of [...this.#entries.keys()]) {
+      const entry = this.#current(address, now);
+      if (entry?.lockedUntil !== undefined) out.push({ address, until: entry.lockedUntil, failures: entry.failures });
+    }
+    return out;
+  }
+
+  /**
+   * Lifts an address's lockout and forgets its failures (an administrator fixed the device's
+   * password). `false` when it was not locked out.
+   */
+  unlock(address: string, now = Date.now()): boolean {
+    const entry = this.#current(address, now);
+    if (entry?.lockedUntil === undefined) return false;
+    // A check still running settles into a fresh entry (see #settle).
+    this.#entries.delete(address);
+    return true;
+  }
+
   /**
    * Reserves one failure for a password check about to run. `false` when the address is locked
    * out, or when its failures plus the checks already running reach the limit: the caller

@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import { createGmailTransport, type GmailTransporter } from '../create.js';
+import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../strategies/types.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
-import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
+import { AuthLockout } from './lockout.js';
+import type { ConsoleActivity, RunningConsole } from './console/index.js';
+import type { Bridge, BridgeAddress, BridgeAdminAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
+type ConsoleModule = typeof import('./console/index.js');
 type Record = BridgeMessageRecord | BridgeRefusalRecord | BridgeLockoutRecord;
 type SmtpConnectionLike = GuardedConnection & { session: unknown; close(): void };
 
@@ -39,7 +43,7 @@ export function createBridge(options: BridgeOptions): Bridge {
 
 class SmtpBridge extends EventEmitter implements Bridge {
   readonly #config: ResolvedBridgeConfig;
-  readonly #upstream: GmailTransporter;
+  #upstream: GmailTransporter;
   readonly #logger: Logger | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** What only a listening bridge needs; loaded by listen() (see runtime.ts). */
@@ -49,26 +53,52 @@ class SmtpBridge extends EventEmitter implements Bridge {
   #addresses: BridgeAddress[] = [];
   #listening?: Promise<BridgeAddress[]>;
   #closing?: Promise<void>;
+  readonly #lockout: AuthLockout;
+  #console?: RunningConsole;
+  #activity?: ConsoleActivity;
 
   constructor(config: ResolvedBridgeConfig, upstream: GmailTransporter) {
     super();
     this.#config = config;
     this.#upstream = upstream;
     this.#logger = config.logger;
+    this.#lockout = new AuthLockout(config.limits.authFailuresBeforeLockout, config.limits.lockoutMinutes * 60_000);
+    this.#watch(upstream);
+  }
+
+  #watch(upstream: GmailTransporter): void {
     // A record the send log could not write is reported as the upstream's warning; the operator
     // learns that the day's budget is running low before devices get 451s.
     upstream.on('warning', (warning) => {
       if (warning.code.startsWith('SEND_LOG_')) this.#logger?.warn?.({ event: 'send-log', code: warning.code }, `gmail-transport bridge: ${warning.message}`);
       else if (warning.code === 'BUDGET_LOW') this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
     });
+    upstream.on('token', (event) => this.#activity?.noteToken(event));
+  }
+
+  /**
+   * Swaps in an upstream that uses `refreshToken` (Connect Google in the console). Messages
+   * already on their way finish on the old one, which closes after them.
+   */
+  #replaceRefreshToken(refreshToken: string): void {
+    const next = createGmailTransport({ ...this.#config.upstream, refreshToken } as GmailTransportConfig);
+    this.#watch(next);
+    const old = this.#upstream;
+    this.#upstream = next;
+    void Promise.allSettled([...this.#inFlight]).then(() => old.close());
   }
 
   async status(): Promise<BridgeStatus> {
-    return { addresses: [...this.#addresses], upstream: this.#config.upstreamStrategy, budget: await this.#upstream.budgetStatus() };
+    const admin = this.#console ? { admin: { ...this.#console.address } } : {};
+    return { addresses: [...this.#addresses], upstream: this.#config.upstreamStrategy, budget: await this.#upstream.budgetStatus(), ...admin };
   }
 
   get addresses(): readonly BridgeAddress[] {
     return [...this.#addresses];
+  }
+
+  get admin(): BridgeAdminAddress | undefined {
+    return this.#console ? { ...this.#console.address } : undefined;
   }
 
   override on<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): this {
@@ -84,6 +114,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
     this.#listening ??= this.#start().catch(async (err: unknown) => {
       await Promise.all(this.#servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
       this.#servers = [];
+      this.#addresses = [];
       this.#listening = undefined;
       throw err;
     });
@@ -112,6 +143,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
         void work.finally(() => this.#inFlight.delete(work));
       },
       spool,
+      lockout: this.#lockout,
       connectionOf: (session) => {
         for (const server of this.#servers) {
           for (const connection of server.connections as unknown as Set<SmtpConnectionLike>) if (connection.session === session) return connection;
@@ -151,8 +183,28 @@ class SmtpBridge extends EventEmitter implements Bridge {
       );
       this.#addresses.push({ host: config.listen.host, port, tls: listener.tls });
     }
+    if (config.admin) await this.#startConsole(await import('./console/index.js'), tls);
     this.#announce();
     return this.addresses as BridgeAddress[];
+  }
+
+  async #startConsole(module: ConsoleModule, tls: { key: string; cert: string } | undefined): Promise<void> {
+    const config = this.#config;
+    const activity = new module.ConsoleActivity();
+    this.#activity = activity;
+    // What the status page and /metrics show is gathered from here on.
+    this.on('message', (record) => activity.noteMessage(record));
+    this.on('lockout', (record) => activity.noteLockout(record));
+    this.#console = await module.startConsole({
+      config: config as typeof config & { admin: NonNullable<typeof config.admin> },
+      activity,
+      smtpLockout: this.#lockout,
+      upstream: () => this.#upstream,
+      replaceRefreshToken: (token) => this.#replaceRefreshToken(token),
+      addresses: () => this.#addresses,
+      ...(this.#logger ? { logger: this.#logger } : {}),
+      ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+    });
   }
 
   async #tlsMaterial({ loadOrCreateSelfSigned }: BridgeRuntime): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
@@ -172,6 +224,7 @@ class SmtpBridge extends EventEmitter implements Bridge {
       {
         event: 'listening',
         addresses: this.#addresses,
+        ...(this.#console ? { admin: this.#console.address.url } : {}),
         accounts: config.accounts.size,
         allowNetworks: config.networkList,
         upstream: config.upstreamStrategy,
@@ -216,6 +269,9 @@ class SmtpBridge extends EventEmitter implements Bridge {
     // Stop accepting: the listening sockets close at once, and smtp-server answers any new
     // command on an open connection with 421.
     const closed = servers.map((server) => new Promise<void>((done) => server.close(() => done())));
+    const running = this.#console;
+    this.#console = undefined;
+    await running?.close();
     // Messages being received or delivered finish first: their devices get the real answer.
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     for (const server of servers) {

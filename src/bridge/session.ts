@@ -22,6 +22,8 @@ export interface SessionContext {
   spool: Spool;
   /** The smtp-server connection a session belongs to (for the slots to count and close it). */
   connectionOf(session: SMTPServerSession): GuardedConnection | undefined;
+  /** Failed logins per address; the admin console lists and lifts its lockouts. */
+  lockout: AuthLockout;
 }
 
 type Handlers = Required<Pick<SMTPServerOptions, 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'>>;
@@ -34,7 +36,7 @@ const SLOT_REPLIES: Record<SlotRefusal, SmtpReply> = { 'login-timeout': LOCAL_RE
  */
 export function createSessionHandlers(ctx: SessionContext): Handlers {
   const { config } = ctx;
-  const lockout = new AuthLockout(config.limits.authFailuresBeforeLockout, config.limits.lockoutMinutes * 60_000);
+  const { lockout } = ctx;
   const slots = new ConnectionSlots(config.limits);
   const firstHash = config.accounts.values().next().value?.hash;
   // An unknown user is checked against a hash of random bytes with the parameters real accounts

@@ -55,6 +55,38 @@ export interface BridgeOptions {
    * file system, or the messages take memory after all. @default os.tmpdir()
    */
   spoolDir?: string;
+  /**
+   * The admin console: status, send log, devices and test mail in a browser (English and
+   * Japanese), plus an HTTP API and Prometheus metrics. Off unless given. See docs/bridge.md.
+   */
+  admin?: BridgeAdminOptions;
+}
+
+/** The bridge's admin console (a web page and an HTTP API, served by the bridge itself). */
+export interface BridgeAdminOptions {
+  /**
+   * Where the console listens. A loopback address is served as plain HTTP; any other address
+   * is served as HTTPS with the bridge's own certificate, so it needs `tls`.
+   * @default { host: '127.0.0.1', port: 8025 }
+   */
+  listen?: { host?: string; port?: number };
+  /** Who may log in (at least one): `passwordHash` from `gmail-transport hash-password`. */
+  users: BridgeAdminUser[];
+  /** Networks that may read `GET /metrics` without a login (a Prometheus server), e.g. `"192.168.10.5"`. */
+  metricsNetworks?: string[];
+  /**
+   * For an oauth2 upstream: where "Connect Google" keeps the refresh token it gets (mode 0600,
+   * sealed with the upstream's `tokenEncryptionKey` when it has one; relative to `baseDir`).
+   * When the file exists at start, its token is used instead of `upstream.refreshToken`.
+   */
+  refreshTokenFile?: string;
+}
+
+/** An administrator's login to the console and its API. */
+export interface BridgeAdminUser {
+  user: string;
+  /** From `gmail-transport hash-password`: `$scrypt$ln=15,r=8,p=3$…`. */
+  passwordHash: string;
 }
 
 export interface BridgeListenOptions {
@@ -226,6 +258,16 @@ export interface BridgeStatus {
   upstream: string;
   /** Used and left of the upstream's sending budgets over the last 24 hours (empty with `budget: false`). */
   budget: BudgetStatus[];
+  /** The admin console's address, while it listens. */
+  admin?: BridgeAdminAddress;
+}
+
+/** Where the admin console listens. */
+export interface BridgeAdminAddress {
+  host: string;
+  port: number;
+  /** `http://127.0.0.1:8025/` or `https://192.168.10.2:8025/`. */
+  url: string;
 }
 
 /** What {@link createBridge} returns. */
@@ -239,6 +281,8 @@ export interface Bridge {
   close(): Promise<void>;
   /** The bound listeners; empty before `listen()` and after `close()`. */
   readonly addresses: readonly BridgeAddress[];
+  /** The admin console's address while it listens (with the `admin` option). */
+  readonly admin: BridgeAdminAddress | undefined;
   /** Where the bridge listens and how much its upstream may still send today. */
   status(): Promise<BridgeStatus>;
   on<K extends keyof BridgeEvents>(event: K, listener: (record: BridgeEvents[K]) => void): Bridge;

@@ -46,8 +46,8 @@ command keeps waiting for the right one until the timeout.
 Exit codes: 0 done, 1 failed (diagnosis printed), 2 wrong command line.
 `;
 
-const DEFAULT_AUTH_ENDPOINT = 'https://accounts.google.com/o/oauth2/v2/auth';
-const DEFAULT_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
+export const DEFAULT_AUTH_ENDPOINT = 'https://accounts.google.com/o/oauth2/v2/auth';
+export const DEFAULT_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 const ARGV_SECRET_WARNING =
@@ -159,7 +159,7 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
   }
 }
 
-async function completeConsent(
+export async function completeConsent(
   outcome: ConsentOutcome,
   ctx: { client: ClientCredentials; pkce: Secret; redirectUri: string; tokenEndpoint: string },
 ): Promise<{ refreshToken: string; accessToken?: Secret; scope?: string } | Diagnosis> {
@@ -207,7 +207,7 @@ async function completeConsent(
  * Asks Google which account granted access. With `--user`, another account, or no answer, is a
  * refusal: the token is not kept. Without it, the answer only fills the printed config.
  */
-async function checkAccount(accessToken: Secret | undefined, user: string | undefined): Promise<{ address?: string; warning?: string } | Diagnosis> {
+export async function checkAccount(accessToken: Secret | undefined, user: string | undefined): Promise<{ address?: string; warning?: string } | Diagnosis> {
   let address: string;
   try {
     if (!accessToken) throw errorFor('PERMANENT_FAILURE', { strategy: 'oauth2', phase: 'token', message: 'The token endpoint answered without an access token' });

@@ -36,7 +36,9 @@ export class UsageError extends Error {
 }
 
 /** Runs node:util parseArgs, turning its errors into UsageError without echoing argument values. */
-export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O) {
+// The return type is spelled out: inferred, it names a type node:util does not export, which a
+// declaration build cannot write.
+export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (err) {

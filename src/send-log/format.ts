@@ -83,7 +83,8 @@ function recipients(record: SendRecord): string {
   return `${record.to[0]}${more}`;
 }
 
-function localTime(iso: string): string {
+/** An ISO time as `YYYY-MM-DD HH:MM:SS` in this machine's time zone (the ISO text itself when it is not a time). */
+export function localTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   const two = (n: number) => String(n).padStart(2, '0');
