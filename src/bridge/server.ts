@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
-import { createGmailTransport, type GmailTransporter } from '../create.js';
-import type { Logger } from '../strategies/types.js';
+import { createGmailTransport, type GmailTransporter } from '../transport/create.js';
+import type { Logger } from '../core/logger.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
 import type { Bridge, BridgeAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';

@@ -1,8 +1,8 @@
 import { errorFor } from '../errors/map-error.js';
 import { classifyGmailApiError, type GoogleErrorBody } from '../errors/map-http.js';
-import { networkCode } from '../internal/gmail-api/http-client.js';
-import type { Secret } from '../internal/secret.js';
-import { publicText } from '../internal/untrusted-text.js';
+import { networkCode } from '../routes/gmail-api/http-client.js';
+import type { Secret } from '../core/secret.js';
+import { publicText } from '../core/untrusted-text.js';
 
 /** users.getProfile of the token's own account; the scope https://mail.google.com/ may read it. */
 export const GMAIL_PROFILE_URL = 'https://gmail.googleapis.com/gmail/v1/users/me/profile';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { errorFor } from '../errors/map-error.js';
-import { errnoOf, readSecretFile, secretText } from '../load-config.js';
-import { Secret } from '../internal/secret.js';
-import { configError, isLoopbackHost } from '../internal/validate.js';
+import { errnoOf, readSecretFile, secretText } from '../config/load-config.js';
+import { Secret } from '../core/secret.js';
+import { configError, isLoopbackHost } from '../core/validate.js';
 import { grantedAccount, sameAccount } from './account.js';
 import { checkWritable, readClientCredentials, writeSecretFile, type ClientCredentials } from './client-file.js';
 import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, parseDuration, printDiagnosis, printJson, readSecretInput, UsageError, type CliIo, type Diagnosis } from './io.js';

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoOf, readRegularFile } from '../load-config.js';
-import { Secret } from '../internal/secret.js';
-import { configError } from '../internal/validate.js';
+import { errnoOf, readRegularFile } from '../config/load-config.js';
+import { Secret } from '../core/secret.js';
+import { configError } from '../core/validate.js';
 
 /** An OAuth client: its id, its secret, and which kind Google Cloud console made. */
 export interface ClientCredentials {

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isGmailTransportError, type GmailTransportError } from '../errors.js';
-import { stripControlCharacters } from '../internal/untrusted-text.js';
+import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
+import { stripControlCharacters } from '../core/untrusted-text.js';
 
 /** Standard input as the CLI reads it: a terminal may be switched to raw mode for hidden input. */
 export type CliStdin = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };

@@ -1,7 +1,7 @@
-import type { GmailTransportError } from '../errors.js';
+import type { GmailTransportError } from '../errors/error.js';
 import { errorFor } from '../errors/map-error.js';
-import { Secret } from '../internal/secret.js';
-import { publicText } from '../internal/untrusted-text.js';
+import { Secret } from '../core/secret.js';
+import { publicText } from '../core/untrusted-text.js';
 
 /** What the authorization-code exchange gives back that the CLI uses. */
 export interface ExchangedTokens {
