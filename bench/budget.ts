@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { appPasswordConfig, unsupportedReason, BENCH_LIMITS, type PoolShape } from './helpers/configs.js';
 import { DIST_ESM } from './helpers/package.js';
 import { redisMissing, startRedis } from './helpers/redis.js';
-import { fmtRatio, fmtSpread, median, pairedRatios, spread, table } from './helpers/stats.js';
+import { fmtRatio, fmtSpread, pairedRatios, spread, table } from './helpers/stats.js';
 import type { BenchContext, SectionResult } from './helpers/context.js';
 import type { BudgetJob, BudgetReport } from './workers/budget-worker.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIST_ESM } from './helpers/package.js';
-import { fmt, fmtRatio, fmtSpread, median, pairedRatios, spread, table } from './helpers/stats.js';
+import { fmt, fmtRatio, fmtSpread, pairedRatios, spread, table } from './helpers/stats.js';
 import { runWorker } from './overhead.js';
 import type { BenchContext, SectionResult } from './helpers/context.js';
 

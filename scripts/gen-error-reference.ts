@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../src/errors/error.js';
 import { ERROR_MEANINGS, RETRYABLE_BY_CODE } from '../src/errors/catalog.js';
 import { hintFor, hintKeys, type HintKey, type Locale } from '../src/errors/hints.js';
 

@@ -1,7 +1,7 @@
-export { createGmailTransport, type GmailTransporter } from './create.js';
-export { resolveConfig } from './config.js';
-export { loadConfig, type LoadConfigOptions } from './load-config.js';
-export { fromEnv } from './from-env.js';
+export { createGmailTransport, type GmailTransporter } from './transport/create.js';
+export { resolveConfig } from './config/resolve-config.js';
+export { loadConfig, type LoadConfigOptions } from './config/load-config.js';
+export { fromEnv } from './config/from-env.js';
 export {
   GmailTransportError,
   isGmailTransportError,
@@ -10,28 +10,29 @@ export {
   type ErrorPhase,
   type ConfigIssue,
   type GmailTransportErrorOptions,
-} from './errors.js';
+} from './errors/error.js';
 export { mapError, type MapErrorContext } from './errors/map-error.js';
 export { hintFor, type Locale } from './errors/hints.js';
-export type { TransportEvents, TransportEventName } from './events.js';
+export type { TransportEvents, TransportEventName } from './core/events.js';
 export type { GmailTransportConfig, StrategyName } from './strategies/index.js';
-export type { CommonOptions, RetryOptions, Logger, SmtpOverride, ResolvedConfig } from './strategies/types.js';
+export type { CommonOptions, RetryOptions, SmtpOverride, ResolvedConfig } from './core/config.js';
+export type { Logger } from './core/logger.js';
 export type { AppPasswordConfig } from './strategies/app-password.js';
 export type { IpRelayConfig, IpRelayAuth } from './strategies/ip-relay.js';
 export type { OAuth2Config } from './strategies/oauth2.js';
 export type { ServiceAccountConfig } from './strategies/service-account.js';
 export type { TokenOptions, RefreshTokenCredentials, ServiceAccountCredentials, ServiceAccountKey } from './tokens/oauth-config.js';
-export type { TokenStore, TokenLock } from './tokens/types.js';
+export type { TokenStore, TokenLock } from './core/tokens.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
 export { checkDomain, type CheckDomainOptions } from './doctor/check-domain.js';
 export type { DoctorReport, DoctorCheck, DoctorVerdict, CheckId, CheckStatus } from './doctor/report.js';
 export type { DoctorRoute } from './doctor/routes.js';
-export type { DkimOptions } from './internal/dkim.js';
+export type { DkimOptions } from './core/config.js';
 export { readSendLog, type ReadSendLogOptions } from './send-log/reader.js';
-export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './send-log/types.js';
-export type { BudgetOptions, BudgetStatus, BudgetCount } from './budget/types.js';
+export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './core/send-log.js';
+export type { BudgetOptions, BudgetStatus, BudgetCount } from './core/budget.js';
 export { createBridge } from './bridge/server.js';
 export { hashPassword } from './bridge/password-hash.js';
 export type {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { Secret } from '../internal/secret.js';
-import type { ConfigChecker, Raw } from '../internal/validate.js';
+import { Secret } from '../core/secret.js';
+import type { ConfigChecker, Raw } from '../core/validate.js';
 import type { BridgeTlsVersion } from './types.js';
 
 export const TLS_VERSIONS: readonly BridgeTlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];

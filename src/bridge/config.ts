@@ -1,17 +1,18 @@
 import { hostname as osHostname, tmpdir } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
-import { resolveConfig } from '../config.js';
-import { isGmailTransportError } from '../errors.js';
+import { resolveConfig } from '../config/resolve-config.js';
+import { isGmailTransportError } from '../errors/error.js';
 import { hintFor } from '../errors/hints.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
-import type { Logger } from '../strategies/types.js';
-import { ConfigChecker, isPlainObject, describeType, type Raw } from '../internal/validate.js';
+import type { Logger } from '../core/logger.js';
+import { ConfigChecker, isPlainObject, describeType, type Raw } from '../core/validate.js';
 import { parseBridgeTls, type ResolvedBridgeTls } from './config-tls.js';
 import { NetworkAllowList, networkProblems, parseNetwork, publicNetworkIndices, type ParsedNetwork } from './networks.js';
 import { meetsRecommendation, parsePasswordHash, type ParsedPasswordHash } from './password-hash.js';
 import type { BridgeOptions } from './types.js';
-import { parseSendLog, type ResolvedSendLog } from '../send-log/options.js';
+import { parseSendLog } from '../send-log/options.js';
+import { type ResolvedSendLog } from '../core/send-log.js';
 import { parseAdmin, withKeptToken, type ResolvedAdmin } from './console/config.js';
 
 /** Library defaults of the bridge; the README's option table documents the same values. */

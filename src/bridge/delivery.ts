@@ -1,6 +1,6 @@
 import type { SentMessageInfo } from 'nodemailer';
-import type { GmailTransporter } from '../create.js';
-import { isGmailTransportError } from '../errors.js';
+import type { GmailTransporter } from '../transport/create.js';
+import { isGmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
 import { acceptedReply, replyForPartialDelivery, replyForUpstreamError, replyLabel, type SmtpReply } from './replies.js';
 import type { BridgeMessageRecord } from './types.js';

@@ -1,4 +1,4 @@
-import type { ErrorCode, GmailTransportError } from '../errors.js';
+import type { ErrorCode, GmailTransportError } from '../errors/error.js';
 
 /**
  * An SMTP reply the bridge sends a device. The enhanced status code (RFC 3463) is written into

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { SMTPServer } from 'smtp-server';
-import { GmailTransportError } from '../errors.js';
+import { GmailTransportError } from '../errors/error.js';
 import { Spool } from './spool.js';
 
 export { SMTPServer } from 'smtp-server';

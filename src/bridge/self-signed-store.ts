@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
-import { configError } from '../internal/validate.js';
+import { configError } from '../core/validate.js';
 import { generateSelfSignedCertificate } from './self-signed.js';
 import type { ResolvedBridgeConfig } from './config.js';
 import type { ResolvedBridgeTls } from './config-tls.js';

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
-import { createGmailTransport, type GmailTransporter } from '../create.js';
+import { createGmailTransport, type GmailTransporter } from '../transport/create.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
-import type { Logger } from '../strategies/types.js';
+import type { Logger } from '../core/logger.js';
 import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
 import { AuthLockout } from './lockout.js';

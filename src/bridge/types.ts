@@ -1,8 +1,8 @@
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors/error.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
-import type { Logger } from '../strategies/types.js';
-import type { SendLogOptions } from '../send-log/types.js';
-import type { BudgetStatus } from '../budget/types.js';
+import type { Logger } from '../core/logger.js';
+import type { SendLogOptions } from '../core/send-log.js';
+import type { BudgetStatus } from '../core/budget.js';
 
 // Public types of the bridge. Self-contained on purpose: nothing here mentions smtp-server's
 // types, so users who never run a bridge need neither the package nor its declarations.

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { GmailTransportError } from '../errors.js';
+import type { GmailTransportError } from '../errors/error.js';
 import { errorFor } from '../errors/map-error.js';
 import { ERROR_MEANINGS } from '../errors/catalog.js';
 import type { Locale } from '../errors/hints.js';
-import type { TransportEvents } from '../events.js';
-import type { OutgoingMail } from '../internal/route.js';
-import { envelopeOf } from '../internal/envelope.js';
+import type { TransportEvents } from '../core/events.js';
+import type { OutgoingMail } from '../core/route.js';
+import { envelopeOf } from '../core/envelope.js';
 import type { Ledger, Usage, Verdict } from './ledger.js';
 import { LOW_SHARE } from './limits.js';
-import type { BudgetLimits, BudgetStatus, BudgetSubject } from './types.js';
+import type { BudgetLimits, BudgetStatus, BudgetSubject } from '../core/budget.js';
 import { dailyLimitRefusal } from './google-refusal.js';
 
 /** Bumped when the stored form of a budget changes, so old and new versions never mix counts. */

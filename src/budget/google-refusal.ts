@@ -1,4 +1,4 @@
-import type { GmailTransportError } from '../errors.js';
+import type { GmailTransportError } from '../errors/error.js';
 import { WINDOW_MS } from './limits.js';
 
 // Google's wordings of a user's daily limit: "550-5.4.5 Daily user sending limit exceeded"

@@ -1,8 +1,8 @@
-import type { TokenStore } from '../tokens/types.js';
+import type { TokenStore } from '../core/tokens.js';
 import { withTimeout } from '../tokens/timing.js';
 import { addEntry, decide, removeEntry, type Entries, type Ledger, type Usage, type Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
-import type { BudgetLimits } from './types.js';
+import type { BudgetLimits } from '../core/budget.js';
 
 /**
  * A ledger in any Keyv store (or `{ get, set, delete }`): each key's entries as one JSON value

@@ -1,4 +1,4 @@
-import type { BudgetLimits } from './types.js';
+import type { BudgetLimits } from '../core/budget.js';
 import { WINDOW_MS } from './limits.js';
 
 /** What a budget has used in the window, as one read of the ledger saw it. */

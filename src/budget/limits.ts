@@ -1,4 +1,4 @@
-import type { BudgetLimits, BudgetOptions, BudgetSubject } from './types.js';
+import type { BudgetLimits, BudgetOptions, BudgetSubject } from '../core/budget.js';
 
 /** Google counts its daily limits over a rolling 24 hours, not per calendar day (support.google.com/a/answer/166852). */
 export const WINDOW_MS = 24 * 60 * 60 * 1000;

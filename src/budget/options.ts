@@ -1,6 +1,6 @@
 import { isTokenStoreLike } from '../tokens/recognize.js';
-import { describeType, type ConfigChecker, type Raw } from '../internal/validate.js';
-import type { BudgetOptions } from './types.js';
+import { describeType, type ConfigChecker, type Raw } from '../core/validate.js';
+import type { BudgetOptions } from '../core/budget.js';
 
 const LIMIT_KEYS = ['messagesPerDay', 'recipientsPerDay', 'recipientsPerMessage'] as const;
 

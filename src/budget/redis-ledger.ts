@@ -3,7 +3,7 @@ import type { KeyvRedisLike, RedisLikeClient } from '../tokens/lock.js';
 import { withTimeout } from '../tokens/timing.js';
 import type { Ledger, Usage, Verdict } from './ledger.js';
 import { WINDOW_MS } from './limits.js';
-import type { BudgetLimits } from './types.js';
+import type { BudgetLimits } from '../core/budget.js';
 
 /**
  * Prunes what left the window, then decides and counts each message given, in order, in the

@@ -1,12 +1,13 @@
 import type { SentMessageInfo } from 'nodemailer';
-import { isGmailTransportError, type GmailTransportError } from '../errors.js';
+import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import type { OutgoingMail, Route } from '../internal/route.js';
-import type { ResolvedConfig, StrategyContext } from '../strategies/types.js';
+import type { OutgoingMail, Route } from '../core/route.js';
+import type { ResolvedConfig } from '../core/config.js';
+import type { StrategyContext } from '../core/context.js';
 import { Budget, type Admitted } from './budget.js';
 import { hasLimits, resolveLimits } from './limits.js';
 import { ledgerFor } from './store.js';
-import type { BudgetStatus, BudgetSubject } from './types.js';
+import type { BudgetStatus, BudgetSubject } from '../core/budget.js';
 
 type Callback = (err: GmailTransportError | null, info?: SentMessageInfo) => void;
 

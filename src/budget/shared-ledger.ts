@@ -1,4 +1,4 @@
-import type { TokenStore } from '../tokens/types.js';
+import type { TokenStore } from '../core/tokens.js';
 import { redisAdapterOf } from '../tokens/lock.js';
 import { STORE_RETRY_AFTER_MS } from '../tokens/store.js';
 import { describeFailure } from '../tokens/timing.js';
@@ -6,7 +6,7 @@ import { memoryLedger, type Ledger, type Usage, type Verdict } from './ledger.js
 import { KeyvLedger } from './keyv-ledger.js';
 import { RedisLedger } from './redis-ledger.js';
 import type { LedgerWarning } from './store.js';
-import type { BudgetLimits } from './types.js';
+import type { BudgetLimits } from '../core/budget.js';
 
 /**
  * Bound on every call to a shared budget store. Longer than the token store's: every message

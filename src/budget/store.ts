@@ -1,6 +1,6 @@
-import type { TokenStore } from '../tokens/types.js';
+import type { TokenStore } from '../core/tokens.js';
 import { memoryLedger, type Ledger, type Usage, type Verdict } from './ledger.js';
-import type { BudgetLimits } from './types.js';
+import type { BudgetLimits } from '../core/budget.js';
 
 /** A store problem, reported as a transporter `warning`. */
 export type LedgerWarning = (code: string, message: string) => void;

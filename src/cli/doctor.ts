@@ -4,9 +4,9 @@ import { parseDnsServer } from '../doctor/dns.js';
 import { renderText } from '../doctor/render.js';
 import type { DoctorReport } from '../doctor/report.js';
 import { RELAY_PRESETS, type DoctorRoute } from '../doctor/routes.js';
-import { isDkimSelector } from '../internal/dkim.js';
-import { isDomainName } from '../internal/validate.js';
-import { loadConfig } from '../load-config.js';
+import { isDkimSelector } from '../config/dkim.js';
+import { isDomainName } from '../core/validate.js';
+import { loadConfig } from '../config/load-config.js';
 import { strategies, type GmailTransportConfig, type StrategyName } from '../strategies/index.js';
 import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, printJson, UsageError, type CliIo } from './io.js';
 

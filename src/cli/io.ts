@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isGmailTransportError, type GmailTransportError } from '../errors.js';
-import { stripControlCharacters } from '../internal/untrusted-text.js';
+import { stripControlCharacters } from '../core/untrusted-text.js';
 
 /** Standard input as the CLI reads it: a terminal may be switched to raw mode for hidden input. */
 export type CliStdin = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -22,13 +21,9 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** A failure the CLI reports: a library error, or one of the CLI's own outcomes. */
-export interface Diagnosis {
-  code: string;
-  message: string;
-  hint?: string;
-  [field: string]: unknown;
-}
+import type { Diagnosis } from '../errors/diagnosis.js';
+
+export { diagnosisOf, type Diagnosis } from '../errors/diagnosis.js';
 
 /** A wrong command line; printed with the command's usage line, exit code 2. */
 export class UsageError extends Error {
@@ -47,12 +42,6 @@ export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options'
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument (this command takes only --options)');
     throw new UsageError(String((err as Error).message).split('. ')[0]!);
   }
-}
-
-/** The printable form of any failure; a GmailTransportError keeps its public fields, no cause. */
-export function diagnosisOf(err: unknown): Diagnosis {
-  if (isGmailTransportError(err)) return (err as GmailTransportError).toJSON() as Diagnosis;
-  return { code: 'UNKNOWN', message: 'Unexpected error', hint: 'Run again; if it keeps happening, please report it with the command you ran (not its secrets).' };
 }
 
 /** Writes a failure for people: code, message, where it happened, server facts, hint. */

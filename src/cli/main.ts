@@ -1,11 +1,11 @@
-import { VERSION } from '../internal/version.js';
+import { VERSION } from '../core/version.js';
 import { runAuth } from './auth.js';
 import { openBrowser } from './browser.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, terminalSafe, UsageError, type CliIo } from './io.js';
 import { runVerify } from './verify.js';
 import { runDoctor } from './doctor.js';
-import { runHashPassword, runServe } from '../bridge/cli.js';
-import { runLog } from '../send-log/cli.js';
+import { runHashPassword, runServe } from './serve.js';
+import { runLog } from './log.js';
 
 export type { CliIo } from './io.js';
 

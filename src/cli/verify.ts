@@ -1,13 +1,13 @@
-import { createGmailTransport, type GmailTransporter } from '../create.js';
-import { isGmailTransportError } from '../errors.js';
+import { createGmailTransport, type GmailTransporter } from '../transport/create.js';
+import { isGmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import { envVariableForField, fromEnv } from '../from-env.js';
-import { loadConfig } from '../load-config.js';
+import { envVariableForField, fromEnv } from '../config/from-env.js';
+import { loadConfig } from '../config/load-config.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import { checkDomain } from '../doctor/check-domain.js';
 import type { DoctorReport } from '../doctor/report.js';
 import type { Locale } from '../errors/hints.js';
-import { isDomainName } from '../internal/validate.js';
+import { isDomainName } from '../core/validate.js';
 import { exitCodeOf, printReport } from './doctor.js';
 import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, printJson, UsageError, type CliIo, type Diagnosis } from './io.js';
 

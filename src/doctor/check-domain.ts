@@ -1,7 +1,7 @@
 import { LOCALES, type Locale } from '../errors/hints.js';
 import { strategies, type GmailTransportConfig, type StrategyName } from '../strategies/index.js';
-import { isDkimSelector, parseDkim } from '../internal/dkim.js';
-import { ConfigChecker, isDomainName, isPlainObject, type Raw } from '../internal/validate.js';
+import { isDkimSelector, parseDkim } from '../config/dkim.js';
+import { ConfigChecker, isDomainName, isPlainObject, type Raw } from '../core/validate.js';
 import { DEFAULT_DNS_LIMITS, DnsClient, parseDnsServer } from './dns.js';
 import { buildReport, type DoctorReport } from './report.js';
 import { RELAY_PRESETS, type DoctorRoute } from './routes.js';

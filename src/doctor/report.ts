@@ -1,5 +1,5 @@
 import type { Locale } from '../errors/hints.js';
-import type { ResolvedDkim } from '../internal/dkim.js';
+import type { ResolvedDkim } from '../core/config.js';
 import type { DnsSource, Lookup } from './dns.js';
 import { dkimRecordFor, isDkimRecord, matchesPrivateKey, parseDkimKey, DKIM_GOOD_BITS, DKIM_MIN_BITS } from './dkim.js';
 import { fetchDmarc, type DmarcAt } from './dmarc.js';

@@ -1,6 +1,6 @@
 import type { StrategyName } from '../strategies/index.js';
 import type { RelayPreset } from '../strategies/relay.js';
-import type { DkimOptions } from '../internal/dkim.js';
+import type { DkimOptions } from '../core/config.js';
 
 /**
  * What a sending route asks of the From domain's DNS, from the provider's own documentation.

@@ -28,7 +28,6 @@ export interface SpfRecord {
 
 const MECHANISMS = new Set(['all', 'include', 'a', 'mx', 'ptr', 'ip4', 'ip6', 'exists']);
 const COUNTED = new Set(['include', 'a', 'mx', 'ptr', 'exists', 'redirect']);
-const NAME = /^[a-z][a-z0-9_.-]*$/i;
 /** A domain-spec: labels, or macros (`%{d}`), which cannot be followed without a message. */
 const DOMAIN_SPEC = /^(?:[a-z0-9_-]|%\{[a-z]\d*r?[-.+,/_=]*\}|%[%_-]|\.)+$/i;
 

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from './error.js';
 
 /** What each code means, in one line: the start of every error's `message`, and the generated error reference (docs/errors-reference.md). */
 export const ERROR_MEANINGS: Readonly<Record<ErrorCode, string>> = Object.freeze({

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from './error.js';
 
 /** Languages hints are written in. */
 export type Locale = 'en' | 'ja';

@@ -1,4 +1,4 @@
-import { GmailTransportError, isGmailTransportError, type ErrorCode, type ErrorPhase } from '../errors.js';
+import { GmailTransportError, isGmailTransportError, type ErrorCode, type ErrorPhase } from './error.js';
 import { ERROR_MEANINGS } from './catalog.js';
 import { hintFor, type HintKey, type Locale } from './hints.js';
 import { classifySmtpReply, isXoauth2Challenge, parseEnhancedCode, replyText } from './map-smtp.js';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from './error.js';
 
 /**
  * The error body Google's JSON APIs return, in its two shapes: the legacy one (`errors[]` with a

@@ -1,4 +1,4 @@
-import type { ErrorCode, ErrorPhase } from '../errors.js';
+import type { ErrorCode, ErrorPhase } from './error.js';
 
 /** One row of the SMTP reply table: what to match, and what it means to a sender. */
 interface SmtpRule {

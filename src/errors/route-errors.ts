@@ -1,4 +1,4 @@
-import { GmailTransportError, type GmailTransportErrorOptions } from '../errors.js';
+import { GmailTransportError, type GmailTransportErrorOptions } from './error.js';
 
 /** The same error, marked with the failover route (its index in `transports`) that raised it. */
 export function withRoute(error: GmailTransportError, route: number): GmailTransportError {

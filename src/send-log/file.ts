@@ -1,6 +1,6 @@
 import { close, mkdir, open, readdir, unlink, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SendRecord } from './types.js';
+import type { SendRecord } from '../core/send-log.js';
 
 const DAY_MS = 86_400_000;
 /** Records that queued up while the file was being opened go out together, up to this many characters. */

@@ -1,4 +1,4 @@
-import type { SendRecord } from './types.js';
+import type { SendRecord } from '../core/send-log.js';
 
 /** The columns of the CSV export: every field of a record, in the record's order. */
 export const CSV_COLUMNS = [

@@ -1,23 +1,12 @@
 import { resolve } from 'node:path';
-import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../internal/validate.js';
-import type { SendLogRecipients, SendLogSink } from './types.js';
+import { describeType, isPlainObject, type ConfigChecker, type Raw } from '../core/validate.js';
+import type { ResolvedSendLog, SendLogRecipients, SendLogSink } from '../core/send-log.js';
 
 /** @default of `retentionDays` */
 export const DEFAULT_RETENTION_DAYS = 30;
 
 const RECIPIENTS: readonly SendLogRecipients[] = ['full', 'domain', 'none'];
 const FILE_KEYS = ['dir', 'retentionDays', 'subjects', 'recipients'];
-
-/** What records keep of a message. */
-export interface SendLogPrivacy {
-  readonly subjects: boolean;
-  readonly recipients: SendLogRecipients;
-}
-
-/** The validated `sendLog` option. */
-export type ResolvedSendLog =
-  | (SendLogPrivacy & { readonly kind: 'file'; readonly dir: string; readonly retentionDays: number })
-  | (SendLogPrivacy & { readonly kind: 'sink'; readonly sink: SendLogSink });
 
 /**
  * Validates `input.sendLog`, reporting problems under `sendLog.*`. A relative `dir` is resolved

@@ -1,9 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConfigIssue } from '../errors.js';
-import { configError, describeType } from '../internal/validate.js';
+import type { ConfigIssue } from '../errors/error.js';
+import { configError, describeType } from '../core/validate.js';
 import { dayOfSendLogFile, sendLogFileName } from './file.js';
-import { SEND_STATUSES, type SendRecord, type SendStatus } from './types.js';
+import { SEND_STATUSES, type SendRecord, type SendStatus } from '../core/send-log.js';
 
 /** Options of {@link readSendLog}: the folder, and filters that all must match. */
 export interface ReadSendLogOptions {

@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { SentMessageInfo } from 'nodemailer';
-import type { GmailTransportError } from '../errors.js';
-import type { OutgoingMail } from '../internal/route.js';
+import type { GmailTransportError } from '../errors/error.js';
+import type { OutgoingMail } from '../core/route.js';
 import { readRawHeaders } from './headers.js';
-import type { SendLogPrivacy } from './options.js';
+import type { SendLogPrivacy } from '../core/send-log.js';
 import type { RouteIdentity, SendContext, SendTrace } from './trace.js';
-import type { SendLogRecipients, SendRecord, SendStatus } from './types.js';
+import type { SendLogRecipients, SendRecord, SendStatus } from '../core/send-log.js';
 
 /** What a record says about the message itself, taken before it is sent. */
 export interface MessageFacts {

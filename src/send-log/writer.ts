@@ -1,6 +1,6 @@
 import { SendLogFile } from './file.js';
-import type { ResolvedSendLog, SendLogPrivacy } from './options.js';
-import type { SendRecord } from './types.js';
+import type { ResolvedSendLog, SendLogPrivacy } from '../core/send-log.js';
+import type { SendRecord } from '../core/send-log.js';
 
 /** Warning codes of the send log, emitted as the transporter's `warning` event. */
 export type SendLogWarningCode = 'SEND_LOG_WRITE_FAILED' | 'SEND_LOG_CLEANUP_FAILED';

@@ -1,7 +1,9 @@
-import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
-import { Secret } from '../internal/secret.js';
-import { GMAIL_SMTP, resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
-import { parseAppPassword, parseMailbox } from '../internal/credentials.js';
+import type { Strategy } from './types.js';
+import type { CommonOptions, SmtpOverride } from '../core/config.js';
+import type { SmtpEndpoint } from '../core/smtp-plan.js';
+import { Secret } from '../core/secret.js';
+import { GMAIL_SMTP, resolveSmtpEndpoint } from '../routes/smtp/smtp-endpoint.js';
+import { parseAppPassword, parseMailbox } from '../core/credentials.js';
 
 /** Sends through smtp.gmail.com with a Google app password (needs 2-Step Verification). */
 export interface AppPasswordConfig extends CommonOptions {

@@ -1,4 +1,5 @@
-import type { Strategy, CommonOptions } from './types.js';
+import type { Strategy } from './types.js';
+import type { CommonOptions } from '../core/config.js';
 import {
   OAUTH_KEYS,
   parseOAuthSettings,
@@ -8,8 +9,8 @@ import {
   type ServiceAccountCredentials,
   type TokenOptions,
 } from '../tokens/oauth-config.js';
-import type { GmailApiRouteOptions } from '../internal/gmail-api/gmail-api-route.js';
-import { DeferredRoute } from '../internal/deferred-route.js';
+import type { GmailApiRouteOptions } from '../routes/gmail-api/gmail-api-route.js';
+import { DeferredRoute } from '../routes/deferred-route.js';
 
 /** The narrowest scope that may call `users.messages.send`. */
 export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
@@ -113,7 +114,7 @@ export const gmailApi: Strategy<'gmail-api', GmailApiConfig, GmailApiOptions> = 
     const tokens = createTokenSource(options.settings, ctx, 'gmail-api');
     // The route (MIME, uploads, HTTP, Google's error reasons) loads at the first send or verify.
     return new DeferredRoute('gmail-api', async () => {
-      const { GmailApiRoute } = await import('../internal/gmail-api/gmail-api-route.js');
+      const { GmailApiRoute } = await import('../routes/gmail-api/gmail-api-route.js');
       return new GmailApiRoute(options.route, tokens, ctx.locale);
     });
   },

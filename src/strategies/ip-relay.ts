@@ -1,7 +1,9 @@
-import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
-import { isDomainName, type ConfigChecker, type Raw } from '../internal/validate.js';
-import { resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
-import { parseAppPassword, parseMailbox } from '../internal/credentials.js';
+import type { Strategy } from './types.js';
+import type { CommonOptions, SmtpOverride } from '../core/config.js';
+import type { SmtpEndpoint, SmtpAuth } from '../core/smtp-plan.js';
+import { isDomainName, type ConfigChecker, type Raw } from '../core/validate.js';
+import { resolveSmtpEndpoint } from '../routes/smtp/smtp-endpoint.js';
+import { parseAppPassword, parseMailbox } from '../core/credentials.js';
 import {
   MAIL_SCOPE,
   REFRESH_TOKEN_KEYS,

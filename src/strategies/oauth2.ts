@@ -1,5 +1,7 @@
-import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint } from './types.js';
-import { GMAIL_SMTP, resolveSmtpEndpoint } from '../internal/smtp-endpoint.js';
+import type { Strategy } from './types.js';
+import type { CommonOptions, SmtpOverride } from '../core/config.js';
+import type { SmtpEndpoint } from '../core/smtp-plan.js';
+import { GMAIL_SMTP, resolveSmtpEndpoint } from '../routes/smtp/smtp-endpoint.js';
 import {
   MAIL_SCOPE,
   REFRESH_TOKEN_KEYS,

@@ -1,7 +1,9 @@
-import type { Strategy, CommonOptions, SmtpOverride, SmtpEndpoint, SmtpAuth } from './types.js';
-import { resolveSmtpEndpoint, type EndpointDefaults } from '../internal/smtp-endpoint.js';
-import { normalizeAppPassword, parseSecret } from '../internal/credentials.js';
-import { isPlainObject } from '../internal/validate.js';
+import type { Strategy } from './types.js';
+import type { CommonOptions, SmtpOverride } from '../core/config.js';
+import type { SmtpEndpoint, SmtpAuth } from '../core/smtp-plan.js';
+import { resolveSmtpEndpoint, type EndpointDefaults } from '../routes/smtp/smtp-endpoint.js';
+import { normalizeAppPassword, parseSecret } from '../core/credentials.js';
+import { isPlainObject } from '../core/validate.js';
 
 /**
  * SMTP endpoints of providers that document them publicly. Each row cites where.

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Secret } from '../internal/secret.js';
+import { Secret } from '../core/secret.js';
 
 /** A token as it travels to and from a store. */
 export interface StoredToken {

@@ -1,8 +1,8 @@
-import type { ErrorCode } from '../errors.js';
-import type { GmailTransportError } from '../errors.js';
+import type { ErrorCode } from '../errors/error.js';
+import type { GmailTransportError } from '../errors/error.js';
 import type { Locale } from '../errors/hints.js';
 import { errorFor } from '../errors/map-error.js';
-import { publicText } from '../internal/untrusted-text.js';
+import { publicText } from '../core/untrusted-text.js';
 import { TimeoutError } from './timing.js';
 
 /**

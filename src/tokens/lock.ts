@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TokenLock, TokenStore } from './types.js';
+import type { TokenLock, TokenStore } from '../core/tokens.js';
 
 /** A lock as the provider uses it; `acquire` resolves whether this process holds it. */
 export interface RefreshLock {

@@ -1,4 +1,4 @@
-import type { TokenStore } from './types.js';
+import type { TokenStore } from '../core/tokens.js';
 
 /**
  * The default token store: a Map in this process with per-entry expiry. Tokens are not shared

@@ -1,9 +1,9 @@
-import type { ConfigChecker, Raw } from '../internal/validate.js';
-import { checkEndpointUrl } from '../internal/validate.js';
-import { parseMailbox, parseSecret } from '../internal/credentials.js';
-import type { Secret } from '../internal/secret.js';
-import type { StrategyContext } from '../strategies/types.js';
-import type { AccessTokenSource, TokenLock, TokenStore } from './types.js';
+import type { ConfigChecker, Raw } from '../core/validate.js';
+import { checkEndpointUrl } from '../core/validate.js';
+import { parseMailbox, parseSecret } from '../core/credentials.js';
+import type { Secret } from '../core/secret.js';
+import type { StrategyContext } from '../core/context.js';
+import type { AccessTokenSource, TokenLock, TokenStore } from '../core/tokens.js';
 import { parseServiceAccount, type ServiceAccountKey } from './service-account-key.js';
 import { isTokenLockLike, isTokenStoreLike, parseEncryptionKey } from './recognize.js';
 import { getTokenProvider } from './registry.js';

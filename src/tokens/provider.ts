@@ -1,9 +1,9 @@
 import type { Locale } from '../errors/hints.js';
-import type { TransportEvents } from '../events.js';
-import type { StrategyContext } from '../strategies/types.js';
-import { Secret } from '../internal/secret.js';
+import type { TransportEvents } from '../core/events.js';
+import type { StrategyContext } from '../core/context.js';
+import { Secret } from '../core/secret.js';
 import type { OAuthSettings } from './oauth-config.js';
-import type { AccessToken } from './types.js';
+import type { AccessToken } from '../core/tokens.js';
 import { createTokenCodec, type DecodeFailure, type StoredToken, type TokenCodec } from './crypto.js';
 import { GuardedStore } from './store.js';
 import { resolveRefreshLock, type RefreshLock } from './lock.js';

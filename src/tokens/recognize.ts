@@ -3,8 +3,8 @@
  * validation needs when a transport is created. The code that uses them (provider.ts and its
  * store, lock and codec) is loaded only at the first token request.
  */
-import { Secret } from '../internal/secret.js';
-import type { TokenLock, TokenStore } from './types.js';
+import { Secret } from '../core/secret.js';
+import type { TokenLock, TokenStore } from '../core/tokens.js';
 
 /** Whether a value can serve as a token store: a Keyv instance or any `{ get, set, delete }`. */
 export function isTokenStoreLike(value: unknown): value is TokenStore {

@@ -1,6 +1,6 @@
 import type { OAuthSettings } from './oauth-config.js';
 import type { TokenCall, TokenProvider } from './provider.js';
-import type { AccessToken } from './types.js';
+import type { AccessToken } from '../core/tokens.js';
 import { fingerprint, storeKeyOf } from './keys.js';
 
 /** How the provider's chunk is loaded; a parameter so a test can make the load fail. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
-import { Secret } from '../internal/secret.js';
-import { isPlainObject, describeType, type ConfigChecker, type Raw } from '../internal/validate.js';
+import { Secret } from '../core/secret.js';
+import { isPlainObject, describeType, type ConfigChecker, type Raw } from '../core/validate.js';
 
 /** The JSON key Google Cloud console downloads for a service account (fields we use). */
 export interface ServiceAccountKey {

@@ -1,4 +1,4 @@
-import type { TokenStore } from './types.js';
+import type { TokenStore } from '../core/tokens.js';
 import { createMemoryTokenStore } from './memory.js';
 import { describeFailure, withTimeout } from './timing.js';
 import { isTokenStoreLike } from './recognize.js';

@@ -4,23 +4,46 @@ import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { inspect } from 'node:util';
 import { createGmailTransport, isGmailTransportError, type GmailTransportConfig, type StrategyName } from '../../src/index.js';
+import type { ParsedMail } from 'mailparser';
 import { startRecordingServer, type RecordingServer, type RecordingServerOptions } from '../helpers/smtp-server.js';
 
+/**
+ * What the contract sends to: the local SMTP server (test/helpers/smtp-server.ts) for the SMTP
+ * strategies, or a server of the strategy's own (the Gmail API's, test/helpers/gmail-api-server.ts).
+ */
+export interface ContractTarget {
+  readonly port: number;
+  /** The certificate a client must trust ('' without TLS). */
+  readonly cert: string;
+  /** Connections (SMTP) or requests (HTTP) seen so far. */
+  readonly connections: number;
+  readonly messages: readonly { envelope: { from: string; to: string[] }; parsed: ParsedMail; secure: boolean }[];
+  /** Resolves once everything sent before it has been counted, counting one arrival of its own (SMTP: see connectionsSince). */
+  flush?(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** A config that must be refused at construction, and the field paths the error must name. */
-export interface InvalidConfigCase {
+export interface InvalidConfigCase<Target extends ContractTarget = RecordingServer> {
   title: string;
   /** Built against the contract's listening server, to prove nothing connects to it. */
-  config: (server: RecordingServer) => unknown;
+  config: (server: Target) => unknown;
   paths: readonly string[];
 }
 
-export interface StrategyContractCases {
+export interface StrategyContractCases<Target extends ContractTarget = RecordingServer> {
   /** A complete, valid config for the strategy, pointed at the local server with `smtp`. */
-  config: (server: RecordingServer) => GmailTransportConfig;
+  config: (server: Target) => GmailTransportConfig;
   /** How the local server behaves (implicit TLS, no AUTH...). */
   server?: RecordingServerOptions;
+  /** A server of the strategy's own instead of the local SMTP server (the Gmail API's). */
+  start?: () => Promise<Target>;
+  /** Connections (or requests) one verify() makes: one per route, plus a token request for the Gmail API. @default 1 */
+  verifyConnections?: number;
+  /** `false` when the local server has no TLS (the Gmail API's on loopback HTTP). */
+  secure?: false;
   /** Bad configs: each must throw CONFIG_INVALID naming its paths, before any network. */
-  invalid: readonly InvalidConfigCase[];
+  invalid: readonly InvalidConfigCase<Target>[];
   /** Every secret of the configs above; none may appear in any error. */
   secrets: readonly string[];
   /**
@@ -48,7 +71,11 @@ export function expectNoSecret(err: unknown, secrets: readonly string[]): void {
  * right before its greeting, in the order they came: once our greeting arrives, any connection
  * opened before ours has been counted. A check for "nothing connected" without a sleep.
  */
-export async function connectionsSince(server: RecordingServer, start: number, secure = false): Promise<number> {
+export async function connectionsSince(server: ContractTarget, start: number, secure = false): Promise<number> {
+  if (server.flush) {
+    await server.flush();
+    return server.connections - start - 1;
+  }
   await new Promise<void>((resolve, reject) => {
     const socket = secure ? tlsConnect({ host: '127.0.0.1', port: server.port, ca: [server.cert] }) : connect(server.port, '127.0.0.1');
     socket.once('error', reject);
@@ -78,14 +105,18 @@ export function strategyGuideBlock(name: string): string {
  * from its config alone without touching the network, sends to a local server, verify() and
  * close() work, and a bad config is a CONFIG_INVALID naming the field, with no secret in it.
  */
-export function runStrategyContract(name: StrategyName, cases: StrategyContractCases): void {
+export function runStrategyContract<Target extends ContractTarget = RecordingServer>(name: StrategyName, cases: StrategyContractCases<Target>): void {
   describe(`${name}: strategy contract`, () => {
-    let server: RecordingServer;
+    let server: Target;
     let closed = 0;
     const secure = cases.server?.secure ?? false;
     beforeAll(async () => {
+      if (cases.start) {
+        server = await cases.start();
+        return;
+      }
       const extra = cases.server?.extra ?? {};
-      server = await startRecordingServer({
+      server = (await startRecordingServer({
         ...cases.server,
         extra: {
           ...extra,
@@ -94,7 +125,7 @@ export function runStrategyContract(name: StrategyName, cases: StrategyContractC
             extra.onClose?.(session, callback);
           },
         },
-      });
+      })) as unknown as Target;
     });
     afterAll(() => server.close());
 
@@ -116,7 +147,7 @@ export function runStrategyContract(name: StrategyName, cases: StrategyContractC
       expect(got.envelope).toEqual({ from: 'sender@example.com', to: ['rcpt@example.com'] });
       expect(got.parsed.subject).toBe(subject);
       expect(got.parsed.text?.trim()).toBe('contract body');
-      expect(got.secure).toBe(true);
+      expect(got.secure).toBe(cases.secure ?? true);
       mailer.close();
     });
 
@@ -124,7 +155,7 @@ export function runStrategyContract(name: StrategyName, cases: StrategyContractC
       const mailer = createGmailTransport(cases.config(server));
       const before = server.connections;
       await expect(mailer.verify()).resolves.toBe(true);
-      expect(server.connections).toBe(before + 1);
+      expect(server.connections).toBe(before + (cases.verifyConnections ?? 1));
       mailer.close();
     });
 

@@ -12,7 +12,7 @@ import { addAbortSignal, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
-import { createGmailTransport, isGmailTransportError, type GmailTransportConfig, type GmailTransporter, type TransportEvents } from '../../src/index.js';
+import { createGmailTransport, isGmailTransportError, type GmailTransportConfig, type TransportEvents } from '../../src/index.js';
 import { PASS, reply421, stall, type Fault } from '../helpers/fault-proxy.js';
 import { expectNoSecretIn, faultMessage, startFaultHarness, startScenarioGuard, type FaultHarness } from '../helpers/fault-harness.js';
 import { startTokenEndpoint, type BreakableTokenEndpoint } from '../helpers/fault-token-endpoint.js';

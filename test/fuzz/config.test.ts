@@ -285,6 +285,7 @@ describe('config fuzz (fast-check)', () => {
     });
 
     it('failover: a sparse `transports` array (a hole where a route should be) is CONFIG_INVALID, not a TypeError', () => {
+      // eslint-disable-next-line no-sparse-arrays -- the hole is what this test is about
       const transports = [, validConfigs().relay];
       expect(construct({ strategy: 'failover', transports }).built).toBe(false);
     });

@@ -1,6 +1,4 @@
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
-import { testCert } from './certs.js';
+import { startRecordingServer } from './smtp-server.js';
 
 /** One message the upstream accepted. */
 export interface UpstreamMessage {
@@ -38,75 +36,44 @@ export interface ScriptedUpstreamOptions {
 }
 
 /**
- * The upstream mail server (Gmail's stand-in) a bridge delivers to: implicit TLS on 127.0.0.1
- * with a certificate made at test time, any login accepted, and each message decided by the
- * test, possibly after a wait.
+ * The upstream mail server (Gmail's stand-in) a bridge delivers to: the recording SMTP server
+ * (./smtp-server.ts) with implicit TLS, any login accepted, replies exactly as scripted (no
+ * enhanced codes of its own), and each message decided by the test, possibly after a wait.
  */
 export async function startScriptedUpstream(opts: ScriptedUpstreamOptions = {}): Promise<ScriptedUpstream> {
-  const { key, cert } = await testCert();
   const accepted: UpstreamMessage[] = [];
   const refused: UpstreamMessage[] = [];
   const state = { pending: 0 };
-  const logins = new Map<string, { username: string; password?: string }>();
-  const server = new SMTPServer({
+  const server = await startRecordingServer({
     secure: true,
-    key,
-    cert,
-    logger: false,
-    disableReverseLookup: true,
-    // Replies exactly as scripted, with their own enhanced codes.
-    hideENHANCEDSTATUSCODES: true,
-    authOptional: true,
-    authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
-    ...opts.hide,
-    onAuth(auth, session, callback) {
-      logins.set(session.id, { username: auth.username ?? '', ...(auth.password != null ? { password: auth.password } : {}) });
-      callback(null, { user: auth.username });
+    record: false,
+    ...(opts.rcpt ? { onRcptTo: opts.rcpt } : {}),
+    async onMessage(raw, session, auth) {
+      const message: UpstreamMessage = {
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        to: session.envelope.rcptTo.map((r) => r.address),
+        raw,
+        ...(auth ? { auth: { username: auth.username, ...(auth.password !== undefined ? { password: auth.password } : {}) } } : {}),
+        bodyType: session.envelope.bodyType ?? '7bit',
+        smtpUtf8: session.envelope.smtpUtf8 === true,
+      };
+      state.pending++;
+      const reply = await opts.decide?.(message);
+      state.pending--;
+      (reply ? refused : accepted).push(message);
+      return reply;
     },
-    onRcptTo(address, _session, callback) {
-      const reply = opts.rcpt?.(address.address);
-      callback(reply ? Object.assign(new Error(reply.slice(4)), { responseCode: Number(reply.slice(0, 3)) }) : undefined);
-    },
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const auth = logins.get(session.id);
-        const message: UpstreamMessage = {
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks),
-          ...(auth ? { auth } : {}),
-          bodyType: session.envelope.bodyType ?? '7bit',
-          smtpUtf8: session.envelope.smtpUtf8 === true,
-        };
-        state.pending++;
-        Promise.resolve(opts.decide?.(message)).then((reply) => {
-          state.pending--;
-          if (reply) {
-            refused.push(message);
-            callback(Object.assign(new Error(reply.slice(4)), { responseCode: Number(reply.slice(0, 3)) }));
-          } else {
-            accepted.push(message);
-            callback(null, `2.0.0 OK queued as up${accepted.length}`);
-          }
-        });
-      });
-    },
+    acceptReply: () => `2.0.0 OK queued as up${accepted.length}`,
+    extra: { hideENHANCEDSTATUSCODES: true, ...opts.hide },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  server.on('error', () => undefined);
   return {
-    port: (server.server.address() as AddressInfo).port,
-    cert,
+    port: server.port,
+    cert: server.cert,
     accepted,
     refused,
     get pending() {
       return state.pending;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => server.close(),
   };
 }

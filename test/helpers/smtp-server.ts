@@ -47,7 +47,15 @@ export interface RecordingServerOptions {
   /** Replies at a phase: return an error reply text to reject. */
   onMailFrom?: (address: string, session: SMTPServerSession) => string | undefined;
   onRcptTo?: (address: string, session: SMTPServerSession) => string | undefined;
-  onMessage?: (raw: Buffer, session: SMTPServerSession) => string | undefined;
+  /**
+   * Decides a message once its final dot arrived: return (or resolve) an error reply text to
+   * refuse it. May wait: the server then stalls after the dot. `auth` is the session's login.
+   */
+  onMessage?: (raw: Buffer, session: SMTPServerSession, auth: ReceivedMessage['auth']) => string | undefined | Promise<string | undefined>;
+  /** The text after `250 ` for an accepted message (smtp-server's own by default). */
+  acceptReply?: () => string;
+  /** `false`: keep no parsed copy of the messages (a test that keeps its own view in `onMessage`). */
+  record?: boolean;
   extra?: Partial<SMTPServerOptions>;
 }
 
@@ -114,7 +122,12 @@ export async function startRecordingServer(opts: RecordingServerOptions = {}): P
       logFor(session).push(`AUTH ${auth.method}`);
       const verdict = opts.checkAuth ? opts.checkAuth(auth, session) : true;
       if (verdict === true) {
-        sessionAuth.set(session.id, { method: auth.method, username: attempt.username, ...(attempt.password !== undefined ? { password: attempt.password } : {}), ...(attempt.accessToken !== undefined ? { accessToken: attempt.accessToken } : {}) });
+        sessionAuth.set(session.id, {
+          method: auth.method,
+          username: attempt.username,
+          ...(attempt.password !== undefined ? { password: attempt.password } : {}),
+          ...(attempt.accessToken !== undefined ? { accessToken: attempt.accessToken } : {}),
+        });
         callback(null, { user: attempt.username });
         return;
       }
@@ -123,7 +136,10 @@ export async function startRecordingServer(opts: RecordingServerOptions = {}): P
         callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
         return;
       }
-      const err = Object.assign(new Error('5.7.8 Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials'), { responseCode: 535 });
+      const err = Object.assign(
+        new Error('5.7.8 Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials'),
+        { responseCode: 535 },
+      );
       callback(err);
     },
     onMailFrom(address, session, callback) {
@@ -142,34 +158,37 @@ export async function startRecordingServer(opts: RecordingServerOptions = {}): P
       stream.on('end', () => {
         const raw = Buffer.concat(chunks);
         logFor(session).push('DATA');
-        const reply = opts.onMessage?.(raw, session);
-        if (reply) {
-          callback(replyError(reply));
-          return;
-        }
-        simpleParser(raw).then(
-          (parsed) => {
-            const auth = sessionAuth.get(session.id);
-            messages.push({
-              secure: Boolean(session.secure),
-              startTls: sessionStartTls.get(session.id) ?? false,
-              ehlo: session.hostNameAppearsAs,
-              ...(auth ? { auth } : {}),
-              envelope: {
-                from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-                to: session.envelope.rcptTo.map((r) => r.address),
-              },
-              raw,
-              parsed,
-            });
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
+        const auth = sessionAuth.get(session.id);
+        void Promise.resolve(opts.onMessage?.(raw, session, auth)).then((reply) => {
+          if (reply) callback(replyError(reply));
+          else if (opts.record === false) callback(null, opts.acceptReply?.());
+          else record(raw, session, auth, callback);
+        });
       });
     },
     ...opts.extra,
   });
+
+  function record(raw: Buffer, session: SMTPServerSession, auth: ReceivedMessage['auth'], callback: (err?: Error | null, message?: string) => void): void {
+    simpleParser(raw).then(
+      (parsed) => {
+        messages.push({
+          secure: Boolean(session.secure),
+          startTls: sessionStartTls.get(session.id) ?? false,
+          ehlo: session.hostNameAppearsAs,
+          ...(auth ? { auth } : {}),
+          envelope: {
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+          },
+          raw,
+          parsed,
+        });
+        callback(null, opts.acceptReply?.());
+      },
+      (err: Error) => callback(err),
+    );
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

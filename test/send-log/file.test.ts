@@ -7,8 +7,6 @@ import { tempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = tempDirs('send-log-file-');
 
-const DAY = 86_400_000;
-
 function record(time: number, id: string, extra: Partial<SendRecord> = {}): SendRecord {
   return { id, time: new Date(time).toISOString(), strategy: 'app-password', from: 'me@gmail.com', to: ['you@example.com'], status: 'delivered', latencyMs: 5, attempts: 1, ...extra };
 }

@@ -27,7 +27,7 @@ runStrategyContract('app-password', {
     { title: 'a user that is no address', config: (s) => ({ ...pointedAt(s, true), user: 'me' }), paths: ['user'] },
     {
       title: 'implicit TLS on port 587',
-      config: (s) => ({ ...readmeConfig, smtp: { host: '127.0.0.1', port: 587, secure: true } }),
+      config: () => ({ ...readmeConfig, smtp: { host: '127.0.0.1', port: 587, secure: true } }),
       paths: ['smtp.secure'],
     },
     {

@@ -5,6 +5,8 @@ import { createGmailTransport, isGmailTransportError, type ErrorCode, type Failo
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { replayConfig, secretForms, SECRETS } from '../helpers/replay.js';
 import { testCert } from '../helpers/certs.js';
+import type { RecordingServer } from '../helpers/smtp-server.js';
+import { runStrategyContract } from '../contract/strategy.js';
 
 const MESSAGE = { from: 'me@gmail.com', to: 'you@example.com', subject: 'Failover', text: 'Whichever route works.' };
 const FAST_RETRY = { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 10_000 };
@@ -39,6 +41,30 @@ function assertNoSecret(err: unknown): void {
   const text = `${String(err)} ${JSON.stringify(err)} ${inspect(err, { depth: 8 })}`;
   for (const secret of secretForms()) expect(text).not.toContain(secret);
 }
+
+const APP_PASSWORDS = ['qzxv wkjr tpln hmgd', 'mbfr tyqe wkzs plod'];
+/** A route: an app-password account on the local server. */
+const routeAt = (server: RecordingServer, n: 0 | 1): FailoverRouteConfig => ({
+  strategy: 'app-password',
+  user: `route${n}@gmail.com`,
+  appPassword: APP_PASSWORDS[n]!,
+  smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } },
+});
+
+runStrategyContract('failover', {
+  server: { secure: true },
+  config: (server) => ({ strategy: 'failover', transports: [routeAt(server, 0), routeAt(server, 1)] }),
+  // verify() checks every route.
+  verifyConnections: 2,
+  secrets: [...APP_PASSWORDS, ...APP_PASSWORDS.map((p) => p.replace(/ /g, ''))],
+  readmeConfig: { strategy: 'failover', transports: [] },
+  invalid: [
+    { title: 'no transports', config: () => ({ strategy: 'failover' }), paths: ['transports'] },
+    { title: 'a failover inside a failover', config: (s) => ({ strategy: 'failover', transports: [routeAt(s, 0), { strategy: 'failover', transports: [] }] }), paths: ['transports[1].strategy'] },
+    { title: "a route's own bad field", config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), appPassword: 'not-an-app-password' }] }), paths: ['transports[0].appPassword'] },
+    { title: 'a send log on a route', config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), sendLog: { dir: 'logs' } }] }), paths: ['transports[0].sendLog'] },
+  ],
+});
 
 describe('failover strategy: config', () => {
   it('lists every problem, by path, in one CONFIG_INVALID before any network', () => {

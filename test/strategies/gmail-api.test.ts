@@ -3,12 +3,13 @@ import { generateKeyPairSync, createVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { setupServer } from 'msw/node';
-import { http, HttpResponse } from 'msw';
+import { http, HttpResponse, passthrough } from 'msw';
 import { simpleParser } from 'mailparser';
 import type { MailMessage } from 'nodemailer/lib/mailer';
 import { createGmailTransport, isGmailTransportError, type GmailApiConfig, type GmailTransporter, type TransportEvents } from '../../src/index.js';
 import { JSON_MAX_BYTES } from '../../src/strategies/gmail-api.js';
-import { expectNoSecret, strategyGuideBlock } from '../contract/strategy.js';
+import { expectNoSecret, runStrategyContract, strategyGuideBlock } from '../contract/strategy.js';
+import { startGmailApiServer, type GmailApiServer } from '../helpers/gmail-api-server.js';
 import { startRecordingServer, type RecordingServer } from '../helpers/smtp-server.js';
 
 const CLIENT_SECRET = 'FAKE-CLIENT-SECRET-9c1e';
@@ -44,6 +45,8 @@ let profileReply: Reply;
 const ok: Reply = (_call, index) => HttpResponse.json({ id: `msg-${index}`, threadId: `thread-${index}`, labelIds: ['SENT'] });
 
 const server = setupServer(
+  // The strategy contract below runs against a real local server (test/helpers/gmail-api-server.ts).
+  http.all(/^http:\/\/127\.0\.0\.1:\d+\//, () => passthrough()),
   http.post(TOKEN_URL, async ({ request }) => {
     const form = new URLSearchParams(await request.text());
     tokenRequests.push(form);
@@ -121,6 +124,35 @@ async function failure(promise: Promise<unknown>): Promise<Record<string, unknow
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const PDF = Buffer.from('%PDF-1.4\n' + 'binary \u0000\u00ff bytes '.repeat(50), 'latin1');
+
+let contractSeq = 0;
+/** The guide's config pointed at the local Gmail API; a client of its own each time, so each transport fetches its own token. */
+const pointedAt = (api: GmailApiServer, extra: Record<string, unknown> = {}): GmailApiConfig =>
+  ({
+    strategy: 'gmail-api',
+    user: 'me@example.com',
+    clientId: `contract-${++contractSeq}.apps.googleusercontent.com`,
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    endpoints: { gmailApi: api.url, token: `${api.url}/token` },
+    ...extra,
+  }) as GmailApiConfig;
+
+runStrategyContract<GmailApiServer>('gmail-api', {
+  start: startGmailApiServer,
+  config: (api) => pointedAt(api),
+  // A token, then users.getProfile.
+  verifyConnections: 2,
+  secure: false,
+  pool: false,
+  secrets: [...SECRETS, 'FAKE-LOCAL-ACCESS-'],
+  readmeConfig: { strategy: 'gmail-api', user: 'me@example.com', clientId: 'x', clientSecret: 'x', refreshToken: 'x' },
+  invalid: [
+    { title: 'no credentials', config: (api) => pointedAt(api, { clientId: undefined, clientSecret: undefined, refreshToken: undefined }), paths: ['clientId'] },
+    { title: 'plain http to an API base that is not loopback', config: (api) => pointedAt(api, { endpoints: { gmailApi: 'http://gmail.example.com', token: `${api.url}/token` } }), paths: ['endpoints.gmailApi'] },
+    { title: 'maxConcurrent below 1', config: (api) => pointedAt(api, { maxConcurrent: 0 }), paths: ['maxConcurrent'] },
+  ],
+});
 
 describe('gmail-api: sending', () => {
   it('posts users.messages.send with the bearer token and raw = base64url of exactly the MIME nodemailer composed', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
 import Keyv from 'keyv';
-import { ConfigChecker } from '../../src/internal/validate.js';
+import { ConfigChecker } from '../../src/core/validate.js';
 import { OAUTH_KEYS, parseOAuthSettings, MAIL_SCOPE } from '../../src/tokens/oauth-config.js';
 import { makeServiceAccountKey } from '../helpers/google-token.js';
 import { CLIENT_SECRET, REFRESH_TOKEN } from '../helpers/oauth-fixtures.js';

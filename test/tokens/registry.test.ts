@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SharedTokenProvider, type ProviderLoader } from '../../src/tokens/registry.js';
 import type { OAuthSettings } from '../../src/tokens/oauth-config.js';
 import type { TokenCall, TokenProvider } from '../../src/tokens/provider.js';
-import type { AccessToken } from '../../src/tokens/types.js';
-import { Secret } from '../../src/internal/secret.js';
+import type { AccessToken } from '../../src/core/tokens.js';
+import { Secret } from '../../src/core/secret.js';
 
 const call: TokenCall = { emit: () => undefined, strategy: 'oauth2', locale: 'en', forceRefresh: false };
 

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../errors.js';
-import type { TransportEvents } from '../../events.js';
+import type { ErrorCode } from '../../errors/error.js';
+import type { TransportEvents } from '../../core/events.js';
 import type { BridgeLockoutRecord, BridgeMessageRecord } from '../types.js';
 
 /** Upper bounds of the upstream latency histogram, in seconds (Prometheus `le`). */

@@ -4,7 +4,7 @@ import { readBody, sendJson } from './http.js';
 import { FilterError, filtersOf, matching, writeCsv } from './messages-query.js';
 import { statusOf } from './status.js';
 import { defaultFrom, isOneAddress, sendTest } from './test-mail.js';
-import type { SendRecord } from '../../send-log/types.js';
+import type { SendRecord } from '../../core/send-log.js';
 
 /** Records one `GET /api/messages?format=json` returns at most (`truncated` says when more match). */
 export const API_MAX_RECORDS = 10_000;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../strategies/types.js';
+import type { Logger } from '../../core/logger.js';
 import { AuthLockout, UNKNOWN_ACCOUNT } from '../lockout.js';
 import { DEFAULT_SCRYPT, verifyPassword, type ParsedPasswordHash } from '../password-hash.js';
 

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import type { Secret } from '../../internal/secret.js';
+import type { Secret } from '../../core/secret.js';
 import { parseEncryptionKey } from '../../tokens/recognize.js';
 import { readKeptToken } from './kept-token.js';
-import { isLoopbackHost, isPlainObject, describeType, type ConfigChecker, type Raw } from '../../internal/validate.js';
+import { isLoopbackHost, isPlainObject, describeType, type ConfigChecker, type Raw } from '../../core/validate.js';
 import { NetworkAllowList, parseNetwork, type ParsedNetwork } from '../networks.js';
 import { parsePasswordHash, type ParsedPasswordHash } from '../password-hash.js';
 

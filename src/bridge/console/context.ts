@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GmailTransporter } from '../../create.js';
+import type { GmailTransporter } from '../../transport/create.js';
 import type { Locale } from '../../errors/hints.js';
-import type { Logger } from '../../strategies/types.js';
+import type { Logger } from '../../core/logger.js';
 import type { ResolvedBridgeConfig } from '../config.js';
 import type { AuthLockout } from '../lockout.js';
 import type { BridgeAddress } from '../types.js';

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { checkAccount, completeConsent, DEFAULT_AUTH_ENDPOINT, DEFAULT_TOKEN_ENDPOINT } from '../../cli/auth.js';
-import { consentUrl, createPkce, createState, listenOnLoopback, type ConsentOutcome, type LoopbackListener } from '../../cli/loopback.js';
-import { Secret } from '../../internal/secret.js';
+import { checkAccount, completeConsent, DEFAULT_AUTH_ENDPOINT, DEFAULT_TOKEN_ENDPOINT } from '../../consent/consent.js';
+import { consentUrl, createPkce, createState, listenOnLoopback, type ConsentOutcome, type LoopbackListener } from '../../consent/loopback.js';
+import { Secret } from '../../core/secret.js';
 import type { ConsoleHost } from './context.js';
-import { writeSecretFile } from '../../cli/client-file.js';
+import { writeSecretFile } from '../../consent/client-file.js';
 import { createTokenCodec } from '../../tokens/crypto.js';
 import { SEAL_CONTEXT } from './kept-token.js';
 

@@ -5,7 +5,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { GmailTransportError } from '../../errors.js';
+import { GmailTransportError } from '../../errors/error.js';
 import type { BridgeAdminAddress } from '../types.js';
 import { createConsoleHandler } from './app.js';
 import type { ConsoleHost } from './context.js';

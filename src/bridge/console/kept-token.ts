@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Secret } from '../../internal/secret.js';
+import type { Secret } from '../../core/secret.js';
 import { createTokenCodec } from '../../tokens/crypto.js';
 
 /** Bound into a sealed file as additional data: a sealed value of another purpose does not open here. */

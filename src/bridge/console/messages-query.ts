@@ -1,7 +1,7 @@
-import { isGmailTransportError } from '../../errors.js';
+import { isGmailTransportError } from '../../errors/error.js';
 import { csvHeader, csvRow } from '../../send-log/format.js';
 import { readSendLog, type ReadSendLogOptions } from '../../send-log/reader.js';
-import type { SendRecord, SendStatus } from '../../send-log/types.js';
+import type { SendRecord, SendStatus } from '../../core/send-log.js';
 
 /** Records per page of the messages page and of `GET /api/messages` (with `page=`). */
 export const PAGE_SIZE = 50;

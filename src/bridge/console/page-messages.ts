@@ -1,4 +1,4 @@
-import { SEND_STATUSES, type SendRecord } from '../../send-log/types.js';
+import { SEND_STATUSES, type SendRecord } from '../../core/send-log.js';
 import type { RequestContext } from './context.js';
 import { html, type SafeHtml } from './html.js';
 import { t, type MessageKey } from './i18n.js';

@@ -1,5 +1,5 @@
 import { hintFor, type Locale } from '../../errors/hints.js';
-import type { BudgetStatus } from '../../budget/types.js';
+import type { BudgetStatus } from '../../core/budget.js';
 import type { BridgeAddress } from '../types.js';
 import type { ConsoleHost } from './context.js';
 

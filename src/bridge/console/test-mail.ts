@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isGmailTransportError } from '../../errors.js';
+import { isGmailTransportError } from '../../errors/error.js';
 import { mapError } from '../../errors/map-error.js';
 import { hintFor, type Locale } from '../../errors/hints.js';
 import { setSendContext } from '../../send-log/trace.js';

@@ -1,0 +1,177 @@
+import { createTransport, type MailDefaults, type SendMailOptions, type SentMessageInfo, type Transporter } from 'nodemailer';
+import { resolveConfig } from '../config/resolve-config.js';
+import { strategies, type GmailTransportConfig, type StrategyName } from '../strategies/index.js';
+import type { ResolvedConfig } from '../core/config.js';
+import type { SmtpPlan } from '../core/smtp-plan.js';
+import type { Strategy } from '../strategies/types.js';
+import type { StrategyContext } from '../core/context.js';
+import type { TransportEvents } from '../core/events.js';
+import { mapError } from '../errors/map-error.js';
+import { ManagedTransport } from './managed-transport.js';
+import { SmtpRoute } from '../routes/smtp/smtp-route.js';
+import type { Route } from '../core/route.js';
+import type { ResolvedDkim } from '../core/config.js';
+import type { GmailTransportError } from '../errors/error.js';
+import { buildRecord, factsOfData } from '../send-log/record.js';
+import { sendContextOf, takeTrace, type SendContext } from '../send-log/trace.js';
+import type { SendLogWriter } from '../send-log/writer.js';
+import type { SendRecord } from '../core/send-log.js';
+import { withBudget } from '../budget/route.js';
+import type { BudgetStatus } from '../core/budget.js';
+
+/**
+ * A nodemailer Transporter (`sendMail`, `verify`, `close`, `use`, events) whose `on` also knows
+ * gmail-transport's own events.
+ */
+export type GmailTransporter = Transporter<SentMessageInfo> & {
+  on<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+  once<K extends keyof TransportEvents>(event: K, listener: (payload: TransportEvents[K]) => void): GmailTransporter;
+  /** Used and left of each sending budget over the last 24 hours (each failover route's, with its index). */
+  budgetStatus(): Promise<BudgetStatus[]>;
+};
+
+/**
+ * Creates a nodemailer transporter that sends through Google (or a relay) with the chosen
+ * strategy. The config is validated here, before any network; nothing connects until the
+ * first `sendMail` or `verify`.
+ *
+ * @param config - One of the strategies' configs, discriminated on `strategy`.
+ * @param defaults - nodemailer message defaults merged into every message (e.g. `from`).
+ * @throws GmailTransportError `CONFIG_INVALID` listing every invalid field by path.
+ * @example
+ * ```ts
+ * const mailer = createGmailTransport({ strategy: 'app-password', user: 'me@gmail.com', appPassword: process.env.GMAIL_APP_PASSWORD! });
+ * await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: 'Hi', text: 'Hello' });
+ * ```
+ */
+export function createGmailTransport(config: GmailTransportConfig, defaults?: MailDefaults): GmailTransporter {
+  const resolved = resolveConfig(config);
+  const transport = new ManagedTransport(resolved);
+  const ctx: StrategyContext = {
+    locale: resolved.locale,
+    emit: (event, payload) => transport.publish(event, payload),
+    createRoute: (nested) => buildRoute(nested, ctx),
+  };
+  transport.attach(buildRoute(resolved, ctx));
+  const mailer = createTransport(transport, defaults);
+  if (resolved.dkim) signWith(mailer, resolved.dkim);
+  wrapSendMail(mailer, resolved, transport);
+  (mailer as unknown as GmailTransporter).budgetStatus = () => transport.route.budgetStatus?.() ?? Promise.resolve([]);
+  return mailer as unknown as GmailTransporter;
+}
+
+function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
+  const strategy = strategies[config.strategy as StrategyName] as unknown as Strategy<string, object, unknown>;
+  const made = strategy.create(config.options, ctx);
+  const route = isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
+  return withBudget(route, config, strategy.budgetSubject?.(config.options), ctx);
+}
+
+function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {
+  return (value as SmtpPlan).kind === 'smtp';
+}
+
+/**
+ * Hands each message nodemailer's own DKIM options (its per-message `dkim` field), unless the
+ * message brings its own: nodemailer then signs the finished message, on every attempt and on
+ * every route. The key leaves its Secret only here, on the message being sent.
+ */
+function signWith(mailer: Transporter<SentMessageInfo>, dkim: ResolvedDkim): void {
+  mailer.use('compile', (mail, done) => {
+    const data = mail.data as SendMailOptions;
+    data.dkim ??= { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey.reveal() };
+    done();
+  });
+}
+
+/**
+ * Errors raised by nodemailer itself before our transport runs (a plugin, a file attachment
+ * that cannot be read) still leave sendMail as GmailTransportError. With a send log, every
+ * outcome is recorded, and handed to the log, before sendMail settles.
+ */
+function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig, transport: ManagedTransport): void {
+  const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
+  const context = { strategy: config.strategy, locale: config.locale };
+  const record = transport.sendLog ? createRecorder(transport, transport.sendLog) : undefined;
+  // Settles a send with its outcome, once that is in the send log when there is one. Made
+  // once, not per send (see ManagedTransport on what waits in a pool's queue).
+  const settle = (
+    data: SendMailOptions,
+    startedAt: number,
+    err: unknown,
+    info: SentMessageInfo | undefined,
+    resolve: (info: SentMessageInfo) => void,
+    reject: (err: GmailTransportError) => void,
+  ): void => {
+    const mapped = err ? mapError(err, context) : undefined;
+    if (record) record(data, mapped, info, startedAt, () => (mapped ? reject(mapped) : resolve(info as SentMessageInfo)));
+    else if (mapped) reject(mapped);
+    else resolve(info as SentMessageInfo);
+  };
+  const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
+    const startedAt = record ? Date.now() : 0;
+    if (callback) {
+      let called = false;
+      const done = (err: Error | null, info?: SentMessageInfo): void => {
+        called = true;
+        settle(data, startedAt, err, info, (i) => callback(null, i), callback);
+      };
+      try {
+        original(data, done);
+      } catch (err) {
+        // nodemailer calls back synchronously on some failures: a throw out of the caller's
+        // own callback is theirs, passed on, not reported to that callback a second time.
+        if (called) throw err;
+        // A throw while nodemailer reads the message data (a getter of the caller's), before
+        // it took the message: an error of this send, reported like the others.
+        done(err as Error);
+      }
+      return undefined;
+    }
+    // One promise, settled from nodemailer's callback: not nodemailer's promise with a `.catch`
+    // on it, which makes two more objects that wait in a pool's queue with every message
+    // (see ManagedTransport).
+    return new Promise<SentMessageInfo>((resolve, reject) => {
+      try {
+        original(data, (err, info) => settle(data, startedAt, err, info, resolve, reject));
+      } catch (err) {
+        // As above: a rejection, and a typed one, rather than a throw out of sendMail.
+        settle(data, startedAt, err, undefined, resolve, reject);
+      }
+    });
+  };
+  (mailer as { sendMail: unknown }).sendMail = sendMail;
+}
+
+type Recorder = (data: SendMailOptions, error: GmailTransportError | undefined, info: SentMessageInfo | undefined, startedAt: number, done: () => void) => void;
+
+/** Builds each send's record from what the transport traced, and hands it to the log. */
+function createRecorder(transport: ManagedTransport, log: SendLogWriter): Recorder {
+  return (data, error, info, startedAt, done) => {
+    let record: SendRecord;
+    try {
+      const trace = takeTrace(error ?? info);
+      record = buildRecord({
+        route: transport.route,
+        ...(trace ? { trace } : {}),
+        // No trace: the message never reached the transport (a plugin or the data failed first).
+        facts: trace?.facts ?? factsOfData((data ?? {}) as Record<string, unknown>, log.privacy),
+        outcome: error ? { error } : { info: info as SentMessageInfo },
+        startedAt,
+        now: Date.now(),
+        privacy: log.privacy,
+        ...withContext(sendContextOf(data)),
+      });
+    } catch {
+      // Only the caller's data can throw here (a getter): the send's outcome stands without a record.
+      transport.publish('warning', { code: 'SEND_LOG_WRITE_FAILED', message: 'could not build the send-log record of a message from its data', strategy: transport.route.strategy });
+      done();
+      return;
+    }
+    log.write(record, done);
+  };
+}
+
+function withContext(context: SendContext | undefined): { context?: SendContext } {
+  return context ? { context } : {};
+}
