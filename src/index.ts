@@ -26,7 +26,7 @@ export type { TokenStore, TokenLock } from './core/tokens.js';
 export type { RelayConfig, RelayPreset } from './strategies/relay.js';
 export type { FailoverConfig, FailoverRouteConfig } from './strategies/failover.js';
 export type { GmailApiConfig } from './strategies/gmail-api.js';
-export { checkDomain, type CheckDomainOptions } from './doctor/check-domain.js';
+export { checkDomain, type CheckDomainOptions } from './doctor/lazy.js';
 export type { DoctorReport, DoctorCheck, DoctorVerdict, CheckId, CheckStatus } from './doctor/report.js';
 export type { DoctorRoute } from './doctor/routes.js';
 export type { DkimOptions } from './core/config.js';
