@@ -1,15 +1,12 @@
-import type { SentMessageInfo } from 'nodemailer';
 import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import type { OutgoingMail, Route } from '../core/route.js';
+import type { OutgoingMail, Route, SendCallback } from '../core/route.js';
 import type { ResolvedConfig } from '../core/config.js';
 import type { StrategyContext } from '../core/context.js';
 import { Budget, type Admitted } from './budget.js';
 import { hasLimits, resolveLimits } from './limits.js';
 import { ledgerFor } from './store.js';
 import type { BudgetStatus, BudgetSubject } from '../core/budget.js';
-
-type Callback = (err: GmailTransportError | null, info?: SentMessageInfo) => void;
 
 /**
  * The route with its budget in front, or the route as it is when it has none (`budget:
@@ -33,7 +30,6 @@ export function withBudget(route: Route, config: ResolvedConfig, subject: Budget
  */
 class BudgetedRoute implements Route {
   readonly strategy: string;
-  readonly retriesInside?: boolean;
   readonly #route: Route;
   readonly #budget: Budget;
 
@@ -41,7 +37,6 @@ class BudgetedRoute implements Route {
     this.#route = route;
     this.#budget = budget;
     this.strategy = route.strategy;
-    if (route.retriesInside !== undefined) this.retriesInside = route.retriesInside;
   }
 
   /** The mailbox of the route behind the budget (read late: a route may load it late). */
@@ -54,7 +49,7 @@ class BudgetedRoute implements Route {
     return this.#route.maxRecipients;
   }
 
-  deliver(mail: OutgoingMail, callback: Callback): void {
+  send(mail: OutgoingMail, callback: SendCallback): void {
     let admission;
     try {
       admission = this.#budget.admit(mail);
@@ -72,12 +67,6 @@ class BudgetedRoute implements Route {
       if (isGmailTransportError(admission)) setImmediate(callback, admission);
       else this.#go(mail, admission, callback);
     }
-  }
-
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
-    return new Promise((resolve, reject) => {
-      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
-    });
   }
 
   verify(): Promise<true> {
@@ -100,24 +89,17 @@ class BudgetedRoute implements Route {
     return this.#budget.status(this.strategy);
   }
 
-  #go(mail: OutgoingMail, admitted: GmailTransportError | Admitted, callback: Callback): void {
+  #go(mail: OutgoingMail, admitted: GmailTransportError | Admitted, callback: SendCallback): void {
     if (isGmailTransportError(admitted)) {
       callback(admitted);
       return;
     }
-    const done: Callback = (err, info) => {
+    const done: SendCallback = (err, info) => {
       const settled = this.#budget.settle(admitted, err);
       if (settled instanceof Promise) settled.then(() => callback(err, info), () => callback(err, info));
       else callback(err, info);
     };
-    if (this.#route.deliver) {
-      this.#route.deliver(mail, done);
-      return;
-    }
-    this.#route.send(mail).then(
-      (info) => done(null, info),
-      (err: unknown) => done(this.#map(err)),
-    );
+    this.#route.send(mail, done);
   }
 
   #map(err: unknown): GmailTransportError {

@@ -8,6 +8,9 @@ export interface StrategyContext {
   locale: Locale;
   /** Emits one of the documented transporter events. */
   emit: <K extends keyof TransportEvents>(event: K, payload: TransportEvents[K]) => void;
-  /** Builds a route for a nested config (failover). */
+  /**
+   * Builds the route of a nested config (a failover's route `index`) from that config alone:
+   * its own retry policy, budget, locale, and logger for the events it emits.
+   */
   createRoute: (config: ResolvedConfig, index: number) => Route;
 }

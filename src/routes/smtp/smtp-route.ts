@@ -8,7 +8,7 @@ import { TlsModeCheck } from './tls-mode.js';
 import { maxRecipientsOf } from './smtp-endpoint.js';
 import { signalOf } from '../../delivery/abort.js';
 import type { GmailTransportError } from '../../errors/error.js';
-import type { OutgoingMail, Route } from '../../core/route.js';
+import type { OutgoingMail, Route, SendCallback } from '../../core/route.js';
 import { Secret } from '../../core/secret.js';
 import { noteContentUnread } from '../../delivery/retry.js';
 import { noteSize } from '../../send-log/trace.js';
@@ -123,7 +123,7 @@ export class SmtpRoute implements Route {
     });
   }
 
-  deliver(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void {
+  send(mail: OutgoingMail, callback: SendCallback): void {
     const root = mail.message;
     const progress = new TrackedRoot(root);
     // nodemailer's SMTP code reads the MIME root off the mail when it sends (a pool: once the
@@ -157,12 +157,6 @@ export class SmtpRoute implements Route {
       // ours, still an error of this send.
       callback(this.#map(err, progress, mail));
     }
-  }
-
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
-    return new Promise((resolve, reject) => {
-      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
-    });
   }
 
   async verify(): Promise<true> {
