@@ -6,29 +6,16 @@ import { mapError } from '../errors/map-error.js';
 import { sendOnce, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
 import type { BudgetStatus } from '../core/budget.js';
 import type { Locale } from '../errors/hints.js';
-import { abortError, abortableSleep, signalOf } from './abort.js';
+import { abortError, signalOf } from './abort.js';
+import { fullJitterDelay, systemClock, type Clock } from '../core/clock.js';
 import { noteAttempt } from '../send-log/trace.js';
 
-/** Waits `ms`, or less when `signal` aborts (the caller checks it after). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** Clock, sleep and randomness, injectable so tests run backoff without real waits. */
-export interface RetryRuntime {
-  sleep?: Sleep;
-  now?: () => number;
-  random?: () => number;
-}
-
-const realSleep: Sleep = abortableSleep;
-
 /**
- * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
- * Jitter"): a random delay in [0, min(maxDelayMs, minDelayMs * 2^(attempt-1))], so clients that
- * failed together do not retry together. Never shorter than what the server asked for.
+ * The retry delay before attempt `attempt + 1`: full-jitter backoff (see fullJitterDelay), never
+ * shorter than what the server asked for.
  */
 export function backoffDelay(attempt: number, policy: Required<RetryOptions>, retryAfterMs?: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1));
-  const jittered = Math.round(random() * ceiling);
+  const jittered = fullJitterDelay(attempt, policy.minDelayMs, policy.maxDelayMs, random);
   return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
 }
 
@@ -69,7 +56,8 @@ export interface RetryContext {
   locale?: Locale;
   /** The failover route this is, for the `route` field of its events. */
   routeIndex?: number;
-  runtime?: RetryRuntime;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 /**
@@ -88,13 +76,13 @@ class RetryingRoute implements Route {
   readonly #route: Route;
   readonly #policy: Required<RetryOptions> | false;
   readonly #context: RetryContext;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
   constructor(route: Route, policy: Required<RetryOptions> | false, context: RetryContext) {
     this.#route = route;
     this.#policy = policy;
     this.#context = context;
-    this.#now = context.runtime?.now ?? Date.now;
+    this.#clock = context.clock ?? systemClock;
   }
 
   get strategy(): string {
@@ -114,7 +102,7 @@ class RetryingRoute implements Route {
    * only a failure builds the retry loop, which decides on that error as its attempt 1.
    */
   send(mail: OutgoingMail, callback: SendCallback): void {
-    const startedAt = this.#now();
+    const startedAt = this.#clock.now();
     startAttempt(mail);
     this.#route.send(mail, (err, info) => {
       if (!err) {
@@ -153,17 +141,17 @@ class RetryingRoute implements Route {
   }
 
   async #retry(mail: OutgoingMail, first: GmailTransportError, started: number, policy: Required<RetryOptions>): Promise<SentMessageInfo> {
-    const { emit, locale, routeIndex, runtime = {} } = this.#context;
-    const sleep = runtime.sleep ?? realSleep;
+    const { emit, locale, routeIndex } = this.#context;
+    const clock = this.#clock;
     const signal = signalOf(mail);
     let err = first;
     for (let attempt = 1; ; attempt++) {
       if (!err.retryable || attempt >= policy.attempts || !isReplayable(mail)) throw err;
-      const delayMs = backoffDelay(attempt, policy, err.retryAfterMs, runtime.random);
+      const delayMs = backoffDelay(attempt, policy, err.retryAfterMs, () => clock.random());
       // A server that asks for a longer wait than we would ever make gets the error back, with
       // its retryAfterMs, for the caller to schedule.
       if (err.retryAfterMs !== undefined && delayMs > policy.maxDelayMs) throw err;
-      if (this.#now() - started + delayMs > policy.maxElapsedMs) throw err;
+      if (this.#clock.now() - started + delayMs > policy.maxElapsedMs) throw err;
       const strategy = err.strategy ?? this.strategy;
       emit('retry', {
         strategy,
@@ -173,7 +161,7 @@ class RetryingRoute implements Route {
         ...(err.messageId ? { messageId: err.messageId } : {}),
         ...(routeIndex !== undefined ? { route: routeIndex } : {}),
       });
-      await sleep(delayMs, signal);
+      await clock.sleep(delayMs, signal);
       // Aborted while waiting: the failed attempt left nothing accepted, and none follows.
       if (signal?.aborted) throw abortError(signal, { strategy, ...(locale ? { locale } : {}), ...(err.messageId ? { messageId: err.messageId } : {}) });
       try {

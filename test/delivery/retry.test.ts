@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Readable } from 'node:stream';
 import { GmailTransportError, type ErrorCode, type TransportEvents } from '../../src/index.js';
-import { backoffDelay, isReplayable, noteContentUnread, withRetry, type RetryContext, type RetryRuntime } from '../../src/delivery/retry.js';
+import { backoffDelay, isReplayable, noteContentUnread, withRetry, type RetryContext } from '../../src/delivery/retry.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { sendOnce, type OutgoingMail, type Route } from '../../src/core/route.js';
 import type { RetryOptions } from '../../src/core/config.js';
 import type { SentMessageInfo } from 'nodemailer';
@@ -37,9 +38,10 @@ function scriptedRoute(failures: GmailTransportError[], onSend?: () => void): Ro
 type Emit = (event: 'retry', payload: TransportEvents['retry']) => void;
 
 /** Sends once through `route` wrapped with `policy`. */
-function sendWithRetry(route: Route, mail: OutgoingMail, policy: Required<RetryOptions> | false, emit: Emit, runtime: RetryRuntime & Omit<RetryContext, 'emit' | 'runtime'> = {}): Promise<SentMessageInfo> {
-  const { routeIndex, locale, ...clock } = runtime;
-  return sendOnce(withRetry(route, policy, { emit, runtime: clock, ...(routeIndex !== undefined ? { routeIndex } : {}), ...(locale ? { locale } : {}) }), mail);
+function sendWithRetry(route: Route, mail: OutgoingMail, policy: Required<RetryOptions> | false, emit: Emit, runtime: Partial<Clock> & Omit<RetryContext, 'emit' | 'clock'> = {}): Promise<SentMessageInfo> {
+  const { routeIndex, locale, ...time } = runtime;
+  const clock: Clock = { ...systemClock, ...time };
+  return sendOnce(withRetry(route, policy, { emit, clock, ...(routeIndex !== undefined ? { routeIndex } : {}), ...(locale ? { locale } : {}) }), mail);
 }
 
 /** A fake clock and a sleep that advances it, recording each delay. */

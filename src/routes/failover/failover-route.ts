@@ -82,7 +82,7 @@ export class FailoverRoute implements Route {
     let failedOver = false;
     for (let index = 0; index < this.#slots.length; index++) {
       const slot = this.#slots[index]!;
-      if (slot.coolingError && Date.now() < slot.coolingUntil) {
+      if (slot.coolingError && this.#ctx.clock.now() < slot.coolingUntil) {
         errors.push(slot.coolingError);
         continue;
       }
@@ -95,7 +95,7 @@ export class FailoverRoute implements Route {
         const error = withRoute(isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }), index);
         const coolFor = this.#coolFor(error);
         if (coolFor > 0) {
-          slot.coolingUntil = Date.now() + coolFor;
+          slot.coolingUntil = this.#ctx.clock.now() + coolFor;
           slot.coolingError = error;
         }
         if (!FAILOVER_CODES.has(error.code)) throw error;
@@ -169,7 +169,7 @@ export class FailoverRoute implements Route {
   }
 
   #nextAvailable(from: number): number | undefined {
-    const now = Date.now();
+    const now = this.#ctx.clock.now();
     for (let index = from; index < this.#slots.length; index++) {
       const slot = this.#slots[index]!;
       if (!slot.coolingError || now >= slot.coolingUntil) return index;
@@ -185,7 +185,7 @@ export class FailoverRoute implements Route {
   #quotaRetryAfter(errors: readonly GmailTransportError[]): { retryAfterMs?: number } {
     const budgetWaits = errors.filter((e) => e.retryable && e.phase === 'budget' && e.retryAfterMs !== undefined).map((e) => e.retryAfterMs!);
     if (errors.some((e) => e.retryable && !(e.phase === 'budget' && e.retryAfterMs !== undefined))) return {};
-    const now = Date.now();
+    const now = this.#ctx.clock.now();
     const ends = [...budgetWaits, ...this.#slots.filter((s) => s.coolingError && s.coolingUntil > now).map((s) => s.coolingUntil - now)];
     return ends.length > 0 && errors.at(-1)?.code === 'QUOTA_EXCEEDED' ? { retryAfterMs: Math.min(...ends) } : {};
   }
