@@ -1,6 +1,6 @@
 import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import type { OutgoingMail, Route, SendCallback } from '../core/route.js';
+import { RouteWrapper, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
 import type { ResolvedConfig } from '../core/config.js';
 import type { StrategyContext } from '../core/context.js';
 import { Budget, type Admitted } from './budget.js';
@@ -28,25 +28,12 @@ export function withBudget(route: Route, config: ResolvedConfig, subject: Budget
  * caller hears of it, so a retry, the next route of a failover or another process sees the
  * count as it is.
  */
-class BudgetedRoute implements Route {
-  readonly strategy: string;
-  readonly #route: Route;
+class BudgetedRoute extends RouteWrapper {
   readonly #budget: Budget;
 
   constructor(route: Route, budget: Budget) {
-    this.#route = route;
+    super(route);
     this.#budget = budget;
-    this.strategy = route.strategy;
-  }
-
-  /** The mailbox of the route behind the budget (read late: a route may load it late). */
-  get user(): string | undefined {
-    return this.#route.user;
-  }
-
-  /** The recipients per message the route behind the budget takes. */
-  get maxRecipients(): number | undefined {
-    return this.#route.maxRecipients;
   }
 
   send(mail: OutgoingMail, callback: SendCallback): void {
@@ -69,23 +56,7 @@ class BudgetedRoute implements Route {
     }
   }
 
-  verify(): Promise<true> {
-    return this.#route.verify();
-  }
-
-  close(): void {
-    this.#route.close();
-  }
-
-  isIdle(): boolean {
-    return this.#route.isIdle?.() ?? true;
-  }
-
-  onIdle(listener: () => void): void {
-    this.#route.onIdle?.(listener);
-  }
-
-  budgetStatus(): Promise<BudgetStatus[]> {
+  override budgetStatus(): Promise<BudgetStatus[]> {
     return this.#budget.status(this.strategy);
   }
 
@@ -99,7 +70,7 @@ class BudgetedRoute implements Route {
       if (settled instanceof Promise) settled.then(() => callback(err, info), () => callback(err, info));
       else callback(err, info);
     };
-    this.#route.send(mail, done);
+    this.inner.send(mail, done);
   }
 
   #map(err: unknown): GmailTransportError {

@@ -45,3 +45,50 @@ export function sendOnce(route: Route, mail: OutgoingMail): Promise<SentMessageI
     route.send(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
   });
 }
+
+/**
+ * A route in front of another (a sending budget, a retry policy): it decides how `send` reaches
+ * the inner route, and everything else is the inner route's.
+ */
+export abstract class RouteWrapper implements Route {
+  protected readonly inner: Route;
+
+  constructor(inner: Route) {
+    this.inner = inner;
+  }
+
+  get strategy(): string {
+    return this.inner.strategy;
+  }
+
+  /** Read late: a route may load its mailbox late (see DeferredRoute). */
+  get user(): string | undefined {
+    return this.inner.user;
+  }
+
+  get maxRecipients(): number | undefined {
+    return this.inner.maxRecipients;
+  }
+
+  abstract send(mail: OutgoingMail, callback: SendCallback): void;
+
+  verify(): Promise<true> {
+    return this.inner.verify();
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+
+  isIdle(): boolean {
+    return this.inner.isIdle?.() ?? true;
+  }
+
+  onIdle(listener: () => void): void {
+    this.inner.onIdle?.(listener);
+  }
+
+  budgetStatus(): Promise<BudgetStatus[]> {
+    return this.inner.budgetStatus?.() ?? Promise.resolve([]);
+  }
+}

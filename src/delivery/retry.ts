@@ -3,8 +3,7 @@ import type { RetryOptions } from '../core/config.js';
 import type { TransportEvents } from '../core/events.js';
 import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import { sendOnce, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
-import type { BudgetStatus } from '../core/budget.js';
+import { RouteWrapper, sendOnce, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
 import type { Locale } from '../errors/hints.js';
 import { abortError, signalOf } from './abort.js';
 import { fullJitterDelay, systemClock, type Clock } from '../core/clock.js';
@@ -72,29 +71,16 @@ export function withRetry(route: Route, policy: Required<RetryOptions> | false, 
   return new RetryingRoute(route, policy, context);
 }
 
-class RetryingRoute implements Route {
-  readonly #route: Route;
+class RetryingRoute extends RouteWrapper {
   readonly #policy: Required<RetryOptions> | false;
   readonly #context: RetryContext;
   readonly #clock: Clock;
 
   constructor(route: Route, policy: Required<RetryOptions> | false, context: RetryContext) {
-    this.#route = route;
+    super(route);
     this.#policy = policy;
     this.#context = context;
     this.#clock = context.clock ?? systemClock;
-  }
-
-  get strategy(): string {
-    return this.#route.strategy;
-  }
-
-  get user(): string | undefined {
-    return this.#route.user;
-  }
-
-  get maxRecipients(): number | undefined {
-    return this.#route.maxRecipients;
   }
 
   /**
@@ -104,7 +90,7 @@ class RetryingRoute implements Route {
   send(mail: OutgoingMail, callback: SendCallback): void {
     const startedAt = this.#clock.now();
     startAttempt(mail);
-    this.#route.send(mail, (err, info) => {
+    this.inner.send(mail, (err, info) => {
       if (!err) {
         callback(null, info);
         return;
@@ -118,26 +104,6 @@ class RetryingRoute implements Route {
         (failed: unknown) => callback(this.#map(failed)),
       );
     });
-  }
-
-  verify(): Promise<true> {
-    return this.#route.verify();
-  }
-
-  close(): void {
-    this.#route.close();
-  }
-
-  isIdle(): boolean {
-    return this.#route.isIdle?.() ?? true;
-  }
-
-  onIdle(listener: () => void): void {
-    this.#route.onIdle?.(listener);
-  }
-
-  budgetStatus(): Promise<BudgetStatus[]> {
-    return this.#route.budgetStatus?.() ?? Promise.resolve([]);
   }
 
   async #retry(mail: OutgoingMail, first: GmailTransportError, started: number, policy: Required<RetryOptions>): Promise<SentMessageInfo> {
@@ -166,7 +132,7 @@ class RetryingRoute implements Route {
       if (signal?.aborted) throw abortError(signal, { strategy, ...(locale ? { locale } : {}), ...(err.messageId ? { messageId: err.messageId } : {}) });
       try {
         startAttempt(mail);
-        return await sendOnce(this.#route, mail);
+        return await sendOnce(this.inner, mail);
       } catch (thrown) {
         err = this.#map(thrown);
       }
