@@ -161,6 +161,8 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
  * and several transports send a message every 10 s / SCALE each, all at the same time. SMTP
  * asks for a token only when a connection logs in, so the transports without a pool (a login
  * per message) are the ones that show the refresh policy; pooled ones log in less often.
+ * It keeps real time (short tokens) rather than an injected clock: nodemailer's own XOAuth2,
+ * measured beside ours, reads the system clock.
  */
 async function simulatedHour(
   ctx: BenchContext,

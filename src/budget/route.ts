@@ -1,15 +1,12 @@
-import type { SentMessageInfo } from 'nodemailer';
 import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import type { OutgoingMail, Route } from '../core/route.js';
+import { RouteWrapper, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
 import type { ResolvedConfig } from '../core/config.js';
 import type { StrategyContext } from '../core/context.js';
 import { Budget, type Admitted } from './budget.js';
 import { hasLimits, resolveLimits } from './limits.js';
 import { ledgerFor } from './store.js';
 import type { BudgetStatus, BudgetSubject } from '../core/budget.js';
-
-type Callback = (err: GmailTransportError | null, info?: SentMessageInfo) => void;
 
 /**
  * The route with its budget in front, or the route as it is when it has none (`budget:
@@ -31,30 +28,15 @@ export function withBudget(route: Route, config: ResolvedConfig, subject: Budget
  * caller hears of it, so a retry, the next route of a failover or another process sees the
  * count as it is.
  */
-class BudgetedRoute implements Route {
-  readonly strategy: string;
-  readonly retriesInside?: boolean;
-  readonly #route: Route;
+class BudgetedRoute extends RouteWrapper {
   readonly #budget: Budget;
 
   constructor(route: Route, budget: Budget) {
-    this.#route = route;
+    super(route);
     this.#budget = budget;
-    this.strategy = route.strategy;
-    if (route.retriesInside !== undefined) this.retriesInside = route.retriesInside;
   }
 
-  /** The mailbox of the route behind the budget (read late: a route may load it late). */
-  get user(): string | undefined {
-    return this.#route.user;
-  }
-
-  /** The recipients per message the route behind the budget takes. */
-  get maxRecipients(): number | undefined {
-    return this.#route.maxRecipients;
-  }
-
-  deliver(mail: OutgoingMail, callback: Callback): void {
+  send(mail: OutgoingMail, callback: SendCallback): void {
     let admission;
     try {
       admission = this.#budget.admit(mail);
@@ -74,50 +56,21 @@ class BudgetedRoute implements Route {
     }
   }
 
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
-    return new Promise((resolve, reject) => {
-      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
-    });
-  }
-
-  verify(): Promise<true> {
-    return this.#route.verify();
-  }
-
-  close(): void {
-    this.#route.close();
-  }
-
-  isIdle(): boolean {
-    return this.#route.isIdle?.() ?? true;
-  }
-
-  onIdle(listener: () => void): void {
-    this.#route.onIdle?.(listener);
-  }
-
-  budgetStatus(): Promise<BudgetStatus[]> {
+  override budgetStatus(): Promise<BudgetStatus[]> {
     return this.#budget.status(this.strategy);
   }
 
-  #go(mail: OutgoingMail, admitted: GmailTransportError | Admitted, callback: Callback): void {
+  #go(mail: OutgoingMail, admitted: GmailTransportError | Admitted, callback: SendCallback): void {
     if (isGmailTransportError(admitted)) {
       callback(admitted);
       return;
     }
-    const done: Callback = (err, info) => {
+    const done: SendCallback = (err, info) => {
       const settled = this.#budget.settle(admitted, err);
       if (settled instanceof Promise) settled.then(() => callback(err, info), () => callback(err, info));
       else callback(err, info);
     };
-    if (this.#route.deliver) {
-      this.#route.deliver(mail, done);
-      return;
-    }
-    this.#route.send(mail).then(
-      (info) => done(null, info),
-      (err: unknown) => done(this.#map(err)),
-    );
+    this.inner.send(mail, done);
   }
 
   #map(err: unknown): GmailTransportError {

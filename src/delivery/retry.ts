@@ -3,31 +3,18 @@ import type { RetryOptions } from '../core/config.js';
 import type { TransportEvents } from '../core/events.js';
 import { isGmailTransportError, type GmailTransportError } from '../errors/error.js';
 import { mapError } from '../errors/map-error.js';
-import type { OutgoingMail, Route } from '../core/route.js';
+import { RouteWrapper, sendOnce, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
 import type { Locale } from '../errors/hints.js';
-import { abortError, abortableSleep, signalOf } from './abort.js';
+import { abortError, signalOf } from './abort.js';
+import { fullJitterDelay, systemClock, type Clock } from '../core/clock.js';
 import { noteAttempt } from '../send-log/trace.js';
 
-/** Waits `ms`, or less when `signal` aborts (the caller checks it after). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** Clock, sleep and randomness, injectable so tests run backoff without real waits. */
-export interface RetryRuntime {
-  sleep?: Sleep;
-  now?: () => number;
-  random?: () => number;
-}
-
-const realSleep: Sleep = abortableSleep;
-
 /**
- * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
- * Jitter"): a random delay in [0, min(maxDelayMs, minDelayMs * 2^(attempt-1))], so clients that
- * failed together do not retry together. Never shorter than what the server asked for.
+ * The retry delay before attempt `attempt + 1`: full-jitter backoff (see fullJitterDelay), never
+ * shorter than what the server asked for.
  */
 export function backoffDelay(attempt: number, policy: Required<RetryOptions>, retryAfterMs?: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1));
-  const jittered = Math.round(random() * ceiling);
+  const jittered = fullJitterDelay(attempt, policy.minDelayMs, policy.maxDelayMs, random);
   return retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
 }
 
@@ -61,69 +48,104 @@ function isStream(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function';
 }
 
-/** A first attempt the caller made itself (through `Route.deliver`), and how it failed. */
-export interface FailedAttempt {
-  readonly error: unknown;
-  /** When that attempt started (the clock of `maxElapsedMs`). */
-  readonly startedAt: number;
+/** Where a retry wrapper reports, and in what language its own errors speak. */
+export interface RetryContext {
+  /** The `retry` event, announced before each delay. */
+  emit: (event: 'retry', payload: TransportEvents['retry']) => void;
+  locale?: Locale;
+  /** The failover route this is, for the `route` field of its events. */
+  routeIndex?: number;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 /**
- * Forgets what an earlier attempt said about the message's content; call before each attempt.
- * A route that retries inside (a failover) counts its own routes' attempts, not this one.
+ * The route retried with `policy`: each failure after which the message cannot have been
+ * accepted (the mapper marks those `retryable`: connect, TLS handshake and greeting failures,
+ * 4xx replies, a connection lost before the final dot) is tried again, and DELIVERY_UNCERTAIN
+ * never is. Bounded by `attempts` and by `maxElapsedMs` (no attempt starts later than that after
+ * the first); each retry is announced with a `retry` event before its delay. With `false`, one
+ * attempt. Every attempt is counted for the send log.
  */
-export function startAttempt(mail: OutgoingMail, route: Route): void {
-  contentUnread.delete(mail);
-  if (!route.retriesInside) noteAttempt(mail);
+export function withRetry(route: Route, policy: Required<RetryOptions> | false, context: RetryContext): Route {
+  return new RetryingRoute(route, policy, context);
 }
 
-/**
- * Sends through a route, retrying only failures after which the message cannot have been
- * accepted: the mapper marks those `retryable` (connect, TLS handshake and greeting failures,
- * 4xx replies, a connection lost before the final dot), and DELIVERY_UNCERTAIN never is.
- * Bounded by `attempts` and by `maxElapsedMs` (no attempt starts later than that after the
- * first); each retry is announced with a `retry` event before its delay.
- *
- * With `runtime.firstAttempt`, the caller made attempt 1 itself and it failed: the loop starts
- * by deciding on that error.
- *
- * @throws GmailTransportError the last attempt's error.
- */
-export async function sendWithRetry(
-  route: Route,
-  mail: OutgoingMail,
-  policy: Required<RetryOptions> | false,
-  emit: (event: 'retry', payload: TransportEvents['retry']) => void,
-  runtime: RetryRuntime & { routeIndex?: number; locale?: Locale; firstAttempt?: FailedAttempt } = {},
-): Promise<SentMessageInfo> {
-  const sleep = runtime.sleep ?? realSleep;
-  const now = runtime.now ?? Date.now;
-  const started = runtime.firstAttempt?.startedAt ?? now();
-  const signal = signalOf(mail);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (attempt === 1 && runtime.firstAttempt) throw runtime.firstAttempt.error;
-      startAttempt(mail, route);
-      return await route.send(mail);
-    } catch (thrown) {
-      const err: GmailTransportError = isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: route.strategy });
-      if (!policy || !err.retryable || attempt >= policy.attempts || !isReplayable(mail)) throw err;
-      const delayMs = backoffDelay(attempt, policy, err.retryAfterMs, runtime.random);
+class RetryingRoute extends RouteWrapper {
+  readonly #policy: Required<RetryOptions> | false;
+  readonly #context: RetryContext;
+  readonly #clock: Clock;
+
+  constructor(route: Route, policy: Required<RetryOptions> | false, context: RetryContext) {
+    super(route);
+    this.#policy = policy;
+    this.#context = context;
+    this.#clock = context.clock ?? systemClock;
+  }
+
+  /**
+   * The first attempt goes through in callback style with no promise around it (see Route);
+   * only a failure builds the retry loop, which decides on that error as its attempt 1.
+   */
+  send(mail: OutgoingMail, callback: SendCallback): void {
+    const startedAt = this.#clock.now();
+    startAttempt(mail);
+    this.inner.send(mail, (err, info) => {
+      if (!err) {
+        callback(null, info);
+        return;
+      }
+      if (!this.#policy || !err.retryable) {
+        callback(err);
+        return;
+      }
+      this.#retry(mail, err, startedAt, this.#policy).then(
+        (sent) => callback(null, sent),
+        (failed: unknown) => callback(this.#map(failed)),
+      );
+    });
+  }
+
+  async #retry(mail: OutgoingMail, first: GmailTransportError, started: number, policy: Required<RetryOptions>): Promise<SentMessageInfo> {
+    const { emit, locale, routeIndex } = this.#context;
+    const clock = this.#clock;
+    const signal = signalOf(mail);
+    let err = first;
+    for (let attempt = 1; ; attempt++) {
+      if (!err.retryable || attempt >= policy.attempts || !isReplayable(mail)) throw err;
+      const delayMs = backoffDelay(attempt, policy, err.retryAfterMs, () => clock.random());
       // A server that asks for a longer wait than we would ever make gets the error back, with
       // its retryAfterMs, for the caller to schedule.
       if (err.retryAfterMs !== undefined && delayMs > policy.maxDelayMs) throw err;
-      if (now() - started + delayMs > policy.maxElapsedMs) throw err;
+      if (this.#clock.now() - started + delayMs > policy.maxElapsedMs) throw err;
+      const strategy = err.strategy ?? this.strategy;
       emit('retry', {
-        strategy: err.strategy ?? route.strategy,
+        strategy,
         attempt,
         delayMs,
         code: err.code,
         ...(err.messageId ? { messageId: err.messageId } : {}),
-        ...(runtime.routeIndex !== undefined ? { route: runtime.routeIndex } : {}),
+        ...(routeIndex !== undefined ? { route: routeIndex } : {}),
       });
-      await sleep(delayMs, signal);
+      await clock.sleep(delayMs, signal);
       // Aborted while waiting: the failed attempt left nothing accepted, and none follows.
-      if (signal?.aborted) throw abortError(signal, { strategy: err.strategy ?? route.strategy, ...(runtime.locale ? { locale: runtime.locale } : {}), ...(err.messageId ? { messageId: err.messageId } : {}) });
+      if (signal?.aborted) throw abortError(signal, { strategy, ...(locale ? { locale } : {}), ...(err.messageId ? { messageId: err.messageId } : {}) });
+      try {
+        startAttempt(mail);
+        return await sendOnce(this.inner, mail);
+      } catch (thrown) {
+        err = this.#map(thrown);
+      }
     }
   }
+
+  #map(thrown: unknown): GmailTransportError {
+    return isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: this.strategy, ...(this.#context.locale ? { locale: this.#context.locale } : {}) });
+  }
+}
+
+/** Forgets what an earlier attempt said about the message's content, and counts the attempt. */
+function startAttempt(mail: OutgoingMail): void {
+  contentUnread.delete(mail);
+  noteAttempt(mail);
 }

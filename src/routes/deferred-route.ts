@@ -1,12 +1,12 @@
-import type { SentMessageInfo } from 'nodemailer';
-import type { OutgoingMail, Route } from '../core/route.js';
+import { sendOnce, type OutgoingMail, type Route, type SendCallback } from '../core/route.js';
+import { isGmailTransportError } from '../errors/error.js';
+import { mapError } from '../errors/map-error.js';
 
 /**
  * A route whose implementation is loaded when the transport is created, in the background, so
  * that importing the package does not parse and keep the code of routes most users never take
  * (the Gmail API route with its MIME and HTTP handling). Calls made before the load lands wait
- * for it; after that every call is forwarded unchanged. For routes that leave retries to the
- * caller (`retriesInside` is read before the load can have landed).
+ * for it; after that every call is forwarded unchanged.
  */
 export class DeferredRoute implements Route {
   readonly strategy: string;
@@ -29,8 +29,15 @@ export class DeferredRoute implements Route {
     return this.#route?.user;
   }
 
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
-    return this.#route ? this.#route.send(mail) : this.#whenLoaded((route) => route.send(mail));
+  send(mail: OutgoingMail, callback: SendCallback): void {
+    if (this.#route) {
+      this.#route.send(mail, callback);
+      return;
+    }
+    this.#whenLoaded((route) => sendOnce(route, mail)).then(
+      (info) => callback(null, info),
+      (err: unknown) => callback(isGmailTransportError(err) ? err : mapError(err, { strategy: this.strategy })),
+    );
   }
 
   verify(): Promise<true> {

@@ -39,6 +39,7 @@ const POOL_KEYS = ['pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLi
 export const failover: Strategy<'failover', FailoverConfig, FailoverOptions> = {
   name: 'failover',
   keys: ['transports', 'cooldownMs'],
+  retriesEachRoute: true,
   parse(input, check, ctx) {
     const cooldownMs = check.integer(input, 'cooldownMs', { min: 0 }) ?? DEFAULT_COOLDOWN_MS;
     const list = input.transports;

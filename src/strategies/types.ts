@@ -1,4 +1,3 @@
-import type { GmailTransportError } from '../errors/error.js';
 import type { ConfigChecker, Raw } from '../core/validate.js';
 import type { ResolvedConfig } from '../core/config.js';
 import type { StrategyContext } from '../core/context.js';
@@ -25,8 +24,12 @@ export interface Strategy<Name extends string, Input extends object, Options> {
   parse(input: Raw, check: ConfigChecker, ctx: ParseContext): Options | undefined;
   /** Returns an SMTP plan, or a route of its own (Gmail API, failover). */
   create(options: Options, ctx: StrategyContext): SmtpPlan | Route;
-  /** Optional: classifies failures specific to this strategy before the generic mapper. */
-  mapError?(error: unknown): GmailTransportError | undefined;
+  /**
+   * Set by a strategy whose route is made of routes from `ctx.createRoute` (failover), each
+   * already retried with its own policy: the whole is then not retried again, which would
+   * multiply the attempts.
+   */
+  readonly retriesEachRoute?: true;
   /** Optional: the mailbox the strategy sends as, whose sending budget it counts against (see budget/). */
   budgetSubject?(options: Options): BudgetSubject | undefined;
   /** Type-level only: the user-facing input type. */

@@ -133,7 +133,7 @@ export function parseOAuthSettings(
  * never the token) and `warning` (store problems) through `ctx.emit`.
  */
 export function createTokenSource(settings: OAuthSettings, ctx: StrategyContext, strategy: string): AccessTokenSource {
-  const provider = getTokenProvider(settings);
+  const provider = getTokenProvider(settings, ctx.clock);
   return {
     user: settings.user,
     getAccessToken: (opts) =>

@@ -10,7 +10,8 @@ import { resolveRefreshLock, type RefreshLock } from './lock.js';
 import { createGoogleFetcher, type TokenFetcher } from './google.js';
 import { TokenFailure, classifyTokenError } from './failure.js';
 import { storeKeyOf, tokenLockKey } from './keys.js';
-import { fullJitterDelay, sleep, withTimeout } from './timing.js';
+import { withTimeout } from './timing.js';
+import { fullJitterDelay, systemClock, type Clock } from '../core/clock.js';
 
 type Emit = StrategyContext['emit'];
 
@@ -75,11 +76,12 @@ export class TokenProvider {
   readonly #lock: RefreshLock | undefined;
   readonly #codec: TokenCodec;
   readonly #fetcher: TokenFetcher;
+  readonly #clock: Clock;
   readonly #recent = new Map<Emit, string>();
   #held: Held | undefined;
   #flight: Flight | undefined;
 
-  constructor(settings: OAuthSettings, fetcher: TokenFetcher = createGoogleFetcher(settings)) {
+  constructor(settings: OAuthSettings, options: { fetcher?: TokenFetcher; clock?: Clock } = {}) {
     this.#settings = settings;
     this.#key = storeKeyOf(settings);
     this.#lockKey = tokenLockKey(this.#key);
@@ -87,7 +89,8 @@ export class TokenProvider {
     this.#store = new GuardedStore(cache.store, cache.storeTimeoutMs, (code, message) => this.#warn(this.#flight?.callers ?? this.#recent, code, message));
     this.#lock = resolveRefreshLock(cache.store, cache.lock);
     this.#codec = createTokenCodec(cache.encryptionKey);
-    this.#fetcher = fetcher;
+    this.#fetcher = options.fetcher ?? createGoogleFetcher(settings);
+    this.#clock = options.clock ?? systemClock;
   }
 
   async getAccessToken(call: TokenCall): Promise<AccessToken> {
@@ -104,7 +107,7 @@ export class TokenProvider {
   async #obtain(call: TokenCall): Promise<Held> {
     if (!call.forceRefresh) {
       const held = this.#held;
-      if (held && Date.now() < held.refreshAt) return held;
+      if (held && this.#clock.now() < held.refreshAt) return held;
       return this.#flight ? this.#join(call) : this.#start(call, false, held);
     }
     // The server refused the token it was given (nodemailer's renew after the XOAUTH2 334
@@ -112,11 +115,11 @@ export class TokenProvider {
     const rejected = call.rejectedToken ?? this.#held?.token;
     if (call.rejectedToken !== undefined) {
       const held = this.#held;
-      if (held && held.token !== rejected && Date.now() < held.refreshAt) return held;
+      if (held && held.token !== rejected && this.#clock.now() < held.refreshAt) return held;
     } else {
       const suspect = this.#held;
       // Without the refused token's identity: a forced refresh this recent answered the same refusal.
-      if (!this.#flight && suspect?.forced && Date.now() - suspect.obtainedAt < FORCED_REUSE_MS && suspect.expiresAt > Date.now()) return suspect;
+      if (!this.#flight && suspect?.forced && this.#clock.now() - suspect.obtainedAt < FORCED_REUSE_MS && suspect.expiresAt > this.#clock.now()) return suspect;
     }
     if (this.#flight) {
       const joined = await this.#join(call);
@@ -143,7 +146,7 @@ export class TokenProvider {
       },
       (err: unknown) => {
         // An eager refresh that fails transiently keeps the still-valid token in service.
-        if (!forced && previous && err instanceof TokenFailure && err.retryable && previous.expiresAt - Date.now() >= MIN_LEFT_FOR_FALLBACK_MS) {
+        if (!forced && previous && err instanceof TokenFailure && err.retryable && previous.expiresAt - this.#clock.now() >= MIN_LEFT_FOR_FALLBACK_MS) {
           this.#warn(callers, 'TOKEN_REFRESH_DEFERRED', `refreshing the access token failed (${err.code}); the current one is used until it nears expiry`);
           return previous;
         }
@@ -164,8 +167,8 @@ export class TokenProvider {
     if (stored) return { held: stored, source: 'store' };
     const lock = this.#lock;
     if (!lock) return this.#fetchAndStore(forced);
-    const deadline = Date.now() + LOCK_TTL_MS;
-    while (Date.now() < deadline && this.#store.available) {
+    const deadline = this.#clock.now() + LOCK_TTL_MS;
+    while (this.#clock.now() < deadline && this.#store.available) {
       const acquired = await this.#store.guard(() => lock.acquire(this.#lockKey, LOCK_TTL_MS), 'token lock');
       if (acquired === undefined) break;
       if (acquired) {
@@ -179,7 +182,7 @@ export class TokenProvider {
         }
       }
       // Another process is refreshing: wait for its token in the store instead of asking Google.
-      await sleep(LOCK_POLL_MS);
+      await this.#clock.sleep(LOCK_POLL_MS);
       const theirs = await this.#readStore(rejected);
       if (theirs) return { held: theirs, source: 'store' };
     }
@@ -199,14 +202,16 @@ export class TokenProvider {
       await this.#store.delete(this.#key);
       return undefined;
     }
-    const now = Date.now();
+    const now = this.#clock.now();
     if (expiresAt - now <= this.#settings.cache.eagerRefreshMs) return undefined;
     return { token, expiresAt, obtainedAt: now, refreshAt: expiresAt - this.#settings.cache.eagerRefreshMs, forced: false };
   }
 
   async #fetchAndStore(forced: boolean): Promise<{ held: Held; source: 'endpoint' }> {
-    const fetched = await this.#fetchWithRetry();
-    const now = Date.now();
+    const answer = await this.#fetchWithRetry();
+    const now = this.#clock.now();
+    // google-auth-library stamps the expiry with the system time; what counts is the lifetime.
+    const fetched: StoredToken = { token: answer.token, expiresAt: now + (answer.expiresAt - Date.now()) };
     const lifetime = fetched.expiresAt - now;
     // A skew larger than half the token's life would refresh on nearly every send.
     const skew = Math.min(this.#settings.cache.eagerRefreshMs, Math.max(0, lifetime / 2));
@@ -216,18 +221,18 @@ export class TokenProvider {
   }
 
   async #fetchWithRetry(): Promise<StoredToken> {
-    const started = Date.now();
+    const started = this.#clock.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await withTimeout(this.#fetcher.fetch(REQUEST_TIMEOUT_MS), REQUEST_TIMEOUT_MS, "Google's token endpoint");
       } catch (err) {
         const failure = classifyTokenError(err, this.#settings.kind, []);
         if (!failure.retryable) throw failure;
-        const delayMs = fullJitterDelay(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
-        if (attempt >= MAX_ATTEMPTS || Date.now() - started + delayMs > MAX_ELAPSED_MS) {
-          throw new TokenFailure(`${failure.message}, ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((Date.now() - started) / 1000)} s`, failure.code, true, failure.details);
+        const delayMs = fullJitterDelay(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS, () => this.#clock.random());
+        if (attempt >= MAX_ATTEMPTS || this.#clock.now() - started + delayMs > MAX_ELAPSED_MS) {
+          throw new TokenFailure(`${failure.message}, ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((this.#clock.now() - started) / 1000)} s`, failure.code, true, failure.details);
         }
-        await sleep(delayMs);
+        await this.#clock.sleep(delayMs);
       }
     }
   }

@@ -2,9 +2,10 @@ import type { OAuthSettings } from './oauth-config.js';
 import type { TokenCall, TokenProvider } from './provider.js';
 import type { AccessToken } from '../core/tokens.js';
 import { fingerprint, storeKeyOf } from './keys.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 /** How the provider's chunk is loaded; a parameter so a test can make the load fail. */
-export type ProviderLoader = () => Promise<{ TokenProvider: new (settings: OAuthSettings) => TokenProvider }>;
+export type ProviderLoader = () => Promise<{ TokenProvider: new (settings: OAuthSettings, options: { clock?: Clock }) => TokenProvider }>;
 
 const loadProviderChunk: ProviderLoader = () => import('./provider.js');
 
@@ -18,12 +19,14 @@ const loadProviderChunk: ProviderLoader = () => import('./provider.js');
 export class SharedTokenProvider {
   readonly #settings: OAuthSettings;
   readonly #loadChunk: ProviderLoader;
+  readonly #clock: Clock;
   #provider: TokenProvider | undefined;
   #loading: Promise<TokenProvider> | undefined;
 
-  constructor(settings: OAuthSettings, loadChunk: ProviderLoader = loadProviderChunk) {
+  constructor(settings: OAuthSettings, loadChunk: ProviderLoader = loadProviderChunk, clock: Clock = systemClock) {
     this.#settings = settings;
     this.#loadChunk = loadChunk;
+    this.#clock = clock;
     // A failure here is not lost: the first getAccessToken() loads again and reports it.
     this.#load().catch(() => undefined);
   }
@@ -35,7 +38,7 @@ export class SharedTokenProvider {
 
   #load(): Promise<TokenProvider> {
     this.#loading ??= this.#loadChunk().then(
-      ({ TokenProvider }) => (this.#provider = new TokenProvider(this.#settings)),
+      ({ TokenProvider }) => (this.#provider = new TokenProvider(this.#settings, { clock: this.#clock })),
       (err: unknown) => {
         // A failed load (a chunk missing from a broken install) is tried again by the next call.
         this.#loading = undefined;
@@ -66,9 +69,9 @@ function identityOf(value: object | undefined): string {
 /**
  * The process-wide provider for these settings. Transports share one when everything that
  * changes a token's lifecycle matches: the credentials (secrets compared by hash, in memory
- * only), scopes, store and lock instances, encryption key, endpoint and timings.
+ * only), scopes, store and lock instances, encryption key, endpoint, timings and clock.
  */
-export function getTokenProvider(settings: OAuthSettings): SharedTokenProvider {
+export function getTokenProvider(settings: OAuthSettings, clock: Clock = systemClock): SharedTokenProvider {
   const { cache } = settings;
   // The store key already covers the credentials, their secrets, the scopes and the endpoint.
   const id = fingerprint(
@@ -78,6 +81,7 @@ export function getTokenProvider(settings: OAuthSettings): SharedTokenProvider {
     cache.encryptionKey?.reveal() ?? '',
     String(cache.eagerRefreshMs),
     String(cache.storeTimeoutMs),
+    identityOf(clock),
   );
   let providers = cache.store ? byStore.get(cache.store) : withoutStore;
   if (!providers) {
@@ -86,7 +90,7 @@ export function getTokenProvider(settings: OAuthSettings): SharedTokenProvider {
   }
   let provider = providers.get(id);
   if (!provider) {
-    provider = new SharedTokenProvider(settings);
+    provider = new SharedTokenProvider(settings, loadProviderChunk, clock);
     providers.set(id, provider);
   }
   return provider;

@@ -24,20 +24,6 @@ export function withTimeout<T>(work: Promise<T> | T, ms: number, what: string): 
   });
 }
 
-/** Resolves after `ms`, on the global (fakeable) timers. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
- * Jitter"): a random delay in [0, min(max, base * 2^(attempt-1))], so processes that failed
- * together do not retry together.
- */
-export function fullJitterDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  return Math.round(random() * Math.min(maxMs, baseMs * 2 ** (attempt - 1)));
-}
-
 /** A short, secret-free description of a thrown value: its name and code, never its message. */
 export function describeFailure(err: unknown): string {
   if (err instanceof TimeoutError) return 'timed out';

@@ -17,6 +17,8 @@ import { sendContextOf, takeTrace, type SendContext } from '../send-log/trace.js
 import type { SendLogWriter } from '../send-log/writer.js';
 import type { SendRecord } from '../core/send-log.js';
 import { withBudget } from '../budget/route.js';
+import { withRetry } from '../delivery/retry.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { BudgetStatus } from '../core/budget.js';
 
 /**
@@ -45,14 +47,20 @@ export type GmailTransporter = Transporter<SentMessageInfo> & {
  * ```
  */
 export function createGmailTransport(config: GmailTransportConfig, defaults?: MailDefaults): GmailTransporter {
+  return createTransportWith(config, defaults, {});
+}
+
+/** What the package's own tests and simulations may replace; not public. */
+export interface TransportInternals {
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** createGmailTransport with internals replaced (a test's clock). */
+export function createTransportWith(config: GmailTransportConfig, defaults: MailDefaults | undefined, internals: TransportInternals): GmailTransporter {
   const resolved = resolveConfig(config);
   const transport = new ManagedTransport(resolved);
-  const ctx: StrategyContext = {
-    locale: resolved.locale,
-    emit: (event, payload) => transport.publish(event, payload),
-    createRoute: (nested) => buildRoute(nested, ctx),
-  };
-  transport.attach(buildRoute(resolved, ctx));
+  transport.attach(buildRoute(resolved, transport, internals.clock ?? systemClock));
   const mailer = createTransport(transport, defaults);
   if (resolved.dkim) signWith(mailer, resolved.dkim);
   wrapSendMail(mailer, resolved, transport);
@@ -60,11 +68,20 @@ export function createGmailTransport(config: GmailTransportConfig, defaults?: Ma
   return mailer as unknown as GmailTransporter;
 }
 
-function buildRoute(config: ResolvedConfig, ctx: StrategyContext): Route {
+/**
+ * The route of `config`, built with a context of its own: its events go to its own logger, its
+ * errors speak its own locale, and it is retried with its own policy. A failover's routes are
+ * built the same way, each from its own config (`index` is its place in the failover).
+ */
+function buildRoute(config: ResolvedConfig, transport: ManagedTransport, clock: Clock, index?: number): Route {
   const strategy = strategies[config.strategy as StrategyName] as unknown as Strategy<string, object, unknown>;
+  const logger = config.logger;
+  const emit: StrategyContext['emit'] = (event, payload) => transport.publish(event, payload, logger);
+  const ctx: StrategyContext = { locale: config.locale, clock, emit, createRoute: (nested, at) => buildRoute(nested, transport, clock, at) };
   const made = strategy.create(config.options, ctx);
-  const route = isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made;
-  return withBudget(route, config, strategy.budgetSubject?.(config.options), ctx);
+  const route = withBudget(isSmtpPlan(made) ? new SmtpRoute(made, config, ctx) : made, config, strategy.budgetSubject?.(config.options), ctx);
+  if (strategy.retriesEachRoute) return route;
+  return withRetry(route, config.retry, { emit, locale: config.locale, clock, ...(index !== undefined ? { routeIndex: index } : {}) });
 }
 
 function isSmtpPlan(value: SmtpPlan | Route): value is SmtpPlan {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { SentMessageInfo, Transport, Mail } from 'nodemailer';
-import type { ResolvedConfig, RetryOptions } from '../core/config.js';
+import type { ResolvedConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 import type { TransportEvents } from '../core/events.js';
 import { mapError } from '../errors/map-error.js';
-import { sendWithRetry, startAttempt } from '../delivery/retry.js';
 import { abortError, signalOf } from '../delivery/abort.js';
 import { checkMessage, loadMessageCheck, messageCheckReady } from '../delivery/message-check.js';
 import type { OutgoingMail, Route } from '../core/route.js';
@@ -30,17 +30,12 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   mailer?: Mail<SentMessageInfo>;
   readonly #config: ResolvedConfig;
   #route?: Route;
-  // Made once, not per send: a pool queues every message it is given, and what a send
-  // allocates waits in that queue with it (docs/decisions/).
-  readonly #publishRetry = (event: 'retry', payload: TransportEvents['retry']): void => this.publish(event, payload);
-  readonly #retryRuntime: { locale: ResolvedConfig['locale'] };
   /** Where each send's record goes, with the `sendLog` option; sendMail writes it (see transport/create.ts). */
   readonly sendLog: SendLogWriter | undefined;
 
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
-    this.#retryRuntime = { locale: config.locale };
     this.sendLog = config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
   }
 
@@ -59,7 +54,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
     const log = this.sendLog;
     if (log) {
       // The message's facts are read once it is settled: a pooled message waits in the queue
-      // with as little as possible (see #publishRetry).
+      // with as little as possible (see Route in core/route.ts).
       openTrace(mail, { attempts: 0 });
       const settle = callback;
       callback = (err, info) => {
@@ -68,9 +63,6 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
         settle(err, info);
       };
     }
-    // A failover route retries each of its routes with that route's own policy; retrying the
-    // whole failover again here would multiply the attempts.
-    const policy = this.route.retriesInside ? false : this.#config.retry;
     const signal = signalOf(mail);
     if (signal?.aborted) {
       // nodemailer checks before calling us; a signal aborted in between is still honoured.
@@ -89,28 +81,7 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
       setImmediate(() => callback(invalid));
       return;
     }
-    if (route.deliver) {
-      // The first attempt in callback style, with no promise around it (see Route.deliver);
-      // only a failure builds the retry loop, which decides on it as its attempt 1.
-      const startedAt = Date.now();
-      startAttempt(mail, route);
-      route.deliver(mail, (err, info) => {
-        if (!err) {
-          callback(null, info);
-          return;
-        }
-        this.#retry(route, mail, policy, { ...this.#retryRuntime, firstAttempt: { error: err, startedAt } }, callback);
-      });
-      return;
-    }
-    this.#retry(route, mail, policy, this.#retryRuntime, callback);
-  }
-
-  #retry(route: Route, mail: OutgoingMail, policy: Required<RetryOptions> | false, runtime: Parameters<typeof sendWithRetry>[4], callback: ResultCallback): void {
-    sendWithRetry(route, mail, policy, this.#publishRetry, runtime).then(
-      (info) => callback(null, info),
-      (err: unknown) => callback(err as Error),
-    );
+    route.send(mail, callback);
   }
 
   verify(callback?: (err: Error | null, success?: true) => void): Promise<true> | undefined {
@@ -135,9 +106,11 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
     return this.#route?.isIdle?.() ?? true;
   }
 
-  /** Emits a documented event on the transporter and mirrors it to the configured logger. */
-  publish<K extends keyof TransportEvents>(event: K, payload: TransportEvents[K]): void {
-    const logger = this.#config.logger;
+  /**
+   * Emits a documented event on the transporter and mirrors it to `logger`: the configured one,
+   * or a failover route's own for the events of that route.
+   */
+  publish<K extends keyof TransportEvents>(event: K, payload: TransportEvents[K], logger: Logger | undefined = this.#config.logger): void {
     if (logger) {
       const line = { event, ...payload } as Record<string, unknown>;
       if (event === 'warning') logger.warn?.(line, `gmail-transport: ${(payload as TransportEvents['warning']).message}`);

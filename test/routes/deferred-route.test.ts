@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SentMessageInfo } from 'nodemailer';
 import { DeferredRoute } from '../../src/routes/deferred-route.js';
-import type { OutgoingMail, Route } from '../../src/core/route.js';
+import { sendOnce, type OutgoingMail, type Route, type SendCallback } from '../../src/core/route.js';
 
 /** A route that records what it was asked, with sends that finish when the test says. */
 class RecordingRoute implements Route {
@@ -10,9 +10,9 @@ class RecordingRoute implements Route {
   readonly pending: Array<() => void> = [];
   idleListeners: Array<() => void> = [];
 
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
+  send(mail: OutgoingMail, callback: SendCallback): void {
     this.calls.push(`send ${String(mail.data.subject)}`);
-    return new Promise((resolve) => this.pending.push(() => resolve({ messageId: String(mail.data.subject) } as SentMessageInfo)));
+    this.pending.push(() => callback(null, { messageId: String(mail.data.subject) } as SentMessageInfo));
   }
 
   async verify(): Promise<true> {
@@ -63,9 +63,9 @@ describe('DeferredRoute', () => {
     const g = gate();
     const route = new DeferredRoute('recording', g.load);
     expect(g.loads).toBe(1);
-    const first = route.send(mail('one'));
+    const first = sendOnce(route, mail('one'));
     const verified = route.verify();
-    const second = route.send(mail('two'));
+    const second = sendOnce(route, mail('two'));
     expect(route.isIdle()).toBe(false);
     const inner = new RecordingRoute();
     g.release(inner);
@@ -95,7 +95,7 @@ describe('DeferredRoute', () => {
   it('close() while calls wait for the load: they still run, and the route closes behind them', async () => {
     const g = gate();
     const route = new DeferredRoute('recording', g.load);
-    const sent = route.send(mail('waiting'));
+    const sent = sendOnce(route, mail('waiting'));
     route.close();
     const inner = new RecordingRoute();
     g.release(inner);
@@ -120,9 +120,10 @@ describe('DeferredRoute', () => {
   it('a failed load rejects the calls waiting for it, without an unhandled rejection, and the next call loads again', async () => {
     const g = gate();
     const route = new DeferredRoute('recording', g.load);
-    const waiting = route.send(mail('lost'));
+    const waiting = sendOnce(route, mail('lost'));
     g.fail(new Error('chunk missing'));
-    await expect(waiting).rejects.toThrow('chunk missing');
+    // Reported as every route reports: a GmailTransportError, the load's error as its cause.
+    await expect(waiting).rejects.toMatchObject({ code: 'UNKNOWN', cause: expect.objectContaining({ message: 'chunk missing' }) });
     expect(route.isIdle()).toBe(true);
     const retried = route.verify();
     expect(g.loads).toBe(2);

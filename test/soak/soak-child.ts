@@ -3,8 +3,11 @@
  * can be measured alone: an oauth2 transport (pool of 5, maxMessages Infinity) sends WARMUP
  * messages, then MESSAGES more with at most WINDOW in flight, and prints one JSON line: what
  * became of each message, the heap after a forced GC before and after the run, and the time.
+ * Its clock runs CLOCK_SCALE times faster than real time from CLOCK_EPOCH.
  */
-import { createGmailTransport, isGmailTransportError, type TransportEvents } from '../../src/index.js';
+import { isGmailTransportError, type TransportEvents } from '../../src/index.js';
+import { createTransportWith } from '../../src/transport/create.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { localSmtpFromEnv, need, oauth2FromEnv } from '../helpers/child-env.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -13,16 +16,26 @@ if (!gc) throw new Error('run with --expose-gc');
 const escaped: string[] = [];
 process.on('unhandledRejection', (reason) => escaped.push(String(reason)));
 
-const mailer = createGmailTransport({
+const epoch = Number(need('CLOCK_EPOCH'));
+const scale = Number(need('CLOCK_SCALE'));
+const clock: Clock = {
+  now: () => epoch + (Date.now() - epoch) * scale,
+  sleep: (ms, signal) => systemClock.sleep(ms / scale, signal),
+  random: () => Math.random(),
+};
+
+const mailer = createTransportWith({
   ...oauth2FromEnv(),
   smtp: localSmtpFromEnv(),
   pool: true,
   maxConnections: 5,
   maxMessages: Infinity,
-  retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10 },
+  // On this clock an attempt's real milliseconds count CLOCK_SCALE times over: the bound on elapsed
+  // time is lifted so that only `attempts` decides, as the parent predicts.
+  retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10, maxElapsedMs: 24 * 3_600_000 },
   // Tens of thousands of messages as one mailbox, far past Google's daily limits.
   budget: false,
-});
+}, undefined, { clock });
 let tokenEvents = 0;
 let retryEvents = 0;
 const warnings: TransportEvents['warning'][] = [];

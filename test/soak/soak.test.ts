@@ -14,13 +14,15 @@ const SEED = Number(process.env.SOAK_SEED ?? 20250314);
 const REFUSAL_RATE = 0.05;
 const ATTEMPTS = 3;
 /**
- * Google's tokens last an hour; the issue asks for a run where they expire every 30 s. The
- * provider has no injectable clock (it reads Date.now(), which a child process shares with
- * nothing we could fake), so time is compressed tenfold instead: tokens last 3 s of real time.
- * The provider refreshes a token once less than min(eagerRefreshMs, half its life) is left,
- * i.e. 1.5 s before expiry here, the same proportion as 15 s of a 30 s token.
+ * Google's tokens last an hour and the provider refreshes them eagerRefreshMs (5 min by default)
+ * before that. The child runs the transport on an injected clock that goes SCALE times faster
+ * than real time (sleeps shrink to match): 3600 s tokens and the default eagerRefreshMs, so a
+ * token is refreshed every 55 simulated minutes, 2.75 s of the run. The SMTP server judges the
+ * tokens on the same clock.
  */
-const TOKEN_LIFETIME_S = 3;
+const TOKEN_LIFETIME_MS = 3_600_000;
+const EAGER_REFRESH_MS = 300_000;
+const SCALE = 1200;
 const ID_HEADER = 'X-Soak-Id';
 
 interface ChildReport {
@@ -40,13 +42,18 @@ interface ChildReport {
 /** Whether attempt `attempt` of message `id` is refused: the same answer in the server and here. */
 const refused = (id: string, attempt: number) => draw(SEED, `${id}#${attempt}`) < REFUSAL_RATE;
 
-describe(`soak: ${MESSAGES.toLocaleString('en')} messages, tokens expiring every ${TOKEN_LIFETIME_S} s, a seeded ${REFUSAL_RATE * 100}% of final dots answered 421`, () => {
+describe(`soak: ${MESSAGES.toLocaleString('en')} messages on a clock ${SCALE}x real time, one-hour tokens, a seeded ${REFUSAL_RATE * 100}% of final dots answered 421`, () => {
   let server: SoakServer;
   let tokens: BreakableTokenEndpoint;
   beforeAll(async () => {
     tokens = await startTokenEndpoint();
-    tokens.expiresInS = TOKEN_LIFETIME_S;
-    server = await startSoakServer({ cert: await testCert(), idHeader: ID_HEADER, refuse: refused, tokenValid: (t) => tokens.isValid(t) });
+    tokens.expiresInS = TOKEN_LIFETIME_MS / 1000;
+    // Valid while less than an hour of the child's clock has passed since it was issued.
+    const tokenValid = (t: string | undefined): boolean => {
+      const expiresAt = t === undefined ? undefined : tokens.issued.get(t);
+      return expiresAt !== undefined && (Date.now() - (expiresAt - TOKEN_LIFETIME_MS)) * SCALE < TOKEN_LIFETIME_MS;
+    };
+    server = await startSoakServer({ cert: await testCert(), idHeader: ID_HEADER, refuse: refused, tokenValid });
   });
   afterAll(async () => {
     await server.close();
@@ -67,6 +74,8 @@ describe(`soak: ${MESSAGES.toLocaleString('en')} messages, tokens expiring every
         WARMUP: String(WARMUP),
         WINDOW: '100',
         ID_HEADER,
+        CLOCK_EPOCH: String(Date.now()),
+        CLOCK_SCALE: String(SCALE),
       },
       { nodeArgs: ['--expose-gc'], exitBoundMs: 5_000 },
     );
@@ -111,8 +120,8 @@ describe(`soak: ${MESSAGES.toLocaleString('en')} messages, tokens expiring every
     expect(server.stats.loginsRefused).toBe(0);
     expect(tokens.requests).toBe(report.tokenEvents);
     expect(tokens.requests).toBeGreaterThan(1);
-    // At most one request per refresh window (a token is refreshed 1.5 s before it expires).
-    expect(tokens.requests).toBeLessThanOrEqual(Math.ceil(report.totalMs / ((TOKEN_LIFETIME_S * 1000) / 2)) + 1);
+    // At most one request per refresh window (55 simulated minutes).
+    expect(tokens.requests).toBeLessThanOrEqual(Math.ceil(report.totalMs / ((TOKEN_LIFETIME_MS - EAGER_REFRESH_MS) / SCALE)) + 1);
     expect(report.warnings).toEqual([]);
     expect(Math.abs(heapGrowth)).toBeLessThanOrEqual(0.1);
   });

@@ -560,6 +560,41 @@ describe('gmail-api as a failover route', () => {
     expect(delivered).toEqual([expect.objectContaining({ route: 1, strategy: 'gmail-api' })]);
   });
 
+  it("a route's own logger and locale win over the failover's (issue 20): its retry lines go to its logger, its errors' hints are Japanese", async () => {
+    const dead = createNetServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const limited = fixtures.find((f) => f.id === 'gmailapi-403-ratelimitexceeded-doc')!;
+    reply = () => HttpResponse.json(limited.reply.body as Record<string, unknown>, { status: 403 });
+    type Line = { level: string; line: Record<string, unknown> };
+    const recorder = (lines: Line[]) => ({
+      debug: (line: Record<string, unknown>) => lines.push({ level: 'debug', line }),
+      info: (line: Record<string, unknown>) => lines.push({ level: 'info', line }),
+      warn: (line: Record<string, unknown>) => lines.push({ level: 'warn', line }),
+      error: (line: Record<string, unknown>) => lines.push({ level: 'error', line }),
+    });
+    const parentLines: Line[] = [];
+    const ownLines: Line[] = [];
+    const own = config({ logger: recorder(ownLines), locale: 'ja', retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 10_000 } } as Partial<GmailApiConfig>);
+    const mailer = transport({ strategy: 'failover', logger: recorder(parentLines), locale: 'en', transports: [relayTo(deadPort), own] } as unknown as GmailApiConfig);
+    const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x' }));
+    expect(calls).toHaveLength(2);
+    const routeErrors = err.errors as Array<{ route: number; code: string; hint?: string }>;
+    expect(routeErrors.map((e) => [e.route, e.code])).toEqual([
+      [0, 'CONNECTION_FAILED'],
+      [1, 'RATE_LIMITED'],
+    ]);
+    // Route 0 inherited the failover's English; route 1 set Japanese.
+    expect(routeErrors[0]!.hint).toMatch(/^[\x20-\x7e]+$/);
+    expect(routeErrors[1]!.hint).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
+    expect(ownLines.filter((l) => l.line.event === 'retry')).toEqual([{ level: 'info', line: expect.objectContaining({ event: 'retry', route: 1, attempt: 1, code: 'RATE_LIMITED' }) }]);
+    expect(parentLines.filter((l) => l.line.event === 'retry')).toEqual([]);
+    // The failover's own events stay with the failover's logger.
+    expect(parentLines.map((l) => l.line.event)).toContain('failover');
+    expect(ownLines.map((l) => l.line.event)).not.toContain('failover');
+  });
+
   it('when gmail-api is rate limited, the SMTP route gets the message without the Bcc header gmail-api kept', async () => {
     const limited = fixtures.find((f) => f.id === 'gmailapi-403-ratelimitexceeded-doc')!;
     reply = () => HttpResponse.json(limited.reply.body as Record<string, unknown>, { status: 403 });

@@ -1,12 +1,12 @@
 import type { SentMessageInfo } from 'nodemailer';
 import type { ResolvedConfig } from '../../core/config.js';
 import type { StrategyContext } from '../../core/context.js';
-import type { OutgoingMail, Route } from '../../core/route.js';
+import { sendOnce, type OutgoingMail, type Route, type SendCallback } from '../../core/route.js';
 import type { BudgetStatus } from '../../core/budget.js';
 import { isGmailTransportError, type ErrorCode, type GmailTransportError } from '../../errors/error.js';
 import { mapError } from '../../errors/map-error.js';
 import { allRoutesFailed, withRoute } from '../../errors/route-errors.js';
-import { isReplayable, sendWithRetry } from '../../delivery/retry.js';
+import { isReplayable } from '../../delivery/retry.js';
 import { abortError, signalOf } from '../../delivery/abort.js';
 import { noteRoute } from '../../send-log/trace.js';
 
@@ -47,12 +47,12 @@ interface RouteSlot {
 }
 
 /**
- * Several routes tried in order, each with its own retry policy: the first that takes the
- * message wins (see FailoverConfig for when the next route is tried).
+ * Several routes tried in order: the first that takes the message wins (see FailoverConfig for
+ * when the next route is tried). Each route comes from `ctx.createRoute` built from its own
+ * config: its own retry policy, logger and locale.
  */
 export class FailoverRoute implements Route {
   readonly strategy = 'failover';
-  readonly retriesInside = true;
   readonly #slots: RouteSlot[];
   readonly #cooldownMs: number;
   readonly #ctx: StrategyContext;
@@ -69,26 +69,33 @@ export class FailoverRoute implements Route {
     return limits.length > 0 ? Math.min(...limits) : undefined;
   }
 
-  async send(mail: OutgoingMail): Promise<SentMessageInfo> {
+  send(mail: OutgoingMail, callback: SendCallback): void {
+    this.#send(mail).then(
+      (info) => callback(null, info),
+      (err: unknown) => callback(isGmailTransportError(err) ? err : mapError(err, { strategy: this.strategy, locale: this.#ctx.locale })),
+    );
+  }
+
+  async #send(mail: OutgoingMail): Promise<SentMessageInfo> {
     const messageId = safeMessageId(mail);
     const errors: GmailTransportError[] = [];
     let failedOver = false;
     for (let index = 0; index < this.#slots.length; index++) {
       const slot = this.#slots[index]!;
-      if (slot.coolingError && Date.now() < slot.coolingUntil) {
+      if (slot.coolingError && this.#ctx.clock.now() < slot.coolingUntil) {
         errors.push(slot.coolingError);
         continue;
       }
       noteRoute(mail, index, slot.route);
       try {
-        const info = await sendWithRetry(slot.route, mail, slot.config.retry, this.#ctx.emit, { routeIndex: index, locale: slot.config.locale });
+        const info = await sendOnce(slot.route, mail);
         this.#ctx.emit('delivered', { route: index, strategy: slot.config.strategy, failedOver, ...(messageId ? { messageId } : {}) });
         return info;
       } catch (thrown) {
         const error = withRoute(isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }), index);
         const coolFor = this.#coolFor(error);
         if (coolFor > 0) {
-          slot.coolingUntil = Date.now() + coolFor;
+          slot.coolingUntil = this.#ctx.clock.now() + coolFor;
           slot.coolingError = error;
         }
         if (!FAILOVER_CODES.has(error.code)) throw error;
@@ -162,7 +169,7 @@ export class FailoverRoute implements Route {
   }
 
   #nextAvailable(from: number): number | undefined {
-    const now = Date.now();
+    const now = this.#ctx.clock.now();
     for (let index = from; index < this.#slots.length; index++) {
       const slot = this.#slots[index]!;
       if (!slot.coolingError || now >= slot.coolingUntil) return index;
@@ -178,7 +185,7 @@ export class FailoverRoute implements Route {
   #quotaRetryAfter(errors: readonly GmailTransportError[]): { retryAfterMs?: number } {
     const budgetWaits = errors.filter((e) => e.retryable && e.phase === 'budget' && e.retryAfterMs !== undefined).map((e) => e.retryAfterMs!);
     if (errors.some((e) => e.retryable && !(e.phase === 'budget' && e.retryAfterMs !== undefined))) return {};
-    const now = Date.now();
+    const now = this.#ctx.clock.now();
     const ends = [...budgetWaits, ...this.#slots.filter((s) => s.coolingError && s.coolingUntil > now).map((s) => s.coolingUntil - now)];
     return ends.length > 0 && errors.at(-1)?.code === 'QUOTA_EXCEEDED' ? { retryAfterMs: Math.min(...ends) } : {};
   }

@@ -4,7 +4,7 @@ import { errorFor, mapError } from '../../errors/map-error.js';
 import { classifyGmailApiError, parseRetryAfter, reasonsOf, type GoogleErrorBody } from '../../errors/map-http.js';
 import type { Locale } from '../../errors/hints.js';
 import type { AccessToken, AccessTokenSource } from '../../core/tokens.js';
-import type { OutgoingMail, Route } from '../../core/route.js';
+import type { OutgoingMail, Route, SendCallback } from '../../core/route.js';
 import { composeForGmail, type ComposedMessage } from './compose.js';
 import { joinMailboxLimiter, type MailboxSlot } from './concurrency.js';
 import { gmailFetch, type GmailRequest, type GmailResponse } from './http-client.js';
@@ -40,7 +40,7 @@ const STRATEGY = 'gmail-api';
  * Delivers through the Gmail REST API: `users.messages.send` with the message built by
  * nodemailer. One request per message; a 401 gets one token refresh and one resend (a 401 means
  * Gmail refused the request before reading it, so the resend cannot duplicate); retries of other
- * failures are the caller's (delivery/retry.ts), guided by `retryable` and `retryAfterMs`.
+ * failures are a wrapper's (delivery/retry.ts), guided by `retryable` and `retryAfterMs`.
  */
 export class GmailApiRoute implements Route {
   readonly strategy = STRATEGY;
@@ -58,7 +58,14 @@ export class GmailApiRoute implements Route {
     this.#locale = locale;
   }
 
-  async send(mail: OutgoingMail): Promise<SentMessageInfo> {
+  send(mail: OutgoingMail, callback: SendCallback): void {
+    this.#send(mail).then(
+      (info) => callback(null, info),
+      (err: unknown) => callback(isGmailTransportError(err) ? err : mapError(err, { strategy: STRATEGY, locale: this.#locale })),
+    );
+  }
+
+  async #send(mail: OutgoingMail): Promise<SentMessageInfo> {
     const signal = signalOf(mail);
     this.#inFlight++;
     try {

@@ -8,13 +8,11 @@ import { TlsModeCheck } from './tls-mode.js';
 import { maxRecipientsOf } from './smtp-endpoint.js';
 import { signalOf } from '../../delivery/abort.js';
 import type { GmailTransportError } from '../../errors/error.js';
-import type { OutgoingMail, Route } from '../../core/route.js';
+import type { OutgoingMail, Route, SendCallback } from '../../core/route.js';
 import { Secret } from '../../core/secret.js';
 import { noteContentUnread } from '../../delivery/retry.js';
 import { noteSize } from '../../send-log/trace.js';
-import { envelopeForAttempt } from '../../core/envelope.js';
-
-type BodyProgress = NonNullable<MapErrorContext['body']>;
+import { trackBody, type BodyProgress } from './body-tracking.js';
 
 /**
  * How long a plain-text connection waits for the server's greeting. Submission servers greet at
@@ -123,13 +121,10 @@ export class SmtpRoute implements Route {
     });
   }
 
-  deliver(mail: OutgoingMail, callback: (err: GmailTransportError | null, info?: SentMessageInfo) => void): void {
-    const root = mail.message;
-    const progress = new TrackedRoot(root);
-    // nodemailer's SMTP code reads the MIME root off the mail when it sends (a pool: once the
-    // message leaves its queue); for this attempt it reads the tracked one. Given back before
-    // anything else sees the mail: our error mapping, a retry, the next route of a failover.
-    mail.message = progress as unknown as MimeRoot;
+  send(mail: OutgoingMail, callback: SendCallback): void {
+    // Given back (`untrack`) before anything else sees the mail: our error mapping, a retry,
+    // the next route of a failover.
+    const progress = trackBody(mail);
     let called = false;
     try {
       this.#inner.send(mail, (err, info) => {
@@ -137,7 +132,7 @@ export class SmtpRoute implements Route {
         // and the message could go out twice (a promise settled once did this before).
         if (called) return;
         called = true;
-        mail.message = root;
+        progress.untrack();
         if (progress.size !== undefined) noteSize(mail, progress.size);
         if (err) {
           if (!progress.contentRead) noteContentUnread(mail);
@@ -152,17 +147,11 @@ export class SmtpRoute implements Route {
     } catch (err) {
       // A throw out of our own callback belongs to the code it ran (the caller's): pass it on.
       if (called) throw err;
-      mail.message = root;
+      progress.untrack();
       // nodemailer reports failures through the callback; a throw before it is a bug of its or
       // ours, still an error of this send.
       callback(this.#map(err, progress, mail));
     }
-  }
-
-  send(mail: OutgoingMail): Promise<SentMessageInfo> {
-    return new Promise((resolve, reject) => {
-      this.deliver(mail, (err, info) => (err ? reject(err) : resolve(info as SentMessageInfo)));
-    });
   }
 
   async verify(): Promise<true> {
@@ -187,7 +176,7 @@ export class SmtpRoute implements Route {
     this.#inner.on('idle', listener);
   }
 
-  #map(err: unknown, progress: Pick<TrackedRoot, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
+  #map(err: unknown, progress: Pick<BodyProgress, 'body' | 'reachedEnvelope'>, mail?: OutgoingMail): GmailTransportError {
     const messageId = mail ? safeMessageId(mail) : undefined;
     return mapError(err, {
       ...this.#errorContext,
@@ -197,120 +186,6 @@ export class SmtpRoute implements Route {
       ...(mail && signalOf(mail)?.aborted ? { aborted: true } : {}),
     });
   }
-}
-
-type MimeRoot = OutgoingMail['message'];
-type BodyStream = ReturnType<MimeRoot['createReadStream']>;
-
-/**
- * The MIME root as nodemailer's SMTP code sees it during one attempt, following how far the
- * attempt got. smtp-transport and smtp-pool both call `getEnvelope()` once logged in, then
- * `createReadStream()`, and pipe that stream into the connection only after the server
- * answered DATA with 354: the pipe marks the body as partly sent, and the end of the stream it
- * is piped into (the final dot handed to the socket) as wholly sent. A dot handed to the socket
- * may or may not have arrived, so a loss after that is DELIVERY_UNCERTAIN; before it, the
- * server cannot have taken the message (RFC 5321 §4.1.1.4: it takes it on the final dot).
- *
- * A plain object in front of the root, not a Proxy and not an own property on nodemailer's
- * objects. Proxies around the mail, the root and the stream (a trap on every read, a `bind` on
- * every method read) kept pooled sends at about 4% more CPU than plain nodemailer's, against
- * 1.5-3.5% with this object; own properties on every MIME root made V8 reshape objects it
- * sees by the thousand (docs/decisions/). Every other method of the root is
- * forwarded to it (see `forwardTo`), so a nodemailer that calls one more still works.
- */
-class TrackedRoot {
-  body: BodyProgress = 'not-sent';
-  /** The session got past greeting, EHLO and AUTH: nodemailer asked for the envelope. */
-  reachedEnvelope = false;
-  /** The message content (and any stream in it) started to be read. */
-  contentRead = false;
-  /** Bytes of the message, once its final dot was handed to the socket. */
-  size: number | undefined;
-  readonly root: MimeRoot;
-
-  constructor(root: MimeRoot) {
-    this.root = root;
-    const proto = Object.getPrototypeOf(root) as object | null;
-    if (proto !== forwardedFrom) forwardTo(proto);
-  }
-
-  getEnvelope(): ReturnType<MimeRoot['getEnvelope']> {
-    this.reachedEnvelope = true;
-    return envelopeForAttempt(this.root);
-  }
-
-  messageId(): string {
-    return this.root.messageId();
-  }
-
-  getHeader(key: string): ReturnType<MimeRoot['getHeader']> {
-    return this.root.getHeader(key);
-  }
-
-  createReadStream(options?: Parameters<MimeRoot['createReadStream']>[0]): BodyStream {
-    this.contentRead = true;
-    const stream = this.root.createReadStream(options);
-    // `pipe` puts the stream in flowing mode, which Node announces with 'resume' on the next
-    // tick, before the first chunk moves; nothing else resumes the message stream. A listener
-    // on nodemailer's stream rather than a wrapper around it: the stream reaches the connection
-    // as it is.
-    stream.on('resume', () => this.#piped(stream));
-    return stream;
-  }
-
-  #piped(stream: BodyStream): void {
-    if (this.body !== 'not-sent') return; // a resume after backpressure
-    this.body = 'partial';
-    // The destination is nodemailer's DataStream, which dot-stuffs the message and appends the
-    // final "\r\n.\r\n"; its readable side ends once that dot has been handed to the socket.
-    // The message's own stream may end much earlier: its content sits in buffers until the
-    // socket drains, and a connection lost meanwhile never carried the dot. Node lists a
-    // stream's pipe destinations only in its state object; should that ever change, the body
-    // counts as wholly sent from the start, which never resends (DELIVERY_UNCERTAIN) rather
-    // than risk a duplicate.
-    const destination = pipeDestination(stream);
-    if (!destination) {
-      this.body = 'complete';
-      return;
-    }
-    destination.on('end', () => {
-      this.body = 'complete';
-      // nodemailer's DataStream counts the message bytes it was given (before dot-stuffing).
-      const size = (destination as { inByteCount?: unknown }).inByteCount;
-      if (typeof size === 'number') this.size = size;
-    });
-  }
-}
-
-function pipeDestination(stream: BodyStream): NodeJS.EventEmitter | undefined {
-  const pipes = (stream as { _readableState?: { pipes?: unknown } })._readableState?.pipes;
-  const destination: unknown = Array.isArray(pipes) ? pipes[pipes.length - 1] : undefined;
-  return typeof (destination as NodeJS.EventEmitter | undefined)?.on === 'function' ? (destination as NodeJS.EventEmitter) : undefined;
-}
-
-/** The prototype of the MIME roots whose methods TrackedRoot forwards (nodemailer's MimeNode). */
-let forwardedFrom: object | null | undefined;
-
-/**
- * Gives TrackedRoot every method of the root's class it does not track, each calling the real
- * root: nodemailer's SMTP code calls the four above today, a later version may call another.
- * Done once per process (the roots all share one class); own data properties of a root are
- * not forwarded, no SMTP transport of nodemailer's reads one.
- */
-function forwardTo(proto: object | null): void {
-  forwardedFrom = proto;
-  const forwarding: Record<string, unknown> = {};
-  for (let p = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    for (const key of Object.getOwnPropertyNames(p)) {
-      if (key === 'constructor' || Object.hasOwn(forwarding, key) || Object.hasOwn(TrackedRoot.prototype, key)) continue;
-      const descriptor = Object.getOwnPropertyDescriptor(p, key);
-      if (typeof descriptor?.value !== 'function') continue;
-      forwarding[key] = function (this: TrackedRoot, ...args: unknown[]): unknown {
-        return (this.root as unknown as Record<string, (...a: unknown[]) => unknown>)[key]!(...args);
-      };
-    }
-  }
-  Object.setPrototypeOf(TrackedRoot.prototype, forwarding);
 }
 
 function safeMessageId(mail: OutgoingMail): string | undefined {
