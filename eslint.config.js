@@ -6,7 +6,22 @@ import tseslint from 'typescript-eslint';
  * The folders of src/, bottom to top. A module imports from its own folder and the folders
  * listed before it, never from one after it (docs/decisions/0012-layout.md).
  */
-export const LAYERS = ['errors', 'core', 'tokens', 'send-log', 'delivery', 'routes', 'budget', 'strategies', 'config', 'transport', 'doctor', 'consent', 'bridge', 'cli'];
+export const LAYERS = [
+  'errors',
+  'core',
+  'tokens',
+  'send-log',
+  'delivery',
+  'routes',
+  'budget',
+  'strategies',
+  'config',
+  'transport',
+  'doctor',
+  'consent',
+  'bridge',
+  'cli',
+];
 
 /**
  * Matches a relative import path that enters one of `folders` (`../routes/x.js`,

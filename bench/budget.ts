@@ -35,7 +35,12 @@ export async function benchBudget(ctx: BenchContext): Promise<SectionResult> {
     const sides: Side[] = ['off', 'memory', ...(redis ? ['redis' as const] : []), 'off-again'];
     log(`budget: ${processes} processes, each alternating ${sides.join(', ')}, ${batches.warmup} + ${rounds} rounds of ${count} messages`);
     await standIns.reset();
-    const results: Record<Side, { wallMs: number[]; cpuMs: number[] }> = { off: { wallMs: [], cpuMs: [] }, memory: { wallMs: [], cpuMs: [] }, redis: { wallMs: [], cpuMs: [] }, 'off-again': { wallMs: [], cpuMs: [] } };
+    const results: Record<Side, { wallMs: number[]; cpuMs: number[] }> = {
+      off: { wallMs: [], cpuMs: [] },
+      memory: { wallMs: [], cpuMs: [] },
+      redis: { wallMs: [], cpuMs: [] },
+      'off-again': { wallMs: [], cpuMs: [] },
+    };
     for (let process = 0; process < processes; process++) {
       // The order rotates between processes too: each side starts a round equally often.
       const order = sides.map((_, i) => sides[(i + process) % sides.length]!);

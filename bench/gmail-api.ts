@@ -36,7 +36,11 @@ export async function benchGmailApi(ctx: BenchContext): Promise<SectionResult> {
       }
     },
   });
-  const [viaApi, viaSmtp] = await interleavedRounds([contender('gmail-api', api), contender('oauth2 SMTP', smtp)], { rounds: ctx.scale.rounds, warmupRounds: 1, label: title });
+  const [viaApi, viaSmtp] = await interleavedRounds([contender('gmail-api', api), contender('oauth2 SMTP', smtp)], {
+    rounds: ctx.scale.rounds,
+    warmupRounds: 1,
+    label: title,
+  });
   const stats = await standIns.stats();
   const expected = count * (ctx.scale.rounds + 1);
   if (stats.gmailApiMessages !== expected || stats.smtpMessages !== expected) {

@@ -35,9 +35,17 @@ function probes(): Probe[] {
     // that first token would (with import(), in both builds), so both sides end with the same
     // code in memory.
     { name: 'esm: gmail-transport + oauth2 transport', module: 'esm', body: `const m = await import(${esm}); m.createGmailTransport(${OAUTH2});` },
-    { name: 'esm: gmail-transport + oauth2 transport + google-auth-library', module: 'esm', body: `const m = await import(${esm}); m.createGmailTransport(${OAUTH2}); await import('google-auth-library');` },
+    {
+      name: 'esm: gmail-transport + oauth2 transport + google-auth-library',
+      module: 'esm',
+      body: `const m = await import(${esm}); m.createGmailTransport(${OAUTH2}); await import('google-auth-library');`,
+    },
     { name: 'cjs: nodemailer + google-auth-library', module: 'cjs', body: `require('nodemailer'); require('google-auth-library');` },
-    { name: 'cjs: gmail-transport + oauth2 transport + google-auth-library', module: 'cjs', body: `require(${cjs}).createGmailTransport(${OAUTH2}); await import('google-auth-library');` },
+    {
+      name: 'cjs: gmail-transport + oauth2 transport + google-auth-library',
+      module: 'cjs',
+      body: `require(${cjs}).createGmailTransport(${OAUTH2}); await import('google-auth-library');`,
+    },
   ];
 }
 

@@ -36,15 +36,44 @@ const SECTIONS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = 
   budget: benchBudget,
 };
 
-const FULL: Scale = { rounds: 16, overheadMessages: 2_000, overheadPairs: 24, overheadBatches: { warmup: 2, measured: 3 }, concurrentColdSends: 1_000, redisWorkers: 4, importRounds: 12, gmailApiMessages: 1_000, bridgeMemoryRounds: 3, alternatingProcesses: 6, alternatingRounds: 8, sendLogRecords: 100_000 };
-const QUICK: Scale = { rounds: 3, overheadMessages: 300, overheadPairs: 2, overheadBatches: { warmup: 1, measured: 1 }, concurrentColdSends: 200, redisWorkers: 4, importRounds: 4, gmailApiMessages: 200, bridgeMemoryRounds: 1, alternatingProcesses: 1, alternatingRounds: 2, sendLogRecords: 100_000 };
+const FULL: Scale = {
+  rounds: 16,
+  overheadMessages: 2_000,
+  overheadPairs: 24,
+  overheadBatches: { warmup: 2, measured: 3 },
+  concurrentColdSends: 1_000,
+  redisWorkers: 4,
+  importRounds: 12,
+  gmailApiMessages: 1_000,
+  bridgeMemoryRounds: 3,
+  alternatingProcesses: 6,
+  alternatingRounds: 8,
+  sendLogRecords: 100_000,
+};
+const QUICK: Scale = {
+  rounds: 3,
+  overheadMessages: 300,
+  overheadPairs: 2,
+  overheadBatches: { warmup: 1, measured: 1 },
+  concurrentColdSends: 200,
+  redisWorkers: 4,
+  importRounds: 4,
+  gmailApiMessages: 200,
+  bridgeMemoryRounds: 1,
+  alternatingProcesses: 1,
+  alternatingRounds: 2,
+  sendLogRecords: 100_000,
+};
 /** A hard ceiling: whatever happens, the process ends. */
 const DEADLINE_MS = 60 * 60_000;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const write = args.includes('--write');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 // --write replaces the whole results block: a partial or smoke run would drop the figures of
 // every other section, or replace them with a smoke run's.
@@ -57,7 +86,9 @@ function machine(): string {
   const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // Not a git checkout (a tarball): the figure stands without it.
   }

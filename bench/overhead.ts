@@ -8,7 +8,17 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
-import { appPasswordConfig, oauth2Config, rawOauth2Auth, rawSmtpOptions, sendAll, unsupportedReason, APP_PASSWORD, USER, type PoolShape } from './helpers/configs.js';
+import {
+  appPasswordConfig,
+  oauth2Config,
+  rawOauth2Auth,
+  rawSmtpOptions,
+  sendAll,
+  unsupportedReason,
+  APP_PASSWORD,
+  USER,
+  type PoolShape,
+} from './helpers/configs.js';
 import { interleavedRounds, type Contender } from './helpers/interleave.js';
 import { fmtRatio, fmtSpread, median, pairedRatios, spread, table, type Spread } from './helpers/stats.js';
 import { DIST_ESM } from './helpers/package.js';
@@ -108,7 +118,12 @@ export async function benchOverhead(ctx: BenchContext): Promise<SectionResult> {
  * Pairs of processes, one per side, the order flipping every pair: the ratio of each pair's
  * per-process medians. Every process warms up before it measures.
  */
-async function inProcessesOfTheirOwn(ctx: BenchContext, variant: Variant, pool: PoolShape, opts: { bothRaw?: boolean } = {}): Promise<{ ours: SideSamples; raw: SideSamples }> {
+async function inProcessesOfTheirOwn(
+  ctx: BenchContext,
+  variant: Variant,
+  pool: PoolShape,
+  opts: { bothRaw?: boolean } = {},
+): Promise<{ ours: SideSamples; raw: SideSamples }> {
   const { standIns, log } = ctx;
   const { overheadPairs: pairs, overheadBatches: batches, overheadMessages: count } = ctx.scale;
   log(`overhead ${variant.label}, processes of their own: ${pairs} pairs, ${batches.warmup} + ${batches.measured} batches of ${count} messages each`);
@@ -142,12 +157,24 @@ async function inProcessesOfTheirOwn(ctx: BenchContext, variant: Variant, pool: 
 }
 
 /** One table row: each side's times and the paired ratios (and GC time, when measured). */
-function compare(label: string, sides: { ours: SideSamples; raw: SideSamples }, opts: { bold?: boolean; gc?: boolean } = {}): { row: string[]; wall: Spread; cpu: Spread } {
+function compare(
+  label: string,
+  sides: { ours: SideSamples; raw: SideSamples },
+  opts: { bold?: boolean; gc?: boolean } = {},
+): { row: string[]; wall: Spread; cpu: Spread } {
   const { ours, raw } = sides;
   const wall = spread(pairedRatios(ours.wallMs, raw.wallMs));
   const cpu = spread(pairedRatios(ours.cpuMs, raw.cpuMs));
   const ratio = (s: Spread): string => (opts.bold ? `**${fmtRatio(s)}**` : fmtRatio(s));
-  const row = [label, fmtSpread(spread(ours.wallMs), 'ms'), fmtSpread(spread(raw.wallMs), 'ms'), ratio(wall), fmtSpread(spread(ours.cpuMs), 'ms'), fmtSpread(spread(raw.cpuMs), 'ms'), ratio(cpu)];
+  const row = [
+    label,
+    fmtSpread(spread(ours.wallMs), 'ms'),
+    fmtSpread(spread(raw.wallMs), 'ms'),
+    ratio(wall),
+    fmtSpread(spread(ours.cpuMs), 'ms'),
+    fmtSpread(spread(raw.cpuMs), 'ms'),
+    ratio(cpu),
+  ];
   if (opts.gc !== false) row.push(`${Math.round(median(ours.minorGcMs))} / ${Math.round(median(raw.minorGcMs))} ms`);
   return { row, wall, cpu };
 }

@@ -142,7 +142,9 @@ function writeRecords(dir: string, count: number): number {
           messageId: `<${i}.bench@example.com>`,
           size: 1_300 + (i % 5_000),
           status: i % 50 === 0 ? 'deferred' : 'delivered',
-          ...(i % 50 === 0 ? { code: 'RATE_LIMITED', response: '421 4.7.0 Try again later, closing connection. a1si123.9 - gsmtp' } : { response: '250 2.0.0 OK  1715071234 d9443c01a7336-1f2a3b4c5d6sm1234567ad.54 - gsmtp', upstreamId: 'd9443c01a7336-1f2a3b4c5d6sm1234567ad.54' }),
+          ...(i % 50 === 0
+            ? { code: 'RATE_LIMITED', response: '421 4.7.0 Try again later, closing connection. a1si123.9 - gsmtp' }
+            : { response: '250 2.0.0 OK  1715071234 d9443c01a7336-1f2a3b4c5d6sm1234567ad.54 - gsmtp', upstreamId: 'd9443c01a7336-1f2a3b4c5d6sm1234567ad.54' }),
           latencyMs: 180 + (i % 400),
           attempts: 1,
         }),

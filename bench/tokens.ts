@@ -88,7 +88,16 @@ export async function benchTokens(ctx: BenchContext): Promise<SectionResult> {
         name: side,
         run: async () => {
           const id = clientId(`${side}-redis`);
-          const job = { side, distEsm: DIST_ESM, redisUrl: redis.url, smtpPort: standIns.smtpPort, cert: standIns.cert, tokenUrl: standIns.tokenUrl, clientId: id, messages: 50 };
+          const job = {
+            side,
+            distEsm: DIST_ESM,
+            redisUrl: redis.url,
+            smtpPort: standIns.smtpPort,
+            cert: standIns.cert,
+            tokenUrl: standIns.tokenUrl,
+            clientId: id,
+            messages: 50,
+          };
           await runWorkers(job, ctx.scale.redisWorkers);
           return { extra: { requests: await requestsFor(id) } };
         },
@@ -176,7 +185,8 @@ async function simulatedHour(
   const pool = { maxConnections: 5, maxMessages: 100 };
   const ours = (id: string, withPool: boolean, extra: Record<string, unknown>): Transporter =>
     pkg.createGmailTransport(oauth2Config(standIns, withPool ? pool : undefined, id, extra) as never) as unknown as Transporter;
-  const raw = (id: string, withPool: boolean): Transporter => nodemailer.createTransport(rawSmtpOptions(standIns, withPool ? pool : undefined, rawOauth2Auth(standIns, id)) as never);
+  const raw = (id: string, withPool: boolean): Transporter =>
+    nodemailer.createTransport(rawSmtpOptions(standIns, withPool ? pool : undefined, rawOauth2Auth(standIns, id)) as never);
   const senders = [
     { key: 'ours-unpooled', id: clientId('hour-ours-unpooled'), make: (id: string) => ours(id, false, { eagerRefreshMs: eagerMs }) },
     { key: 'raw-unpooled', id: clientId('hour-raw-unpooled'), make: (id: string) => raw(id, false) },
@@ -214,7 +224,12 @@ async function simulatedHour(
     rows: [
       [label('no pool (a login per message)'), String(count('ours-unpooled')), String(count('raw-unpooled')), `≤ ${allowed} (${fmt(windows, 1)} windows)`],
       [label('pool of 5, maxMessages 100'), String(count('ours-pooled')), String(count('raw-pooled')), `≤ ${allowed}`],
-      [label("no pool, ours with the default eagerRefreshMs (5 min, capped at half a token's life)"), String(count('ours-unpooled-default')), '', `(${fmt(windows, 1)} windows)`],
+      [
+        label("no pool, ours with the default eagerRefreshMs (5 min, capped at half a token's life)"),
+        String(count('ours-unpooled-default')),
+        '',
+        `(${fmt(windows, 1)} windows)`,
+      ],
     ],
     checks: [
       { name: 'token requests per 5-minute window, simulated hour, no pool', value: count('ours-unpooled') / allowed, target: 1 },

@@ -59,7 +59,16 @@ export async function runBridgeDemo(embedded: EmbeddedSmtp, print: (line: string
     await say('MAIL FROM:<scans@example.com>');
     await say('RCPT TO:<alice@example.com>');
     await say('DATA');
-    const message = ['From: Office Scanner <scans@example.com>', 'To: alice@example.com', `Subject: ${subject}`, 'MIME-Version: 1.0', 'Content-Type: text/plain', '', 'Your scan (3 pages).', '.'].join('\r\n');
+    const message = [
+      'From: Office Scanner <scans@example.com>',
+      'To: alice@example.com',
+      `Subject: ${subject}`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain',
+      '',
+      'Your scan (3 pages).',
+      '.',
+    ].join('\r\n');
     const final = await say(message, '<the scan message> .');
     await say('QUIT');
     printer.close();

@@ -49,7 +49,10 @@ export function createPasswordResetApp(options: PasswordResetOptions): { app: Ex
     } catch (err) {
       // Gmail busy or unreachable for now: ask the browser to try again later.
       if (isGmailTransportError(err) && err.retryable) {
-        res.status(503).set('Retry-After', String(Math.ceil((err.retryAfterMs ?? 60_000) / 1000))).json({ error: 'try again in a minute' });
+        res
+          .status(503)
+          .set('Retry-After', String(Math.ceil((err.retryAfterMs ?? 60_000) / 1000)))
+          .json({ error: 'try again in a minute' });
         return;
       }
       throw err; // Express 5 hands it to the error handler: a 500, and your logs get err.code and err.hint

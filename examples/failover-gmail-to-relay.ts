@@ -26,7 +26,9 @@ export function createFailoverMailer(routes: FailoverRoutes, log: (line: string)
     // After a QUOTA_EXCEEDED, Gmail is skipped for an hour instead of being asked again per message.
     cooldownMs: 60 * 60_000,
   });
-  mailer.on('failover', ({ fromStrategy, toStrategy, code, messageId }) => log(`${messageId ?? 'message'}: ${fromStrategy} failed with ${code}, trying ${toStrategy}`));
+  mailer.on('failover', ({ fromStrategy, toStrategy, code, messageId }) =>
+    log(`${messageId ?? 'message'}: ${fromStrategy} failed with ${code}, trying ${toStrategy}`),
+  );
   // Route 1 without a failover event: Gmail was skipped, still cooling down after its quota error.
   mailer.on('delivered', ({ route, strategy, messageId }) => log(`${messageId ?? 'message'}: delivered by ${strategy} (route ${route})`));
   return mailer;

@@ -49,7 +49,12 @@ async function worker(): Promise<void> {
   const report: WorkerReport = { worker: cluster.worker?.id ?? 0 };
   mailer.on('token', ({ source }) => (report.tokenSource = source));
   try {
-    const info = await mailer.sendMail({ from: credentials.user, to: target.to(), subject: `Hello from worker ${report.worker}`, text: `Sent by process ${process.pid}.` });
+    const info = await mailer.sendMail({
+      from: credentials.user,
+      to: target.to(),
+      subject: `Hello from worker ${report.worker}`,
+      text: `Sent by process ${process.pid}.`,
+    });
     report.messageId = String(info.messageId);
   } catch (err) {
     report.error = String(err);
@@ -70,7 +75,9 @@ async function primary(): Promise<boolean> {
     }),
   );
   for (const r of reports.sort((a, b) => a.worker - b.worker)) {
-    console.log(`worker ${r.worker}: ${r.error ?? `sent ${r.messageId}, access token from ${r.tokenSource === 'endpoint' ? "Google's token endpoint" : 'Redis'}`}`);
+    console.log(
+      `worker ${r.worker}: ${r.error ?? `sent ${r.messageId}, access token from ${r.tokenSource === 'endpoint' ? "Google's token endpoint" : 'Redis'}`}`,
+    );
   }
   const fromGoogle = reports.filter((r) => r.tokenSource === 'endpoint').length;
   console.log(`${WORKERS} workers, ${fromGoogle} token request(s) to Google.`);

@@ -38,7 +38,7 @@ const TEXT: Record<Locale, PageText> = {
     intro: [
       'Every error from `createGmailTransport()`, `sendMail()`, `verify()` and the bridge is a',
       '`GmailTransportError` with one of the codes below. Branch on `code`, schedule on `retryable`,',
-      'and show `hint` to whoever has to act; `locale: \'ja\'` gives the Japanese hints',
+      "and show `hint` to whoever has to act; `locale: 'ja'` gives the Japanese hints",
       '([日本語](ja/errors-reference.md)). How to handle errors in code is in [errors.md](errors.md);',
       'what each failure looks like and how to fix it is in [troubleshooting.md](troubleshooting.md).',
       '',
@@ -57,7 +57,7 @@ const TEXT: Record<Locale, PageText> = {
     intro: [
       '`createGmailTransport()`、`sendMail()`、`verify()`、ブリッジから返るエラーはすべて `GmailTransportError` で、',
       '下のいずれかの `code` を持ちます。処理の分岐には `code` を、再試行の判断には `retryable` を使い、',
-      '`hint`（次に何をすべきか）は対応する人に見せてください。設定に `locale: \'ja\'` を指定すると、',
+      "`hint`（次に何をすべきか）は対応する人に見せてください。設定に `locale: 'ja'` を指定すると、",
       '`hint` は下の日本語になります。「意味」はエラーの `message` の先頭に入る英語の一文です。',
       '症状・原因・対処の詳しい説明は [troubleshooting.md](../troubleshooting.md)（英語）にあります。',
       '',

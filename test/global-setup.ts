@@ -20,6 +20,10 @@ export default function setup(): void {
   const inputs = [join(root, 'src'), join(root, 'package.json'), join(root, 'tsup.config.ts')];
   const fresh = outputs.every((file) => existsSync(file)) && Math.min(...outputs.map((file) => statSync(file).mtimeMs)) >= Math.max(...inputs.map(newest));
   if (fresh) return;
-  const result = spawnSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+  const result = spawnSync(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 300_000,
+  });
   if (result.status !== 0) throw new Error(`building dist/ failed (status ${result.status ?? result.signal})`);
 }

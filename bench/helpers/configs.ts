@@ -48,7 +48,15 @@ const NO_BUDGET = { budget: false } as const;
 export const BENCH_LIMITS = { messagesPerDay: 1_000_000, recipientsPerDay: 1_000_000 };
 
 export function appPasswordConfig(s: StandIns, pool: PoolShape | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { strategy: 'app-password', user: USER, appPassword: APP_PASSWORD, smtp: smtpOverride(s), ...(pool ? { pool: true, ...pool } : {}), ...NO_BUDGET, ...extra };
+  return {
+    strategy: 'app-password',
+    user: USER,
+    appPassword: APP_PASSWORD,
+    smtp: smtpOverride(s),
+    ...(pool ? { pool: true, ...pool } : {}),
+    ...NO_BUDGET,
+    ...extra,
+  };
 }
 
 /** An oauth2 config; a distinct `clientId` gives a distinct token cache key (a cold start). */
@@ -107,5 +115,6 @@ export async function sendAll(mailer: Transporter, count: number, offset = 0): P
   for (let i = 0; i < count; i++) sends.push(mailer.sendMail(message(offset + i)));
   const results = await Promise.allSettled(sends);
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed.length > 0) throw new Error(`${failed.length}/${count} sends failed, first: ${String((failed[0]!.reason as Error)?.message ?? failed[0]!.reason)}`);
+  if (failed.length > 0)
+    throw new Error(`${failed.length}/${count} sends failed, first: ${String((failed[0]!.reason as Error)?.message ?? failed[0]!.reason)}`);
 }

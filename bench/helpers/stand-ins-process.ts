@@ -137,7 +137,9 @@ async function handleGmailSend(req: IncomingMessage, res: ServerResponse): Promi
     return;
   }
   if (body.length === 0) {
-    json(res, 400, { error: { code: 400, message: "'raw' RFC822 payload message string or uploading message via /upload/* URL required", status: 'INVALID_ARGUMENT' } });
+    json(res, 400, {
+      error: { code: 400, message: "'raw' RFC822 payload message string or uploading message via /upload/* URL required", status: 'INVALID_ARGUMENT' },
+    });
     return;
   }
   stats.gmailApiMessages++;
@@ -147,7 +149,8 @@ async function handleGmailSend(req: IncomingMessage, res: ServerResponse): Promi
 
 const http = createServer((req, res) => {
   const path = (req.url ?? '').split('?')[0] ?? '';
-  const route = req.method === 'POST' && path.endsWith('/token') ? handleToken : req.method === 'POST' && path.endsWith('/messages/send') ? handleGmailSend : undefined;
+  const route =
+    req.method === 'POST' && path.endsWith('/token') ? handleToken : req.method === 'POST' && path.endsWith('/messages/send') ? handleGmailSend : undefined;
   if (!route) {
     json(res, 404, { error: 'not_found', path });
     return;

@@ -83,7 +83,8 @@ process.on('message', (message) => {
     const rss = process.memoryUsage.rss();
     sampled = Math.max(sampled, rss);
     const hwm = kernelPeakValid ? kernelPeak() : undefined;
-    const reply: BridgeWorkerReply = hwm !== undefined ? { rss, peakRss: Math.max(hwm, sampled), peakSource: 'VmHWM' } : { rss, peakRss: sampled, peakSource: 'sampled' };
+    const reply: BridgeWorkerReply =
+      hwm !== undefined ? { rss, peakRss: Math.max(hwm, sampled), peakSource: 'VmHWM' } : { rss, peakRss: sampled, peakSource: 'sampled' };
     process.send?.(reply);
   } else {
     void bridge.close().then(() => process.send?.({ rss: process.memoryUsage.rss() } satisfies BridgeWorkerReply, () => process.exit(0)));

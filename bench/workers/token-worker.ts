@@ -60,7 +60,8 @@ if (job.side === 'ours') {
 process.send?.({ ready: true });
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
 const sends: Promise<unknown>[] = [];
-for (let i = 0; i < job.messages; i++) sends.push(mailer.sendMail({ from: USER, to: `rcpt${i}@example.com`, subject: `worker ${process.pid} #${i}`, text: 'Benchmark body.' }));
+for (let i = 0; i < job.messages; i++)
+  sends.push(mailer.sendMail({ from: USER, to: `rcpt${i}@example.com`, subject: `worker ${process.pid} #${i}`, text: 'Benchmark body.' }));
 const results = await Promise.allSettled(sends);
 const failed = results.filter((r) => r.status === 'rejected').length;
 mailer.close();

@@ -141,7 +141,13 @@ export const entries: DemoEntry[] = [
         config: {
           strategy: 'service-account',
           user: 'sales@example.com',
-          serviceAccount: { type: 'service_account', project_id: 'demo-project', client_email: clientEmail, private_key: privateKey, token_uri: 'https://oauth2.googleapis.com/token' },
+          serviceAccount: {
+            type: 'service_account',
+            project_id: 'demo-project',
+            client_email: clientEmail,
+            private_key: privateKey,
+            token_uri: 'https://oauth2.googleapis.com/token',
+          },
           endpoints: { token: google.tokenUrl },
           smtp: implicitTls.smtp,
         },
@@ -155,7 +161,12 @@ export const entries: DemoEntry[] = [
     name: 'gmail-api',
     about: 'the Gmail REST API over HTTPS, for hosts that block SMTP ports (users.messages.send with a base64url message)',
     setup: ({ google }) => {
-      const account = { user: 'me@example.com', clientId: 'demo.apps.googleusercontent.com', clientSecret: 'demo-client-secret', refreshToken: 'demo-api-refresh-token' };
+      const account = {
+        user: 'me@example.com',
+        clientId: 'demo.apps.googleusercontent.com',
+        clientSecret: 'demo-client-secret',
+        refreshToken: 'demo-api-refresh-token',
+      };
       google.registerRefreshToken({ ...account, scopes: ['https://www.googleapis.com/auth/gmail.send'] });
       const from = google.grants.length;
       return {
@@ -186,10 +197,13 @@ export const entries: DemoEntry[] = [
         inbox: startTls,
         standsFor: 'smtp.sendgrid.net:587',
         watch(mailer, print) {
-          mailer.on('failover', (e) => print(`   event       failover: route ${e.from} (${e.fromStrategy}) failed with ${e.code}; trying route ${e.to} (${e.toStrategy})`));
+          mailer.on('failover', (e) =>
+            print(`   event       failover: route ${e.from} (${e.fromStrategy}) failed with ${e.code}; trying route ${e.to} (${e.toStrategy})`),
+          );
           mailer.on('delivered', (e) => print(`   event       delivered by route ${e.route} (${e.strategy})${e.failedOver ? ', after failing over' : ''}`));
         },
-        notes: () => exhausted.refused.map((r): [string, string] => ['refused', `at 127.0.0.1:${exhausted.port} (standing in for smtp.gmail.com:465): ${r.reply}`]),
+        notes: () =>
+          exhausted.refused.map((r): [string, string] => ['refused', `at 127.0.0.1:${exhausted.port} (standing in for smtp.gmail.com:465): ${r.reply}`]),
         stop: () => exhausted.close(),
       };
     },

@@ -8,8 +8,18 @@ import type { Inbox, Sighting } from './server.js';
 export const GOOGLE_TOKEN_AUDIENCE = 'https://oauth2.googleapis.com/token';
 /** RFC 7523 §2.1: the grant type of a JWT used as an authorization grant. */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const SEND_SCOPES = ['https://mail.google.com/', 'https://www.googleapis.com/auth/gmail.send', 'https://www.googleapis.com/auth/gmail.compose', 'https://www.googleapis.com/auth/gmail.modify'];
-const PROFILE_SCOPES = ['https://mail.google.com/', 'https://www.googleapis.com/auth/gmail.readonly', 'https://www.googleapis.com/auth/gmail.compose', 'https://www.googleapis.com/auth/gmail.modify'];
+const SEND_SCOPES = [
+  'https://mail.google.com/',
+  'https://www.googleapis.com/auth/gmail.send',
+  'https://www.googleapis.com/auth/gmail.compose',
+  'https://www.googleapis.com/auth/gmail.modify',
+];
+const PROFILE_SCOPES = [
+  'https://mail.google.com/',
+  'https://www.googleapis.com/auth/gmail.readonly',
+  'https://www.googleapis.com/auth/gmail.compose',
+  'https://www.googleapis.com/auth/gmail.modify',
+];
 
 /** One access token the stand-in issued, and what it was issued for. */
 export interface Grant {
@@ -112,14 +122,19 @@ export async function startGoogleStandIn(): Promise<GoogleStandIn> {
     const verifier = createVerify('RSA-SHA256').update(`${header}.${payload}`);
     if (!verifier.verify(account.publicKey, Buffer.from(signature, 'base64url'))) return oauthError(400, 'invalid_grant', 'Invalid JWT Signature.');
     const now = Date.now() / 1000;
-    if (claims.aud !== GOOGLE_TOKEN_AUDIENCE) return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.');
+    if (claims.aud !== GOOGLE_TOKEN_AUDIENCE)
+      return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.');
     if (typeof claims.exp !== 'number' || claims.exp < now || typeof claims.iat !== 'number' || claims.iat > now + 60) {
       return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.');
     }
     // Domain-wide delegation covers the mailboxes of the Workspace domain, nothing else.
     const sub = claims.sub ?? '';
     if (!sub.toLowerCase().endsWith(`@${account.domain.toLowerCase()}`)) {
-      return oauthError(401, 'unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.');
+      return oauthError(
+        401,
+        'unauthorized_client',
+        'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+      );
     }
     return issue({ grant: 'jwt-bearer', client: account.clientEmail, user: sub, scopes: (claims.scope ?? '').split(' ').filter(Boolean) });
   }
@@ -134,19 +149,23 @@ export async function startGoogleStandIn(): Promise<GoogleStandIn> {
     const grant = bearer === undefined ? undefined : grantOf(bearer);
     if (!grant) return apiError(401, 'authError', 'Request had invalid authentication credentials.', 'UNAUTHENTICATED');
     const user = decodeURIComponent(mailbox);
-    if (user !== 'me' && user.toLowerCase() !== grant.user.toLowerCase()) return apiError(403, 'forbidden', `Delegation denied for ${grant.user}`, 'PERMISSION_DENIED');
+    if (user !== 'me' && user.toLowerCase() !== grant.user.toLowerCase())
+      return apiError(403, 'forbidden', `Delegation denied for ${grant.user}`, 'PERMISSION_DENIED');
     if (action === 'profile') {
       if (req.method !== 'GET') return apiError(405, 'methodNotAllowed', 'Method Not Allowed', 'INVALID_ARGUMENT');
-      if (!grant.scopes.some((s) => PROFILE_SCOPES.includes(s))) return apiError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', 'PERMISSION_DENIED');
+      if (!grant.scopes.some((s) => PROFILE_SCOPES.includes(s)))
+        return apiError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', 'PERMISSION_DENIED');
       return { status: 200, body: { emailAddress: grant.user, messagesTotal: 0, threadsTotal: 0, historyId: '1' } };
     }
     if (req.method !== 'POST') return apiError(405, 'methodNotAllowed', 'Method Not Allowed', 'INVALID_ARGUMENT');
-    if (!grant.scopes.some((s) => SEND_SCOPES.includes(s))) return apiError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', 'PERMISSION_DENIED');
+    if (!grant.scopes.some((s) => SEND_SCOPES.includes(s)))
+      return apiError(403, 'insufficientPermissions', 'Request had insufficient authentication scopes.', 'PERMISSION_DENIED');
     let raw: Buffer;
     if (upload) raw = body;
     else {
       const json = JSON.parse(body.toString('utf8') || '{}') as { raw?: unknown };
-      if (typeof json.raw !== 'string' || json.raw === '') return apiError(400, 'invalidArgument', "'raw' RFC822 payload message string or uploading message via /upload/* URL required", 'INVALID_ARGUMENT');
+      if (typeof json.raw !== 'string' || json.raw === '')
+        return apiError(400, 'invalidArgument', "'raw' RFC822 payload message string or uploading message via /upload/* URL required", 'INVALID_ARGUMENT');
       raw = Buffer.from(json.raw, 'base64url');
     }
     const parsed = await simpleParser(raw);

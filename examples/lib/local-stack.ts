@@ -62,7 +62,12 @@ export async function startLocalStack(): Promise<LocalStack> {
   // Unique per stack: tokens are cached per credentials for the whole process, and a token of
   // another stack (in tests, several run in one process) would be one this stack never issued.
   const run = randomBytes(4).toString('hex');
-  const oauth2 = { user: 'me@example.com', clientId: `local-${run}.apps.googleusercontent.com`, clientSecret: `local-client-secret-${run}`, refreshToken: `local-refresh-token-${run}` };
+  const oauth2 = {
+    user: 'me@example.com',
+    clientId: `local-${run}.apps.googleusercontent.com`,
+    clientSecret: `local-client-secret-${run}`,
+    refreshToken: `local-refresh-token-${run}`,
+  };
   google.registerRefreshToken({ ...oauth2, scopes: ['https://mail.google.com/'] });
   const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
     modulusLength: 2048,
@@ -78,7 +83,10 @@ export async function startLocalStack(): Promise<LocalStack> {
     google,
     credentials: {
       oauth2,
-      serviceAccount: { key: { type: 'service_account', project_id: 'local-project', client_email: clientEmail, private_key: privateKey }, domain: 'example.com' },
+      serviceAccount: {
+        key: { type: 'service_account', project_id: 'local-project', client_email: clientEmail, private_key: privateKey },
+        domain: 'example.com',
+      },
       relay: { user: 'apikey', pass: `SG.local-not-a-real-key-${run}` },
     },
     overrides: {

@@ -101,9 +101,18 @@ function productionTarget(env: NodeJS.ProcessEnv): ExampleTarget {
   };
   return {
     local: false,
-    oauth2: () => ({ user: need('GMAIL_USER'), clientId: need('GMAIL_CLIENT_ID'), clientSecret: need('GMAIL_CLIENT_SECRET'), refreshToken: need('GMAIL_REFRESH_TOKEN') }),
+    oauth2: () => ({
+      user: need('GMAIL_USER'),
+      clientId: need('GMAIL_CLIENT_ID'),
+      clientSecret: need('GMAIL_CLIENT_SECRET'),
+      refreshToken: need('GMAIL_REFRESH_TOKEN'),
+    }),
     serviceAccount: () => ({ keyFile: need('GMAIL_SERVICE_ACCOUNT_FILE') }),
-    serviceAccountUsers: () => need('EXAMPLE_USERS').split(',').map((u) => u.trim()).filter(Boolean),
+    serviceAccountUsers: () =>
+      need('EXAMPLE_USERS')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
     relayAuth: () => ({ user: 'apikey', pass: need('SENDGRID_API_KEY') }),
     to: () => need('EXAMPLE_TO'),
     redisUrl: () => env.REDIS_URL ?? 'redis://127.0.0.1:6379',

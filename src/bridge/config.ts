@@ -81,7 +81,21 @@ export interface ResolvedBridgeConfig {
   sendLogDir?: string;
 }
 
-const ROOT_KEYS = ['listen', 'tls', 'accounts', 'allowNetworks', 'upstream', 'limits', 'allowInsecureAuth', 'hostname', 'logger', 'baseDir', 'spoolDir', 'sendLog', 'admin'];
+const ROOT_KEYS = [
+  'listen',
+  'tls',
+  'accounts',
+  'allowNetworks',
+  'upstream',
+  'limits',
+  'allowInsecureAuth',
+  'hostname',
+  'logger',
+  'baseDir',
+  'spoolDir',
+  'sendLog',
+  'admin',
+];
 
 /**
  * Validates bridge options. Every problem is collected and reported in one CONFIG_INVALID, by
@@ -109,12 +123,17 @@ export function resolveBridgeConfig(input: BridgeOptions | unknown): ResolvedBri
   const admin = parseAdmin(check, raw, raw.tls !== undefined, baseDir);
   const upstream = parseUpstream(check, withKeptToken(check, raw, admin));
   const sendLog = parseSendLog(check, raw, baseDir);
-  if (raw.sendLog !== undefined && isPlainObject(raw.upstream) && raw.upstream.sendLog !== undefined) check.fail('upstream.sendLog', 'is set on the bridge already (sendLog): give it once, on the bridge');
+  if (raw.sendLog !== undefined && isPlainObject(raw.upstream) && raw.upstream.sendLog !== undefined)
+    check.fail('upstream.sendLog', 'is set on the bridge already (sendLog): give it once, on the bridge');
   const logger = raw.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null)) check.fail('logger', 'must be an object with debug/info/warn/error methods');
 
   if (accounts && networks && accounts.size === 0 && networks.list.length === 0) {
-    check.fail('accounts', 'or allowNetworks must admit someone: add an account for your devices, or the network they send from', 'Add "allowNetworks": ["192.168.10.0/24"] with your devices\' network, or an account made with `gmail-transport hash-password` for devices that log in.');
+    check.fail(
+      'accounts',
+      'or allowNetworks must admit someone: add an account for your devices, or the network they send from',
+      'Add "allowNetworks": ["192.168.10.0/24"] with your devices\' network, or an account made with `gmail-transport hash-password` for devices that log in.',
+    );
   }
   if (accounts && accounts.size > 0 && raw.tls === undefined && !allowInsecureAuth) {
     check.fail(
@@ -185,7 +204,11 @@ function parseAccounts(check: ConfigChecker, raw: Raw): Map<string, ResolvedAcco
     const hashText = at.string(item, 'passwordHash', { required: true });
     const hash = hashText !== undefined ? parsePasswordHash(hashText) : undefined;
     if (hashText !== undefined && !hash) {
-      at.fail('passwordHash', 'is not a password hash from `gmail-transport hash-password` ($scrypt$ln=…,r=…,p=…$salt$hash)', 'Hash device passwords with `gmail-transport hash-password` and put the printed line in passwordHash; never the password itself.');
+      at.fail(
+        'passwordHash',
+        'is not a password hash from `gmail-transport hash-password` ($scrypt$ln=…,r=…,p=…$salt$hash)',
+        'Hash device passwords with `gmail-transport hash-password` and put the printed line in passwordHash; never the password itself.',
+      );
     }
     const allowFrom = parseAllowFrom(at, item);
     if (user && hash && !duplicate && allowFrom !== null) accounts.set(user, { user, hash, ...(allowFrom ? { allowFrom } : {}) });
@@ -223,7 +246,12 @@ function parseNetworks(check: ConfigChecker, raw: Raw): { parsed: ParsedNetwork[
       return;
     }
     const result = parseNetwork(entry);
-    if ('error' in result) check.fail(`allowNetworks[${i}]`, result.error, 'Write an address or a network in CIDR form, e.g. "192.168.10.0/24" for the office network or "192.168.10.25" for one printer.');
+    if ('error' in result)
+      check.fail(
+        `allowNetworks[${i}]`,
+        result.error,
+        'Write an address or a network in CIDR form, e.g. "192.168.10.0/24" for the office network or "192.168.10.25" for one printer.',
+      );
     else parsed.push(result);
   });
   if (parsed.length !== value.length) return undefined;

@@ -66,7 +66,11 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
       const accepted = Array.isArray(info.accepted) ? info.accepted.length : message.to.length - rejected;
       const temporary = (info.rejectedErrors ?? []).some((e) => typeof e.responseCode === 'number' && e.responseCode < 500);
       const { reply, outcome } = replyForPartialDelivery(accepted, rejected, temporary);
-      return { reply, level: 'warn', record: { ...base, outcome, reply: replyLabel(reply), upstreamCode: 'RECIPIENT_REJECTED', rejectedRecipients: rejected, latencyMs } };
+      return {
+        reply,
+        level: 'warn',
+        record: { ...base, outcome, reply: replyLabel(reply), upstreamCode: 'RECIPIENT_REJECTED', rejectedRecipients: rejected, latencyMs },
+      };
     }
     const response = typeof info.response === 'string' ? info.response : undefined;
     const reply = acceptedReply(response);
@@ -94,4 +98,3 @@ export async function deliverUpstream(mailer: GmailTransporter, message: DeviceM
     };
   }
 }
-

@@ -93,11 +93,20 @@ export function networkProblems(networks: readonly ParsedNetwork[]): NetworkProb
   const problems: NetworkProblem[] = [];
   const check = (entries: typeof v4, target: Span, admits: string): boolean => {
     const touching = entries.filter((e) => e.span.first <= target.last && e.span.last >= target.first);
-    if (!covers(touching.map((e) => e.span), target)) return false;
+    if (
+      !covers(
+        touching.map((e) => e.span),
+        target,
+      )
+    )
+      return false;
     const alone = touching.find((e) => e.span.first <= target.first && e.span.last >= target.last);
     // Name the entries that do it, not the ones inside them (10.0.0.0/8 beside 0.0.0.0/1).
     const inside = (e: (typeof touching)[number], o: (typeof touching)[number]): boolean =>
-      o !== e && o.span.first <= e.span.first && e.span.last <= o.span.last && (o.span.first !== e.span.first || o.span.last !== e.span.last || o.index < e.index);
+      o !== e &&
+      o.span.first <= e.span.first &&
+      e.span.last <= o.span.last &&
+      (o.span.first !== e.span.first || o.span.last !== e.span.last || o.index < e.index);
     const named = touching.filter((e) => !touching.some((o) => inside(e, o)));
     problems.push({ indices: alone ? [alone.index] : named.map((e) => e.index), admits });
     return true;

@@ -23,7 +23,10 @@ export class RefusalLog {
   readonly #maxKeys: number;
   readonly #bursts = new Map<string, Burst>();
 
-  constructor(write: (record: BridgeRefusalRecord, level: Level, text: string) => void, opts: { windowMs?: number; fullLines?: number; maxKeys?: number } = {}) {
+  constructor(
+    write: (record: BridgeRefusalRecord, level: Level, text: string) => void,
+    opts: { windowMs?: number; fullLines?: number; maxKeys?: number } = {},
+  ) {
     this.#write = write;
     this.#windowMs = opts.windowMs ?? 60_000;
     this.#fullLines = opts.fullLines ?? 5;

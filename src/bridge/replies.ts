@@ -68,7 +68,12 @@ export function tooBigReply(limit: number): SmtpReply {
 
 /** 250 2.0.0 once the upstream accepted the message, with the upstream's reply (a queue id) for the device's log. */
 export function acceptedReply(upstreamResponse?: string): SmtpReply {
-  const detail = upstreamResponse ? `: ${upstreamResponse.replace(/^\d{3}[ -]/, '').replace(/\s+/g, ' ').slice(0, 160)}` : '';
+  const detail = upstreamResponse
+    ? `: ${upstreamResponse
+        .replace(/^\d{3}[ -]/, '')
+        .replace(/\s+/g, ' ')
+        .slice(0, 160)}`
+    : '';
   return { code: 250, enhanced: '2.0.0', text: `Accepted by upstream${detail}` };
 }
 
@@ -117,7 +122,11 @@ const REJECTED: Partial<Record<ErrorCode, SmtpReply>> = {
   SYNTAX_ERROR: { code: 554, enhanced: '5.5.0', text: 'Upstream refused the message as malformed' },
   // Found before the upstream was asked: an address that does not parse, or more recipients
   // than the upstream takes. RFC 3463 X.1.3: bad destination mailbox address syntax.
-  MESSAGE_INVALID: { code: 550, enhanced: '5.1.3', text: 'Message refused before sending upstream: an address does not parse, or there are too many recipients' },
+  MESSAGE_INVALID: {
+    code: 550,
+    enhanced: '5.1.3',
+    text: 'Message refused before sending upstream: an address does not parse, or there are too many recipients',
+  },
   PERMANENT_FAILURE: { code: 554, enhanced: '5.0.0', text: 'Upstream refused the message' },
   // The bridge's own config was checked at start, so a CONFIG_INVALID now concerns this
   // message: the Gmail API delivers to the headers and refuses an envelope that differs (Bcc

@@ -26,7 +26,10 @@ export interface StoredCertificate {
  *
  * @throws GmailTransportError `CONFIG_INVALID` when only one of the two files exists, or they do not match.
  */
-export async function loadOrCreateSelfSigned(tls: Extract<ResolvedBridgeTls, { kind: 'self-signed' }>, config: ResolvedBridgeConfig): Promise<StoredCertificate> {
+export async function loadOrCreateSelfSigned(
+  tls: Extract<ResolvedBridgeTls, { kind: 'self-signed' }>,
+  config: ResolvedBridgeConfig,
+): Promise<StoredCertificate> {
   const certPath = join(tls.dir, SELF_SIGNED_CERT_FILE);
   const keyPath = join(tls.dir, SELF_SIGNED_KEY_FILE);
   const [cert, key] = await Promise.all([readIfExists(certPath), readIfExists(keyPath)]);

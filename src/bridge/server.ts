@@ -7,7 +7,18 @@ import { resolveBridgeConfig, type ResolvedBridgeConfig } from './config.js';
 import type { GuardedConnection } from './slots.js';
 import { AuthLockout } from './lockout.js';
 import type { ConsoleActivity, RunningConsole } from './console/index.js';
-import type { Bridge, BridgeAddress, BridgeAdminAddress, BridgeEvents, BridgeLockoutRecord, BridgeMessageRecord, BridgeOptions, BridgeRefusalRecord, BridgeStatus, BridgeTlsVersion } from './types.js';
+import type {
+  Bridge,
+  BridgeAddress,
+  BridgeAdminAddress,
+  BridgeEvents,
+  BridgeLockoutRecord,
+  BridgeMessageRecord,
+  BridgeOptions,
+  BridgeRefusalRecord,
+  BridgeStatus,
+  BridgeTlsVersion,
+} from './types.js';
 
 type BridgeRuntime = typeof import('./runtime.js');
 type ConsoleModule = typeof import('./console/index.js');
@@ -71,7 +82,8 @@ class SmtpBridge extends EventEmitter implements Bridge {
     // learns that the day's budget is running low before devices get 451s.
     upstream.on('warning', (warning) => {
       if (warning.code.startsWith('SEND_LOG_')) this.#logger?.warn?.({ event: 'send-log', code: warning.code }, `gmail-transport bridge: ${warning.message}`);
-      else if (warning.code === 'BUDGET_LOW') this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
+      else if (warning.code === 'BUDGET_LOW')
+        this.#logger?.warn?.({ event: 'budget-low', message: warning.message }, 'gmail-transport bridge: the upstream sending budget is running low');
     });
     upstream.on('token', (event) => this.#activity?.noteToken(event));
   }
@@ -179,7 +191,10 @@ class SmtpBridge extends EventEmitter implements Bridge {
       const server = new SMTPServer({ ...common, secure: listener.tls === 'implicit' });
       this.#servers.push(server);
       const port = await bind(server, config.listen.host, listener.port, (err) =>
-        this.#logger?.debug?.({ event: 'connection-error', code: (err as NodeJS.ErrnoException).code ?? 'error' }, 'gmail-transport bridge: a device connection failed'),
+        this.#logger?.debug?.(
+          { event: 'connection-error', code: (err as NodeJS.ErrnoException).code ?? 'error' },
+          'gmail-transport bridge: a device connection failed',
+        ),
       );
       this.#addresses.push({ host: config.listen.host, port, tls: listener.tls });
     }
@@ -207,13 +222,19 @@ class SmtpBridge extends EventEmitter implements Bridge {
     });
   }
 
-  async #tlsMaterial({ loadOrCreateSelfSigned }: BridgeRuntime): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
+  async #tlsMaterial({
+    loadOrCreateSelfSigned,
+  }: BridgeRuntime): Promise<{ key: string; cert: string; minVersion: BridgeTlsVersion; legacy: boolean } | undefined> {
     const tls = this.#config.tls;
     if (!tls) return undefined;
     const legacy = tls.minVersion === 'TLSv1' || tls.minVersion === 'TLSv1.1';
     if (tls.kind === 'files') return { key: tls.key.reveal(), cert: tls.cert, minVersion: tls.minVersion, legacy };
     const made = await loadOrCreateSelfSigned(tls, this.#config);
-    if (made.created) this.#logger?.info?.({ event: 'self-signed', certificate: made.certPath, sha256: made.fingerprint }, 'gmail-transport bridge: generated a self-signed certificate');
+    if (made.created)
+      this.#logger?.info?.(
+        { event: 'self-signed', certificate: made.certPath, sha256: made.fingerprint },
+        'gmail-transport bridge: generated a self-signed certificate',
+      );
     return { key: made.key, cert: made.cert, minVersion: tls.minVersion, legacy };
   }
 
@@ -245,11 +266,17 @@ class SmtpBridge extends EventEmitter implements Bridge {
       );
     }
     if (config.weakHashes.length > 0) {
-      logger?.warn?.({ event: 'weak-password-hash', accounts: config.weakHashes }, 'gmail-transport bridge: some password hashes are weaker than recommended; re-create them with `gmail-transport hash-password`');
+      logger?.warn?.(
+        { event: 'weak-password-hash', accounts: config.weakHashes },
+        'gmail-transport bridge: some password hashes are weaker than recommended; re-create them with `gmail-transport hash-password`',
+      );
     }
     const tls = config.tls;
     if (tls?.kind === 'files' && tls.notAfter !== undefined && tls.notAfter < Date.now()) {
-      logger?.warn?.({ event: 'certificate-expired', notAfter: new Date(tls.notAfter).toISOString() }, 'gmail-transport bridge: the TLS certificate has expired; devices that check it will refuse to connect');
+      logger?.warn?.(
+        { event: 'certificate-expired', notAfter: new Date(tls.notAfter).toISOString() },
+        'gmail-transport bridge: the TLS certificate has expired; devices that check it will refuse to connect',
+      );
     }
   }
 
@@ -257,7 +284,10 @@ class SmtpBridge extends EventEmitter implements Bridge {
     // Refusals repeat as fast as a stranger sends commands: the log gets a summary of them.
     if (record.event === 'refused') this.#refusals?.note(record, level);
     else {
-      const text = record.event === 'message' ? `gmail-transport bridge: message ${record.outcome} (${record.reply})` : 'gmail-transport bridge: address locked out after failed logins';
+      const text =
+        record.event === 'message'
+          ? `gmail-transport bridge: message ${record.outcome} (${record.reply})`
+          : 'gmail-transport bridge: address locked out after failed logins';
       this.#logger?.[level]?.({ ...record }, text);
     }
     this.emit(record.event, record);

@@ -168,7 +168,20 @@ export function createSessionHandlers(ctx: SessionContext): Handlers {
         // A message the bridge answers itself, without the upstream.
         const local = (reply: SmtpReply, outcome: 'rejected' | 'deferred', level: 'warn' | 'error', extra: Partial<BridgeMessageRecord> = {}): void => {
           const { to, ...who } = base;
-          ctx.report({ event: 'message', ...who, recipients: to.length, bytes: spooled.bytes, ...messageId, outcome, reply: replyLabel(reply), ...extra, latencyMs: Date.now() - startedAt }, level);
+          ctx.report(
+            {
+              event: 'message',
+              ...who,
+              recipients: to.length,
+              bytes: spooled.bytes,
+              ...messageId,
+              outcome,
+              reply: replyLabel(reply),
+              ...extra,
+              latencyMs: Date.now() - startedAt,
+            },
+            level,
+          );
           callback(replyError(reply));
         };
         if (stream.sizeExceeded || spooled.tooBig) return local(tooBigReply(config.limits.maxMessageBytes), 'rejected', 'warn');

@@ -72,7 +72,9 @@ export class Budget {
     if (this.limits.messagesPerDay === undefined && this.limits.recipientsPerDay === undefined) return { key: '', handle: undefined };
     const key = this.#keyOf(mailbox);
     const verdict = this.#ledger.reserve(key, envelope.to, this.limits, Date.now());
-    return verdict instanceof Promise ? verdict.then((v) => this.#judge(v, key, mailbox, envelope.to, mail)) : this.#judge(verdict, key, mailbox, envelope.to, mail);
+    return verdict instanceof Promise
+      ? verdict.then((v) => this.#judge(v, key, mailbox, envelope.to, mail))
+      : this.#judge(verdict, key, mailbox, envelope.to, mail);
   }
 
   /**

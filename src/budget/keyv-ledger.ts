@@ -55,15 +55,21 @@ export class KeyvLedger implements Ledger {
       .then(async () => {
         const entries = await this.#read(key);
         const result = change(entries);
-        const written = await withTimeout(this.#store.set(key, JSON.stringify({ t: entries.times, r: entries.recipients, s: entries.spentUntil }), WINDOW_MS), this.#timeoutMs, 'budget store set');
+        const written = await withTimeout(
+          this.#store.set(key, JSON.stringify({ t: entries.times, r: entries.recipients, s: entries.spentUntil }), WINDOW_MS),
+          this.#timeoutMs,
+          'budget store set',
+        );
         // Keyv resolves false when its adapter failed.
         if (written === false) throw Object.assign(new Error('write refused'), { code: 'SET_FALSE' });
         return result;
       });
     this.#queues.set(key, next);
-    void next.finally(() => {
-      if (this.#queues.get(key) === next) this.#queues.delete(key);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.#queues.get(key) === next) this.#queues.delete(key);
+      })
+      .catch(() => undefined);
     return next;
   }
 

@@ -95,7 +95,9 @@ return out
 const RELEASE_SCRIPT = script("if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then redis.call('DECRBY', KEYS[2], ARGV[2]) end return 1");
 
 /** Moves the spent-until time later, never earlier (KEYS: spent; ARGV: until, ttl). */
-const SPENT_SCRIPT = script("if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1");
+const SPENT_SCRIPT = script(
+  "if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end return 1",
+);
 
 /** Messages decided by one script call at most: Redis runs nothing else while a script runs. */
 const BATCH_MAX = 200;
@@ -187,7 +189,12 @@ export class RedisLedger implements Ledger {
   async #decide(batch: Batch, items: Batch['items']): Promise<void> {
     let reply: number[];
     try {
-      reply = await this.#run(batch.key, batch.limits, batch.now, items.flatMap((item) => [item.member, String(item.recipients)]));
+      reply = await this.#run(
+        batch.key,
+        batch.limits,
+        batch.now,
+        items.flatMap((item) => [item.member, String(item.recipients)]),
+      );
       if (reply.length !== 3 + 4 * items.length) throw Object.assign(new Error('unexpected reply from the budget script'), { code: 'EBADREPLY' });
     } catch (err) {
       for (const item of items) item.settle(err instanceof Error ? err : new Error(String(err)));

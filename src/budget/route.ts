@@ -67,7 +67,11 @@ class BudgetedRoute extends RouteWrapper {
     }
     const done: SendCallback = (err, info) => {
       const settled = this.#budget.settle(admitted, err);
-      if (settled instanceof Promise) settled.then(() => callback(err, info), () => callback(err, info));
+      if (settled instanceof Promise)
+        settled.then(
+          () => callback(err, info),
+          () => callback(err, info),
+        );
       else callback(err, info);
     };
     this.inner.send(mail, done);

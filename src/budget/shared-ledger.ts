@@ -110,7 +110,11 @@ class GuardedLedger implements Ledger {
     const wasUp = !this.#resting();
     this.#downUntil = Date.now() + STORE_RETRY_AFTER_MS;
     // One warning per outage, not one per send.
-    if (wasUp) this.#warn('BUDGET_STORE_FAILED', `${what} the budget store failed (${describeFailure(err)}); counting in this process's memory for ${STORE_RETRY_AFTER_MS / 1000} s`);
+    if (wasUp)
+      this.#warn(
+        'BUDGET_STORE_FAILED',
+        `${what} the budget store failed (${describeFailure(err)}); counting in this process's memory for ${STORE_RETRY_AFTER_MS / 1000} s`,
+      );
   }
 }
 

@@ -3,7 +3,19 @@ import { errnoOf, readSecretFile, secretText } from '../config/load-config.js';
 import { Secret } from '../core/secret.js';
 import { configError, isLoopbackHost } from '../core/validate.js';
 import { checkWritable, readClientCredentials, writeSecretFile, type ClientCredentials } from '../consent/client-file.js';
-import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, parseDuration, printDiagnosis, printJson, readSecretInput, UsageError, type CliIo, type Diagnosis } from './io.js';
+import {
+  diagnosisOf,
+  EXIT_FAILED,
+  EXIT_OK,
+  parseCommandLine,
+  parseDuration,
+  printDiagnosis,
+  printJson,
+  readSecretInput,
+  UsageError,
+  type CliIo,
+  type Diagnosis,
+} from './io.js';
 import { consentUrl, createPkce, createState, GMAIL_SCOPE, listenOnLoopback } from '../consent/loopback.js';
 import { checkAccount, completeConsent, DEFAULT_AUTH_ENDPOINT, DEFAULT_TOKEN_ENDPOINT } from '../consent/consent.js';
 
@@ -87,7 +99,17 @@ export async function runAuth(args: readonly string[], io: CliIo): Promise<numbe
   try {
     const client = await clientCredentials(flags, io);
     if (out) await checkWritable(out);
-    return await runConsent(io, { client, port, timeoutMs, authEndpoint, tokenEndpoint, out, user: flags.user, json: flags.json === true, openBrowser: !flags['no-browser'] });
+    return await runConsent(io, {
+      client,
+      port,
+      timeoutMs,
+      authEndpoint,
+      tokenEndpoint,
+      out,
+      user: flags.user,
+      json: flags.json === true,
+      openBrowser: !flags['no-browser'],
+    });
   } catch (err) {
     if (err instanceof UsageError) throw err;
     report(io, flags.json, diagnosisOf(err));
@@ -123,8 +145,17 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
     throw new UsageError(`cannot listen on 127.0.0.1:${o.port} (${(err as { code?: string }).code ?? 'error'})`);
   });
   try {
-    const url = consentUrl({ authEndpoint: o.authEndpoint, clientId: o.client.clientId, redirectUri: listener.redirectUri, state, challenge: pkce.challenge, ...(o.user ? { loginHint: o.user } : {}) });
-    io.stderr.write(`Open this URL in a browser, sign in as the mailbox to send from, and allow access:\n\n  ${url}\n\nWaiting for Google's redirect to ${listener.redirectUri} (up to ${Math.round(o.timeoutMs / 1000)} s)...\n`);
+    const url = consentUrl({
+      authEndpoint: o.authEndpoint,
+      clientId: o.client.clientId,
+      redirectUri: listener.redirectUri,
+      state,
+      challenge: pkce.challenge,
+      ...(o.user ? { loginHint: o.user } : {}),
+    });
+    io.stderr.write(
+      `Open this URL in a browser, sign in as the mailbox to send from, and allow access:\n\n  ${url}\n\nWaiting for Google's redirect to ${listener.redirectUri} (up to ${Math.round(o.timeoutMs / 1000)} s)...\n`,
+    );
     if (o.openBrowser) {
       try {
         await io.openBrowser(url);
@@ -133,7 +164,12 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
       }
     }
     const outcome = await listener.waitForConsent(o.timeoutMs);
-    const result = await completeConsent(outcome, { client: o.client, pkce: new Secret(pkce.verifier), redirectUri: listener.redirectUri, tokenEndpoint: o.tokenEndpoint });
+    const result = await completeConsent(outcome, {
+      client: o.client,
+      pkce: new Secret(pkce.verifier),
+      redirectUri: listener.redirectUri,
+      tokenEndpoint: o.tokenEndpoint,
+    });
     if ('code' in result) {
       listener.finish({ status: 400, title: 'Sign-in failed', text: `${result.code}: ${result.message}. See the terminal for what to do.` });
       report(io, o.json, result);
@@ -147,8 +183,20 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
     }
     if (account.warning) io.stderr.write(`${account.warning}\n`);
     if (o.out) await writeSecretFile(o.out, `${result.refreshToken}\n`);
-    listener.finish({ status: 200, title: 'Access granted', text: 'gmail-transport has its refresh token. You can close this tab and return to the terminal.' });
-    printSuccess(io, { json: o.json, refreshToken: result.refreshToken, scope: result.scope, clientId: o.client.clientId, user: o.user, account: account.address, out: o.out });
+    listener.finish({
+      status: 200,
+      title: 'Access granted',
+      text: 'gmail-transport has its refresh token. You can close this tab and return to the terminal.',
+    });
+    printSuccess(io, {
+      json: o.json,
+      refreshToken: result.refreshToken,
+      scope: result.scope,
+      clientId: o.client.clientId,
+      user: o.user,
+      account: account.address,
+      out: o.out,
+    });
     return EXIT_OK;
   } finally {
     await listener.close();
@@ -157,13 +205,28 @@ async function runConsent(io: CliIo, o: ConsentOptions): Promise<number> {
 
 function printSuccess(
   io: CliIo,
-  r: { json: boolean; refreshToken: string; scope: string | undefined; clientId: string; user: string | undefined; account: string | undefined; out: string | undefined },
+  r: {
+    json: boolean;
+    refreshToken: string;
+    scope: string | undefined;
+    clientId: string;
+    user: string | undefined;
+    account: string | undefined;
+    out: string | undefined;
+  },
 ): void {
   const refreshRef = r.out ? { file: r.out } : { env: 'GMAIL_REFRESH_TOKEN' };
   const user = r.user ?? r.account ?? 'you@example.com';
   const config = { strategy: 'oauth2', user, clientId: r.clientId, clientSecret: { env: 'GMAIL_CLIENT_SECRET' }, refreshToken: refreshRef };
   if (r.json) {
-    printJson(io, { ok: true, clientId: r.clientId, scope: r.scope ?? GMAIL_SCOPE, ...(r.account ? { account: r.account } : {}), ...(r.out ? { out: r.out } : { refreshToken: r.refreshToken }), config });
+    printJson(io, {
+      ok: true,
+      clientId: r.clientId,
+      scope: r.scope ?? GMAIL_SCOPE,
+      ...(r.account ? { account: r.account } : {}),
+      ...(r.out ? { out: r.out } : { refreshToken: r.refreshToken }),
+      config,
+    });
   } else {
     const tokenLine = r.out ? `"$(cat ${shellQuote(r.out)})"` : r.refreshToken;
     io.stdout.write(
@@ -197,9 +260,12 @@ function report(io: CliIo, json: boolean | undefined, diagnosis: Diagnosis): voi
 type ClientFlags = { 'client-file'?: string; 'client-id'?: string; 'client-secret'?: string; 'client-secret-file'?: string; 'client-secret-stdin'?: boolean };
 
 async function clientCredentials(flags: ClientFlags, io: CliIo): Promise<ClientCredentials> {
-  const secretFlags = (['client-secret', 'client-secret-file', 'client-secret-stdin'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false);
+  const secretFlags = (['client-secret', 'client-secret-file', 'client-secret-stdin'] as const).filter(
+    (name) => flags[name] !== undefined && flags[name] !== false,
+  );
   if (flags['client-file'] !== undefined) {
-    if (flags['client-id'] !== undefined || secretFlags.length > 0) throw new UsageError('give either --client-file or --client-id with a client secret, not both');
+    if (flags['client-id'] !== undefined || secretFlags.length > 0)
+      throw new UsageError('give either --client-file or --client-id with a client secret, not both');
     return readClientCredentials(resolve(io.cwd, flags['client-file']));
   }
   if (secretFlags.length > 1) throw new UsageError(`give the client secret one way only, not ${secretFlags.map((name) => `--${name}`).join(' and ')}`);

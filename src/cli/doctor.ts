@@ -59,15 +59,19 @@ export async function runDoctor(args: readonly string[], io: CliIo): Promise<num
   const locale = (flags.locale ?? 'en') as Locale;
   if (!LOCALES.includes(locale)) throw new UsageError(`--locale must be one of ${LOCALES.join(', ')}`);
   if (flags.config !== undefined && flags.strategy !== undefined) throw new UsageError('give either --config or --strategy, not both');
-  if (flags.strategy !== undefined && !Object.hasOwn(strategies, flags.strategy)) throw new UsageError(`--strategy must be one of ${Object.keys(strategies).join(', ')}`);
+  if (flags.strategy !== undefined && !Object.hasOwn(strategies, flags.strategy))
+    throw new UsageError(`--strategy must be one of ${Object.keys(strategies).join(', ')}`);
   if (flags.preset !== undefined && flags.strategy !== 'relay') throw new UsageError('--preset goes with --strategy relay');
-  if (flags.preset !== undefined && !(RELAY_PRESETS as readonly string[]).includes(flags.preset)) throw new UsageError(`--preset must be one of ${RELAY_PRESETS.join(', ')}`);
+  if (flags.preset !== undefined && !(RELAY_PRESETS as readonly string[]).includes(flags.preset))
+    throw new UsageError(`--preset must be one of ${RELAY_PRESETS.join(', ')}`);
   const selectors = flags['dkim-selector'] ?? [];
   if (selectors.some((s) => !isDkimSelector(s))) throw new UsageError('--dkim-selector must be a DNS label such as google or s1');
-  if (flags['dns-server'] !== undefined && !parseDnsServer(flags['dns-server'])) throw new UsageError('--dns-server must be an IP address with an optional port, e.g. 127.0.0.1:5353');
+  if (flags['dns-server'] !== undefined && !parseDnsServer(flags['dns-server']))
+    throw new UsageError('--dns-server must be an IP address with an optional port, e.g. 127.0.0.1:5353');
 
   let route: DoctorRoute | GmailTransportConfig | undefined;
-  if (flags.strategy !== undefined) route = { strategy: flags.strategy as StrategyName, ...(flags.preset ? { preset: flags.preset as DoctorRoute['preset'] } : {}) };
+  if (flags.strategy !== undefined)
+    route = { strategy: flags.strategy as StrategyName, ...(flags.preset ? { preset: flags.preset as DoctorRoute['preset'] } : {}) };
   let report: DoctorReport;
   try {
     if (flags.config !== undefined) route = await loadConfig(flags.config, { env: io.env, cwd: io.cwd });

@@ -33,7 +33,10 @@ export class UsageError extends Error {
 /** Runs node:util parseArgs, turning its errors into UsageError without echoing argument values. */
 // The return type is spelled out: inferred, it names a type node:util does not export, which a
 // declaration build cannot write.
-export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
+export function parseCommandLine<O extends NonNullable<ParseArgsConfig['options']>>(
+  args: readonly string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: false }>>['values'] {
   try {
     return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
   } catch (err) {
@@ -57,7 +60,8 @@ export function printDiagnosis(io: CliIo, command: string, diagnosis: Diagnosis,
     diagnosis.retryable === true ? 'retryable' : '',
   ].filter(Boolean);
   if (facts.length > 0) lines.push(`  ${facts.join(', ')}`);
-  if (typeof diagnosis.response === 'string' && !diagnosis.message.includes(diagnosis.response)) lines.push(`  response: ${diagnosis.response.replace(/\r?\n/g, ' | ')}`);
+  if (typeof diagnosis.response === 'string' && !diagnosis.message.includes(diagnosis.response))
+    lines.push(`  response: ${diagnosis.response.replace(/\r?\n/g, ' | ')}`);
   if (issues) {
     for (const issue of issues) {
       lines.push(`  - ${annotate ? annotate(issue.path) : issue.path} ${issue.message}`);
@@ -111,7 +115,9 @@ export async function readSecretInput(stdin: CliStdin, io: CliIo, prompt: string
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   // `echo secret | gmail-transport …` adds one newline that is not part of it.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /**

@@ -6,7 +6,18 @@ import { isGmailTransportError, type ConfigIssue, type GmailTransportError } fro
 import { configError } from '../core/validate.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import type { Logger } from '../core/logger.js';
-import { diagnosisOf, EXIT_FAILED, EXIT_OK, parseCommandLine, printDiagnosis, readHiddenLines, readSecretInput, UsageError, type CliIo, type CliStdin } from './io.js';
+import {
+  diagnosisOf,
+  EXIT_FAILED,
+  EXIT_OK,
+  parseCommandLine,
+  printDiagnosis,
+  readHiddenLines,
+  readSecretInput,
+  UsageError,
+  type CliIo,
+  type CliStdin,
+} from './io.js';
 import { createBridge } from '../bridge/server.js';
 import { resolveBridgeConfig } from '../bridge/config.js';
 import { hashPassword } from '../bridge/password-hash.js';
@@ -72,7 +83,9 @@ export async function runServe(args: readonly string[], io: CliIo & Partial<Brid
     const kept = resolveBridgeConfig({ ...(config as unknown as BridgeOptions), baseDir }).upstream as { refreshToken?: unknown };
     if (typeof kept.refreshToken === 'string') upstream = { ...upstream, refreshToken: kept.refreshToken } as GmailTransportConfig;
     const addresses = await bridge.listen();
-    io.stderr.write(`gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`);
+    io.stderr.write(
+      `gmail-transport serve: listening on ${addresses.map((a) => `${a.host}:${a.port} (${a.tls === 'none' ? 'no TLS' : a.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`).join(', ')}\n`,
+    );
     if (bridge.admin) io.stderr.write(`gmail-transport serve: admin console at ${bridge.admin.url}\n`);
     io.onListening?.(addresses);
   } catch (err) {
@@ -130,7 +143,10 @@ async function verifyUpstream(config: GmailTransportConfig, logger: Logger, stat
     const e = mapError(err);
     // After a stop the answer no longer matters, and the last line stays "closed".
     if (state.stopping) return;
-    logger.error?.({ event: 'upstream-verify-failed', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }, 'gmail-transport bridge: upstream check failed; devices will get 451 until it is fixed');
+    logger.error?.(
+      { event: 'upstream-verify-failed', code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
+      'gmail-transport bridge: upstream check failed; devices will get 451 until it is fixed',
+    );
   } finally {
     mailer.close();
   }
@@ -162,7 +178,8 @@ export async function runHashPassword(args: readonly string[], io: CliIo & Parti
     io.stderr.write('gmail-transport hash-password: no password given on stdin\n');
     return EXIT_FAILED;
   }
-  if (password.length < 12) io.stderr.write('gmail-transport hash-password: note: this password is short; a device password of 16+ random characters is stronger\n');
+  if (password.length < 12)
+    io.stderr.write('gmail-transport hash-password: note: this password is short; a device password of 16+ random characters is stronger\n');
   io.stdout.write(`${await hashPassword(password)}\n`);
   return EXIT_OK;
 }

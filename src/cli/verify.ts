@@ -93,12 +93,17 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
   const doctorDomain = flags.doctor ? sendingDomainOf(from, config) : undefined;
   if (flags.doctor && !doctorDomain) {
     mailer.close();
-    throw new UsageError('--doctor needs the sender\'s domain: give --from ADDRESS');
+    throw new UsageError("--doctor needs the sender's domain: give --from ADDRESS");
   }
   doctorLocale = config.locale ?? 'en';
   const runDoctor = async (): Promise<DoctorReport | undefined> =>
     doctorDomain
-      ? checkDomain({ domain: doctorDomain, route: config, locale: doctorLocale, ...(flags['dns-server'] !== undefined ? { dnsServer: flags['dns-server'] } : {}) })
+      ? checkDomain({
+          domain: doctorDomain,
+          route: config,
+          locale: doctorLocale,
+          ...(flags['dns-server'] !== undefined ? { dnsServer: flags['dns-server'] } : {}),
+        })
       : undefined;
   try {
     await mailer.verify();
@@ -110,7 +115,12 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
         subject: 'gmail-transport verify',
         text: `Test message from "gmail-transport verify" (strategy ${strategy}), sent ${new Date().toISOString()}.\n`,
       });
-      sent = { messageId: String(info.messageId), accepted: info.accepted as unknown[], rejected: info.rejected as unknown[], response: String(info.response ?? '') };
+      sent = {
+        messageId: String(info.messageId),
+        accepted: info.accepted as unknown[],
+        rejected: info.rejected as unknown[],
+        response: String(info.response ?? ''),
+      };
     }
     const doctor = await runDoctor();
     if (flags.json) {
@@ -133,7 +143,13 @@ export async function runVerify(args: readonly string[], io: CliIo): Promise<num
 /** The domain the doctor checks: the sender's, else the `dkim` option's, else ip-relay's `domain`. */
 function sendingDomainOf(from: string | undefined, config: GmailTransportConfig): string | undefined {
   const c = config as { dkim?: { domainName?: unknown }; domain?: unknown };
-  const domain = from?.includes('@') ? from.slice(from.lastIndexOf('@') + 1).replace(/>$/, '') : typeof c.dkim?.domainName === 'string' ? c.dkim.domainName : typeof c.domain === 'string' ? c.domain : undefined;
+  const domain = from?.includes('@')
+    ? from.slice(from.lastIndexOf('@') + 1).replace(/>$/, '')
+    : typeof c.dkim?.domainName === 'string'
+      ? c.dkim.domainName
+      : typeof c.domain === 'string'
+        ? c.domain
+        : undefined;
   return domain && isDomainName(domain) ? domain : undefined;
 }
 

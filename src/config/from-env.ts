@@ -83,7 +83,10 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
   const strategy = read('STRATEGY')?.trim() ?? inferStrategy(read);
   if (strategy === undefined) {
     const credentials = STRATEGY_BY_CREDENTIAL.flatMap(([names]) => names.map((n) => prefix + n)).join(', ');
-    issues.push({ path: `${prefix}STRATEGY`, message: `is not set, and the strategy cannot be told from the credentials (none or several of ${credentials} are set)` });
+    issues.push({
+      path: `${prefix}STRATEGY`,
+      message: `is not set, and the strategy cannot be told from the credentials (none or several of ${credentials} are set)`,
+    });
     throw configError(issues, [ENV_HINT]);
   }
   const registered = (strategies as Record<string, { keys: readonly string[] }>)[strategy];

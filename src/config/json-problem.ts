@@ -98,7 +98,8 @@ export function findJsonProblem(text: string): JsonProblem | undefined {
           depth--;
           return;
         }
-        if (text[pos] !== ',') throw new Stop(pos, `a comma or ${close}`, text[pos] === '"' || text[pos] === '{' || text[pos] === '[' ? 'missingComma' : undefined);
+        if (text[pos] !== ',')
+          throw new Stop(pos, `a comma or ${close}`, text[pos] === '"' || text[pos] === '{' || text[pos] === '[' ? 'missingComma' : undefined);
         const comma = pos++;
         ws();
         if (text[pos] === close) throw new Stop(comma, `another item after the comma, or no comma before ${close}`, 'trailing');

@@ -51,7 +51,10 @@ export async function loadConfig<T = GmailTransportConfig>(source: string | Reco
  * validates the config next and reports every problem in one pass, the bridge's `serve`. A file
  * that cannot be read or parsed still throws: there is nothing to validate.
  */
-export async function readConfig<T = GmailTransportConfig>(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<{ value: T; issues: ConfigIssue[] }> {
+export async function readConfig<T = GmailTransportConfig>(
+  source: string | Record<string, unknown>,
+  options: LoadConfigOptions = {},
+): Promise<{ value: T; issues: ConfigIssue[] }> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let raw: unknown = source;
@@ -121,7 +124,11 @@ async function readJsonFile(file: string): Promise<unknown> {
     // position for some errors only: the scanner says where, and what it found, in its own words.
     const problem = findJsonProblem(json);
     const position = /at position (\d+)/.exec(String((err as Error).message))?.[1];
-    const where = problem ? ` (line ${problem.line}, column ${problem.column}): found ${problem.found} where ${problem.expected} was expected` : position ? ` (${lineAndColumn(json, Number(position))})` : '';
+    const where = problem
+      ? ` (line ${problem.line}, column ${problem.column}): found ${problem.found} where ${problem.expected} was expected`
+      : position
+        ? ` (${lineAndColumn(json, Number(position))})`
+        : '';
     const message = `file ${file} is not valid JSON${where}`;
     throw configError([{ path: 'config', message, ...(problem ? { hint: problem.advice } : {}) }], problem ? [problem.advice] : []);
   }

@@ -17,7 +17,20 @@ export const DEFAULT_RETRY: Required<RetryOptions> = Object.freeze({
 
 const DEFAULT_POOL = { maxConnections: 5, maxMessages: 100 } as const;
 
-const COMMON_KEYS = ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit', 'dkim', 'sendLog', 'budget'] as const;
+const COMMON_KEYS = [
+  'strategy',
+  'locale',
+  'retry',
+  'logger',
+  'pool',
+  'maxConnections',
+  'maxMessages',
+  'rateDelta',
+  'rateLimit',
+  'dkim',
+  'sendLog',
+  'budget',
+] as const;
 
 const STRATEGY_NAMES = Object.keys(strategies) as StrategyName[];
 

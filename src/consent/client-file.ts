@@ -22,9 +22,11 @@ export interface ClientCredentials {
  * @throws GmailTransportError `CONFIG_INVALID` naming `--client-file` and what is missing, never the content.
  */
 export async function readClientCredentials(file: string): Promise<ClientCredentials> {
-  const fail = (message: string) => configError([{ path: '--client-file', message: `${file} ${message}` }], [
-    'Download the client again: Google Cloud console > APIs & Services > Credentials > your OAuth 2.0 client (type "Desktop app") > Download JSON.',
-  ]);
+  const fail = (message: string) =>
+    configError(
+      [{ path: '--client-file', message: `${file} ${message}` }],
+      ['Download the client again: Google Cloud console > APIs & Services > Credentials > your OAuth 2.0 client (type "Desktop app") > Download JSON.'],
+    );
   let text: string;
   try {
     text = await readRegularFile(file);

@@ -29,7 +29,9 @@ export async function completeConsent(
   if (outcome.kind === 'error') {
     // https://developers.google.com/identity/protocols/oauth2/native-app#handlingresponse: `access_denied` when the user declines.
     const reason = /^[a-z_]{1,64}$/.test(outcome.error) ? outcome.error : 'unknown';
-    return diagnosisOf(errorFor('OAUTH_SCOPE_DENIED', { variant: 'consent', strategy: 'oauth2', phase: 'token', reason, message: `Google did not grant access (${reason})` }));
+    return diagnosisOf(
+      errorFor('OAUTH_SCOPE_DENIED', { variant: 'consent', strategy: 'oauth2', phase: 'token', reason, message: `Google did not grant access (${reason})` }),
+    );
   }
   let tokens: ExchangedTokens;
   try {
@@ -47,16 +49,27 @@ export async function completeConsent(
   // Granular consent lets the user untick Gmail while granting the rest: the token would then
   // be refused by SMTP with a 535 long after this command said "done".
   if (tokens.scope !== undefined && !tokens.scope.split(' ').includes(GMAIL_SCOPE)) {
-    return diagnosisOf(errorFor('OAUTH_SCOPE_DENIED', { variant: 'consent', strategy: 'oauth2', phase: 'token', message: 'The consent did not include https://mail.google.com/' }));
+    return diagnosisOf(
+      errorFor('OAUTH_SCOPE_DENIED', {
+        variant: 'consent',
+        strategy: 'oauth2',
+        phase: 'token',
+        message: 'The consent did not include https://mail.google.com/',
+      }),
+    );
   }
   if (!tokens.refreshToken) {
     return {
       code: 'NO_REFRESH_TOKEN',
       message: 'Google returned an access token but no refresh token',
-      hint: 'Remove the app\'s access at https://myaccount.google.com/permissions and run the command again (it asks with prompt=consent, which normally always yields one).',
+      hint: "Remove the app's access at https://myaccount.google.com/permissions and run the command again (it asks with prompt=consent, which normally always yields one).",
     };
   }
-  return { refreshToken: tokens.refreshToken, ...(tokens.accessToken ? { accessToken: tokens.accessToken } : {}), ...(tokens.scope ? { scope: tokens.scope } : {}) };
+  return {
+    refreshToken: tokens.refreshToken,
+    ...(tokens.accessToken ? { accessToken: tokens.accessToken } : {}),
+    ...(tokens.scope ? { scope: tokens.scope } : {}),
+  };
 }
 
 /**
@@ -66,7 +79,8 @@ export async function completeConsent(
 export async function checkAccount(accessToken: Secret | undefined, user: string | undefined): Promise<{ address?: string; warning?: string } | Diagnosis> {
   let address: string;
   try {
-    if (!accessToken) throw errorFor('PERMANENT_FAILURE', { strategy: 'oauth2', phase: 'token', message: 'The token endpoint answered without an access token' });
+    if (!accessToken)
+      throw errorFor('PERMANENT_FAILURE', { strategy: 'oauth2', phase: 'token', message: 'The token endpoint answered without an access token' });
     address = await grantedAccount(accessToken);
   } catch (err) {
     const cause = diagnosisOf(err);
@@ -88,4 +102,3 @@ export async function checkAccount(accessToken: Secret | undefined, user: string
   }
   return { address };
 }
-

@@ -23,7 +23,14 @@ export function createState(): string {
 }
 
 /** The consent URL of Google's installed-app flow with a loopback redirect. */
-export function consentUrl(opts: { authEndpoint: string; clientId: string; redirectUri: string; state: string; challenge: string; loginHint?: string }): string {
+export function consentUrl(opts: {
+  authEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  state: string;
+  challenge: string;
+  loginHint?: string;
+}): string {
   const url = new URL(opts.authEndpoint);
   const params: Record<string, string> = {
     client_id: opts.clientId,

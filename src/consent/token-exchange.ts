@@ -48,7 +48,17 @@ export async function exchangeCode(opts: {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError', 'AbortError']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'AbortError',
+]);
 
 /**
  * The token endpoint's answer to an authorization-code exchange, as a typed error. Codes follow
@@ -78,7 +88,8 @@ export function classifyExchangeError(err: unknown, secrets: readonly string[]):
   };
   if (status === undefined) {
     const code = typeof e.code === 'string' ? e.code : undefined;
-    if (code && NETWORK_CODES.has(code)) return errorFor('CONNECTION_FAILED', { ...base, retryable: true, message: `Could not reach the token endpoint (${code})` });
+    if (code && NETWORK_CODES.has(code))
+      return errorFor('CONNECTION_FAILED', { ...base, retryable: true, message: `Could not reach the token endpoint (${code})` });
     return errorFor('UNKNOWN', { ...base, message: 'The authorization code exchange failed unexpectedly' });
   }
   switch (reason) {

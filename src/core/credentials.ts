@@ -30,7 +30,11 @@ export function parseMailbox(check: ConfigChecker, input: Raw, key: string, opts
   const value = check.string(input, key, { required: opts.required ?? true });
   if (value === undefined) return undefined;
   if (!/^[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+$/.test(value.trim())) {
-    check.fail(key, 'must be an e-mail address such as me@example.com', 'Give the whole address of the account (me@gmail.com, or you@your-domain.com on Workspace), not only the part before @.');
+    check.fail(
+      key,
+      'must be an e-mail address such as me@example.com',
+      'Give the whole address of the account (me@gmail.com, or you@your-domain.com on Workspace), not only the part before @.',
+    );
     return undefined;
   }
   return value.trim();

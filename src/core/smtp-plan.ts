@@ -21,8 +21,7 @@ export interface SmtpEndpoint {
 
 /** Credentials an SMTP route logs in with. */
 export type SmtpAuth =
-  | { kind: 'password'; user: string; pass: Secret; method?: 'PLAIN' | 'LOGIN' }
-  | { kind: 'oauth2'; user: string; tokens: AccessTokenSource };
+  { kind: 'password'; user: string; pass: Secret; method?: 'PLAIN' | 'LOGIN' } | { kind: 'oauth2'; user: string; tokens: AccessTokenSource };
 
 /** What an SMTP strategy asks for: the generic SMTP route builds the nodemailer transport. */
 export interface SmtpPlan {

@@ -120,14 +120,18 @@ export class ConfigChecker {
 
   /** Takes over the issues of a nested config checked on its own, under `path`, hints kept. */
   include(path: string, issues: readonly ConfigIssue[]): void {
-    for (const issue of issues) this.issues.push({ path: this.join(`${path}.${issue.path}`), message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) });
+    for (const issue of issues)
+      this.issues.push({ path: this.join(`${path}.${issue.path}`), message: issue.message, ...(issue.hint ? { hint: issue.hint } : {}) });
   }
 
   /** Reports keys this level does not know, so a typo (`clientID`) is not silently ignored. */
   unknownKeys(obj: Raw, known: readonly string[]): void {
     for (const key of Object.keys(obj)) {
       if (known.includes(key)) continue;
-      const suggestion = closest(key, known.filter((k) => obj[k] === undefined));
+      const suggestion = closest(
+        key,
+        known.filter((k) => obj[k] === undefined),
+      );
       this.#failAs('unknown-key', key, `is not a known option${suggestion ? `: did you mean ${suggestion}?` : ''}`);
     }
   }
@@ -165,7 +169,11 @@ export function configError(
     retryable: false,
     hint: shared ?? hintFor(hint, locale),
     phase: 'config',
-    issues: issues.map((issue) => ({ path: issue.path, message: issue.message, hint: issue.hint ? resolve(issue.hint) : (shared ?? hintFor('CONFIG_INVALID:field', locale)) })),
+    issues: issues.map((issue) => ({
+      path: issue.path,
+      message: issue.message,
+      hint: issue.hint ? resolve(issue.hint) : (shared ?? hintFor('CONFIG_INVALID:field', locale)),
+    })),
     ...(strategy ? { strategy } : {}),
   });
 }

@@ -43,7 +43,11 @@ export function abortError(signal: AbortSignal, context: AbortContext): GmailTra
       message: `The send was aborted after the whole message was handed to the server, before it confirmed; delivery is uncertain${context.messageId ? ` (Message-ID ${context.messageId})` : ''}`,
     });
   }
-  return errorFor('ABORTED', { ...common, ...(context.phase ? { phase: context.phase } : {}), message: `The send was aborted by its AbortSignal${reasonName(signal.reason)}` });
+  return errorFor('ABORTED', {
+    ...common,
+    ...(context.phase ? { phase: context.phase } : {}),
+    message: `The send was aborted by its AbortSignal${reasonName(signal.reason)}`,
+  });
 }
 
 /** ` (TimeoutError)`: the kind of reason, never its text (the caller's, which we do not log). */

@@ -57,7 +57,8 @@ export function checkMessage(mail: OutgoingMail, options: { maxRecipients?: numb
     const entries: (string | undefined)[] = [];
     collect(value, entries, 0);
     entries.forEach((address, index) => {
-      if (address === undefined || !isMailbox(address)) (problems ??= []).push(`${entries.length > 1 ? `${field}[${index}]` : field} is not an e-mail address (name@domain)`);
+      if (address === undefined || !isMailbox(address))
+        (problems ??= []).push(`${entries.length > 1 ? `${field}[${index}]` : field} is not an e-mail address (name@domain)`);
     });
     return entries.length;
   };
@@ -71,7 +72,8 @@ export function checkMessage(mail: OutgoingMail, options: { maxRecipients?: numb
   if (envelope?.from !== undefined && envelope.from !== '' && envelope.from !== false) count('envelope.from', envelope.from);
   else if (data.from !== undefined) count('from', data.from);
 
-  if (recipients === 0) (problems ??= []).unshift(envelope?.to !== undefined ? 'envelope.to has no recipient' : 'has no recipient: to, cc and bcc are all empty');
+  if (recipients === 0)
+    (problems ??= []).unshift(envelope?.to !== undefined ? 'envelope.to has no recipient' : 'has no recipient: to, cc and bcc are all empty');
   if (options.maxRecipients !== undefined && recipients > options.maxRecipients) {
     (problems ??= []).push(`has ${recipients} recipients, more than the ${options.maxRecipients} per message this route takes (send it as several messages)`);
   }

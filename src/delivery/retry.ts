@@ -140,7 +140,9 @@ class RetryingRoute extends RouteWrapper {
   }
 
   #map(thrown: unknown): GmailTransportError {
-    return isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: this.strategy, ...(this.#context.locale ? { locale: this.#context.locale } : {}) });
+    return isGmailTransportError(thrown)
+      ? thrown
+      : mapError(thrown, { strategy: this.strategy, ...(this.#context.locale ? { locale: this.#context.locale } : {}) });
   }
 }
 

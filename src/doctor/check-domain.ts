@@ -62,7 +62,10 @@ export async function checkDomain(options: CheckDomainOptions): Promise<DoctorRe
   check.throwIfAny(undefined, locale);
 
   const queryTimeoutMs = timeoutMs ?? DEFAULT_DNS_LIMITS.queryTimeoutMs;
-  const client = new DnsClient(servers, { queryTimeoutMs, runTimeoutMs: queryTimeoutMs * (DEFAULT_DNS_LIMITS.runTimeoutMs / DEFAULT_DNS_LIMITS.queryTimeoutMs) });
+  const client = new DnsClient(servers, {
+    queryTimeoutMs,
+    runTimeoutMs: queryTimeoutMs * (DEFAULT_DNS_LIMITS.runTimeoutMs / DEFAULT_DNS_LIMITS.queryTimeoutMs),
+  });
   try {
     return await buildReport(client, {
       domain: domain!.trim(),
@@ -85,7 +88,10 @@ function parseRoute(check: ConfigChecker, raw: Raw | undefined): DoctorRoute | u
   let transports: DoctorRoute[] | undefined;
   if (strategy === 'failover') {
     if (!Array.isArray(raw.transports) || raw.transports.length === 0) check.fail('transports', 'must list the failover routes');
-    else transports = raw.transports.flatMap((item, i) => (isPlainObject(item) ? (parseRoute(check.at(`transports[${i}]`), item) ?? []) : (check.fail(`transports[${i}]`, 'must be an object'), [])));
+    else
+      transports = raw.transports.flatMap((item, i) =>
+        isPlainObject(item) ? (parseRoute(check.at(`transports[${i}]`), item) ?? []) : (check.fail(`transports[${i}]`, 'must be an object'), []),
+      );
   }
   if (!strategy) return undefined;
   return { strategy, ...(preset ? { preset } : {}), ...(host ? { host } : {}), ...(transports ? { transports } : {}) };
@@ -99,5 +105,3 @@ function parseSelectors(check: ConfigChecker, value: unknown): string[] | undefi
   }
   return value as string[];
 }
-
-

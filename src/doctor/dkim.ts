@@ -8,11 +8,7 @@ export const DKIM_MIN_BITS = 1024;
 export const DKIM_GOOD_BITS = 2048;
 
 /** A DKIM key record (RFC 6376 §3.6.1) as the doctor sees it. */
-export type DkimKey =
-  | { kind: 'rsa'; bits: number; publicKey: KeyObject }
-  | { kind: 'ed25519' }
-  | { kind: 'revoked' }
-  | { kind: 'invalid'; reason: string };
+export type DkimKey = { kind: 'rsa'; bits: number; publicKey: KeyObject } | { kind: 'ed25519' } | { kind: 'revoked' } | { kind: 'invalid'; reason: string };
 
 /** The tag=value list of a DKIM or DMARC record (RFC 6376 §3.2), names lower-cased. */
 export function parseTags(text: string): Map<string, string> {

@@ -17,11 +17,7 @@ export interface DmarcRecord {
   errors: string[];
 }
 
-export type DmarcAt =
-  | { kind: 'none' }
-  | { kind: 'one'; record: DmarcRecord }
-  | { kind: 'many'; at: string }
-  | { kind: 'failed'; code: string };
+export type DmarcAt = { kind: 'none' } | { kind: 'one'; record: DmarcRecord } | { kind: 'many'; at: string } | { kind: 'failed'; code: string };
 
 const POLICIES: readonly DmarcPolicy[] = ['none', 'quarantine', 'reject'];
 

@@ -5,10 +5,7 @@ import { promises as dns } from 'node:dns';
  * record of that type) is a fact about the domain; a failure (SERVFAIL, time-out, refused) is
  * a fact about the resolver, and a check built on it says it could not be made.
  */
-export type Lookup<T> =
-  | { kind: 'found'; value: T }
-  | { kind: 'missing'; reason: 'nxdomain' | 'nodata' }
-  | { kind: 'failed'; code: string };
+export type Lookup<T> = { kind: 'found'; value: T } | { kind: 'missing'; reason: 'nxdomain' | 'nodata' } | { kind: 'failed'; code: string };
 
 /** The DNS questions the doctor asks. */
 export interface DnsSource {

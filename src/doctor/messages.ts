@@ -110,7 +110,7 @@ const en: DoctorMessages = {
   noInclude: (label) => `${label} documents no SPF include; it authenticates with DKIM`,
   unknownRelay: (host) => `relay ${host ?? '(no host)'} has no built-in profile: add the SPF include its documentation gives`,
   noUsableSpf: () => 'no single valid SPF record, so nothing is authorised',
-  dkimNoSelector: () => 'not checked: no selector is known for this route; give --dkim-selector (your provider\'s DNS settings show it)',
+  dkimNoSelector: () => "not checked: no selector is known for this route; give --dkim-selector (your provider's DNS settings show it)",
   dkimKey: (selector, bits) => `${selector}: RSA ${bits} bits`,
   dkimShort: (selector, bits) => `${selector}: RSA ${bits} bits (2048 recommended)`,
   dkimTooShort: (selector, bits) => `${selector}: RSA ${bits} bits, below the 1024 Gmail requires (treated as unsigned)`,
@@ -120,7 +120,8 @@ const en: DoctorMessages = {
   dkimInvalid: (selector, reason) => `${selector}: not a usable key record (${reason})`,
   dkimMismatch: (selector) => `${selector}: the published key is not the public half of the configured dkim.privateKey`,
   dkimFailed: (selector, code) => `${selector}: could not be checked (resolver answered ${code})`,
-  dkimFixGoogle: (domain) => `In the Google Admin console, Apps > Google Workspace > Gmail > Authenticate email: generate a 2048-bit key for ${domain}, publish the google._domainkey TXT record it shows, then click Start authentication`,
+  dkimFixGoogle: (domain) =>
+    `In the Google Admin console, Apps > Google Workspace > Gmail > Authenticate email: generate a 2048-bit key for ${domain}, publish the google._domainkey TXT record it shows, then click Start authentication`,
   dkimFixRelay: (label, names) => `Publish the DKIM records from ${label}'s domain settings at ${names}`,
   dkimFixGeneric: (names) => `Publish the sending service's DKIM key at ${names}`,
   dkimFixLonger: () => 'Generate a 2048-bit key and publish it at a new selector, then switch signing to it',
@@ -147,9 +148,9 @@ const en: DoctorMessages = {
 };
 
 const ja: DoctorMessages = {
-  failed: (name, code) => `確認できませんでした: ${name} の問い合わせにリゾルバーが ${code} を返しました（合格ではありません。再実行するか、別のリゾルバーに問い合わせてください）`,
-  mxFound: (hosts, google) =>
-    `MX ${hosts}${google === undefined ? '' : google ? '（Google Workspace で受信）' : '（Google 以外で受信）'}`,
+  failed: (name, code) =>
+    `確認できませんでした: ${name} の問い合わせにリゾルバーが ${code} を返しました（合格ではありません。再実行するか、別のリゾルバーに問い合わせてください）`,
+  mxFound: (hosts, google) => `MX ${hosts}${google === undefined ? '' : google ? '（Google Workspace で受信）' : '（Google 以外で受信）'}`,
   mxNull: (domain) => `${domain} は null MX（"0 ."）を公開しています。メールを受信しないため、返信やバウンスは失われ、受信を拒否するサーバーもあります`,
   mxMissing: (domain) => `MX レコードがありません。${domain} 宛ての返信やバウンスが届きません`,
   mxFix: (domain) => `${domain} のメールを受信するサービスの MX レコードを公開してください`,
@@ -191,7 +192,8 @@ const ja: DoctorMessages = {
   dkimInvalid: (selector, reason) => `${selector}: 使える鍵レコードではありません（${reason}）`,
   dkimMismatch: (selector) => `${selector}: 公開されている鍵が設定の dkim.privateKey の公開鍵と一致しません`,
   dkimFailed: (selector, code) => `${selector}: 確認できませんでした（リゾルバーの応答 ${code}）`,
-  dkimFixGoogle: (domain) => `Google 管理コンソールの「アプリ > Google Workspace > Gmail > メールの認証」で ${domain} の 2048 ビット鍵を生成し、表示される google._domainkey の TXT レコードを公開してから「認証を開始」をクリックしてください`,
+  dkimFixGoogle: (domain) =>
+    `Google 管理コンソールの「アプリ > Google Workspace > Gmail > メールの認証」で ${domain} の 2048 ビット鍵を生成し、表示される google._domainkey の TXT レコードを公開してから「認証を開始」をクリックしてください`,
   dkimFixRelay: (label, names) => `${label} のドメイン設定にある DKIM レコードを ${names} に公開してください`,
   dkimFixGeneric: (names) => `送信サービスの DKIM 鍵を ${names} に公開してください`,
   dkimFixLonger: () => '2048 ビットの鍵を生成して新しいセレクタに公開し、署名をその鍵に切り替えてください',

@@ -107,7 +107,8 @@ function checkMx(m: DoctorMessages, domain: string, mx: Lookup<{ exchange: strin
   if (mx.kind === 'missing') return { id: 'mx', status: 'warn', detail: m.mxMissing(domain), fix, known: true };
   const records = [...mx.value].sort((a, b) => a.priority - b.priority);
   // RFC 7505: a single MX of "." (priority 0) says the domain accepts no mail.
-  if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.')) return { id: 'mx', status: 'fail', detail: m.mxNull(domain), fix, known: true };
+  if (records.length === 1 && (records[0]!.exchange === '' || records[0]!.exchange === '.'))
+    return { id: 'mx', status: 'fail', detail: m.mxNull(domain), fix, known: true };
   const google = googleRoute ? records.some((r) => /(^|\.)google(mail)?\.com\.?$/i.test(r.exchange)) : undefined;
   return { id: 'mx', status: 'pass', detail: m.mxFound(records.map((r) => `${r.priority} ${r.exchange}`).join(', '), google), known: true };
 }
@@ -130,7 +131,8 @@ function checkLookups(m: DoctorMessages, at: SpfAt, walk: SpfWalk | undefined): 
   if (!walk) return { id: 'spf-lookups', status: 'warn', detail: m.lookupsNoRecord(), known: true };
   if (walk.lookups > SPF_LOOKUP_LIMIT) return { id: 'spf-lookups', status: 'fail', detail: m.lookupsOver(walk.lookups), fix: m.lookupsFix(), known: true };
   if (walk.errors.length > 0) return { id: 'spf-lookups', status: 'fail', detail: m.lookupsBroken(walk.errors.join('; ')), known: true };
-  if (walk.unresolved.length > 0) return { id: 'spf-lookups', status: 'warn', detail: m.lookupsPartial(walk.lookups, walk.unresolved.join(', ')), known: false };
+  if (walk.unresolved.length > 0)
+    return { id: 'spf-lookups', status: 'warn', detail: m.lookupsPartial(walk.lookups, walk.unresolved.join(', ')), known: false };
   return { id: 'spf-lookups', status: 'pass', detail: m.lookups(walk.lookups), known: true };
 }
 
@@ -181,7 +183,14 @@ function checkDkim(
   configured: ResolvedDkim | undefined,
 ): DkimResult {
   if (selectors.length === 0) return { finding: { id: 'dkim', status: 'warn', detail: m.dkimNoSelector(), known: false } };
-  const parts: { selector: string; status: CheckStatus; detail: string; usable: boolean; known: boolean; kind: 'missing' | 'short' | 'mismatch' | 'ok' | 'other' }[] = [];
+  const parts: {
+    selector: string;
+    status: CheckStatus;
+    detail: string;
+    usable: boolean;
+    known: boolean;
+    kind: 'missing' | 'short' | 'mismatch' | 'ok' | 'other';
+  }[] = [];
   for (const { selector, answer } of keys) {
     const mine = configured && configured.keySelector === selector ? configured : undefined;
     if (answer.kind === 'failed') {
@@ -195,11 +204,15 @@ function checkDkim(
     }
     const key = parseDkimKey(text);
     if (key.kind === 'revoked') parts.push({ selector, status: 'fail', detail: m.dkimRevoked(selector), usable: false, known: true, kind: 'missing' });
-    else if (key.kind === 'invalid') parts.push({ selector, status: 'fail', detail: m.dkimInvalid(selector, key.reason), usable: false, known: true, kind: 'missing' });
+    else if (key.kind === 'invalid')
+      parts.push({ selector, status: 'fail', detail: m.dkimInvalid(selector, key.reason), usable: false, known: true, kind: 'missing' });
     else if (key.kind === 'ed25519') parts.push({ selector, status: 'pass', detail: m.dkimEd25519(selector), usable: true, known: true, kind: 'ok' });
-    else if (mine && !matchesPrivateKey(key.publicKey, mine.privateKey.reveal())) parts.push({ selector, status: 'fail', detail: m.dkimMismatch(selector), usable: false, known: true, kind: 'mismatch' });
-    else if (key.bits < DKIM_MIN_BITS) parts.push({ selector, status: 'fail', detail: m.dkimTooShort(selector, key.bits), usable: false, known: true, kind: 'short' });
-    else if (key.bits < DKIM_GOOD_BITS) parts.push({ selector, status: 'warn', detail: m.dkimShort(selector, key.bits), usable: true, known: true, kind: 'short' });
+    else if (mine && !matchesPrivateKey(key.publicKey, mine.privateKey.reveal()))
+      parts.push({ selector, status: 'fail', detail: m.dkimMismatch(selector), usable: false, known: true, kind: 'mismatch' });
+    else if (key.bits < DKIM_MIN_BITS)
+      parts.push({ selector, status: 'fail', detail: m.dkimTooShort(selector, key.bits), usable: false, known: true, kind: 'short' });
+    else if (key.bits < DKIM_GOOD_BITS)
+      parts.push({ selector, status: 'warn', detail: m.dkimShort(selector, key.bits), usable: true, known: true, kind: 'short' });
     else parts.push({ selector, status: 'pass', detail: m.dkimKey(selector, key.bits), usable: true, known: true, kind: 'ok' });
   }
   const status = worst(parts.map((p) => p.status));
@@ -208,7 +221,10 @@ function checkDkim(
   const ownBroken = configured && broken.find((p) => p.selector === configured.keySelector && p.kind !== 'other');
   if (ownBroken && configured) fix = `${configured.keySelector}._domainkey.${domain} TXT "${dkimRecordFor(configured.privateKey.reveal())}"`;
   else if (broken.some((p) => p.kind === 'missing' || p.kind === 'mismatch')) {
-    const names = broken.filter((p) => p.kind === 'missing' || p.kind === 'mismatch').map((p) => `${p.selector}._domainkey.${domain}`).join(', ');
+    const names = broken
+      .filter((p) => p.kind === 'missing' || p.kind === 'mismatch')
+      .map((p) => `${p.selector}._domainkey.${domain}`)
+      .join(', ');
     const relay = profiles.find((p) => p.spfInclude !== '_spf.google.com');
     if (broken.some((p) => p.selector === 'google') && profiles.some((p) => p.spfInclude === '_spf.google.com')) fix = m.dkimFixGoogle(domain);
     else if (relay) fix = m.dkimFixRelay(relay.label, names);
@@ -216,7 +232,13 @@ function checkDkim(
   } else if (broken.some((p) => p.kind === 'short')) fix = m.dkimFixLonger();
   const usable = parts.find((p) => p.usable)?.selector;
   return {
-    finding: { id: 'dkim', status, detail: parts.map((p) => p.detail).join('; '), ...(fix && status !== 'pass' ? { fix } : {}), known: parts.every((p) => p.known) },
+    finding: {
+      id: 'dkim',
+      status,
+      detail: parts.map((p) => p.detail).join('; '),
+      ...(fix && status !== 'pass' ? { fix } : {}),
+      known: parts.every((p) => p.known),
+    },
     ...(usable ? { usable } : {}),
   };
 }
@@ -236,7 +258,8 @@ function checkDmarc(m: DoctorMessages, domain: string, dmarc: DmarcAt): Finding 
     const stricter = text.replace(/\bp\s*=\s*none\b/i, 'p=quarantine') + (record.reportTo.length === 0 ? `; rua=${reports}` : '');
     return { id, status: 'warn', detail: m.dmarcMonitorOnly(record.at, reportTo || '-'), fix: `_dmarc.${record.at} TXT "${stricter}"`, known: true };
   }
-  if (record.reportTo.length === 0) return { id, status: 'warn', detail: m.dmarcNoReports(record.policy, record.at), fix: `_dmarc.${record.at} TXT "${text}; rua=${reports}"`, known: true };
+  if (record.reportTo.length === 0)
+    return { id, status: 'warn', detail: m.dmarcNoReports(record.policy, record.at), fix: `_dmarc.${record.at} TXT "${text}; rua=${reports}"`, known: true };
   return { id, status: 'pass', detail: m.dmarcPolicy(record.policy, record.at, reportTo), known: true };
 }
 
@@ -264,7 +287,15 @@ function checkAlignment(
   return { id, status: 'fail', detail, ...(fix ? { fix } : {}), known: true };
 }
 
-function verdictsOf(hasRoute: boolean, spf: Finding, lookups: Finding, authorises: Finding, dkim: DkimResult, dmarc: Finding, alignment: Finding): DoctorReport['verdicts'] {
+function verdictsOf(
+  hasRoute: boolean,
+  spf: Finding,
+  lookups: Finding,
+  authorises: Finding,
+  dkim: DkimResult,
+  dmarc: Finding,
+  alignment: Finding,
+): DoctorReport['verdicts'] {
   // SPF counts when the record is valid and within limits, and (with a route) authorises it.
   const spfMet = spf.status !== 'fail' && spf.known && lookups.status !== 'fail' && lookups.known && (!hasRoute || authorises.status === 'pass');
   const spfKnown = spf.known && lookups.known && (!hasRoute || authorises.known);

@@ -112,11 +112,7 @@ function checkMechanism(name: string, separator: string | undefined, rest: strin
 }
 
 /** A record at one name, as found in DNS. */
-export type SpfAt =
-  | { kind: 'none' }
-  | { kind: 'one'; record: SpfRecord }
-  | { kind: 'many'; records: string[] }
-  | { kind: 'failed'; code: string };
+export type SpfAt = { kind: 'none' } | { kind: 'one'; record: SpfRecord } | { kind: 'many'; records: string[] } | { kind: 'failed'; code: string };
 
 /** The SPF record of a domain (RFC 7208 §4.5: none, one, or several, which is a permerror). */
 export async function fetchSpf(dns: DnsSource, domain: string): Promise<SpfAt> {
@@ -242,5 +238,3 @@ export function mergeSpf(texts: readonly string[]): SpfRecord {
   const merged = [...terms.filter((t) => !t.modifier), ...(all ? [all] : []), ...terms.filter((t) => t.modifier && t.name !== 'redirect')];
   return { text: ['v=spf1', ...merged.map((t) => t.raw)].join(' '), terms: merged, errors: [] };
 }
-
-

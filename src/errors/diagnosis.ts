@@ -11,5 +11,9 @@ export interface Diagnosis {
 /** The printable form of any failure; a GmailTransportError keeps its public fields, no cause. */
 export function diagnosisOf(err: unknown): Diagnosis {
   if (isGmailTransportError(err)) return (err as GmailTransportError).toJSON() as Diagnosis;
-  return { code: 'UNKNOWN', message: 'Unexpected error', hint: 'Run again; if it keeps happening, please report it with the command you ran (not its secrets).' };
+  return {
+    code: 'UNKNOWN',
+    message: 'Unexpected error',
+    hint: 'Run again; if it keeps happening, please report it with the command you ran (not its secrets).',
+  };
 }

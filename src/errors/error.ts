@@ -39,19 +39,7 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Where in the life of a send the failure happened. */
-export type ErrorPhase =
-  | 'config'
-  | 'message'
-  | 'token'
-  | 'connect'
-  | 'tls'
-  | 'ehlo'
-  | 'auth'
-  | 'mail'
-  | 'rcpt'
-  | 'data'
-  | 'api'
-  | 'budget';
+export type ErrorPhase = 'config' | 'message' | 'token' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail' | 'rcpt' | 'data' | 'api' | 'budget';
 
 /** One problem found while validating a config: the field path and what is wrong with it. */
 export interface ConfigIssue {

@@ -96,7 +96,7 @@ const HINTS: HintTable = {
     ja: '更新したばかりのアクセス トークンも Gmail に拒否されました。トークンに https://mail.google.com/ スコープがないか、user が同意したアカウント（または委任先のメールボックス）と一致していません。',
   },
   'OAUTH_TOKEN_REJECTED:service-account': {
-    en: 'Gmail refused the service account\'s access token: domain-wide delegation for its client ID is missing the https://mail.google.com/ scope, or `user` is not a mailbox of the Workspace domain. Check Admin console > Security > API controls > Domain-wide delegation.',
+    en: "Gmail refused the service account's access token: domain-wide delegation for its client ID is missing the https://mail.google.com/ scope, or `user` is not a mailbox of the Workspace domain. Check Admin console > Security > API controls > Domain-wide delegation.",
     ja: 'サービス アカウントのアクセス トークンが Gmail に拒否されました。クライアント ID のドメイン全体の委任に https://mail.google.com/ スコープがないか、user が Workspace ドメインのメールボックスではありません。管理コンソール > セキュリティ > API の制御 > ドメイン全体の委任 を確認してください。',
   },
   OAUTH_INVALID_GRANT: {
@@ -104,7 +104,7 @@ const HINTS: HintTable = {
     ja: 'リフレッシュ トークンが無効になりました（取り消し、パスワード変更、6 か月未使用、またはアプリが「テスト」状態で 7 日経過）。`npx gmail-transport auth` で新しいトークンを取得し、アプリを「本番環境」で公開してください。',
   },
   'OAUTH_INVALID_GRANT:service-account': {
-    en: 'Google refused the service account\'s signed assertion: the key was deleted or rotated, the clock is off, or the user to impersonate does not exist. Check the key file and the user.',
+    en: "Google refused the service account's signed assertion: the key was deleted or rotated, the clock is off, or the user to impersonate does not exist. Check the key file and the user.",
     ja: 'サービス アカウントの署名付きアサーションが拒否されました。鍵が削除・更新されたか、時計がずれているか、なりすまし先のユーザーが存在しません。鍵ファイルと user を確認してください。',
   },
   'OAUTH_INVALID_GRANT:auth-code': {
@@ -128,7 +128,7 @@ const HINTS: HintTable = {
     ja: 'Google がサービス アカウントの鍵を受け付けません（鍵が削除・無効化された、またはアカウントが削除された）。IAM と管理 > サービス アカウント > 鍵 で新しい JSON 鍵を作成してください。',
   },
   'CONNECTION_FAILED:token': {
-    en: 'Could not get an access token from Google\'s token endpoint (oauth2.googleapis.com over HTTPS): check outbound HTTPS, proxies and DNS. The error is retryable.',
+    en: "Could not get an access token from Google's token endpoint (oauth2.googleapis.com over HTTPS): check outbound HTTPS, proxies and DNS. The error is retryable.",
     ja: 'Google のトークン エンドポイント（oauth2.googleapis.com、HTTPS）からアクセス トークンを取得できませんでした。送信方向の HTTPS、プロキシ、DNS を確認してください。再試行可能なエラーです。',
   },
   'OAUTH_TOKEN_REJECTED:gmail-api': {
@@ -136,7 +136,7 @@ const HINTS: HintTable = {
     ja: '更新したばかりのアクセス トークンも Gmail API に拒否されました（401）。途中で取り消されたか、別のクライアントやエンドポイント向けに発行されています。endpoints.token と endpoints.gmailApi を確認し、新しいリフレッシュ トークンを取得する（`npx gmail-transport auth`）か、サービス アカウントの鍵を確認してください。',
   },
   'OAUTH_SCOPE_DENIED:gmail-api': {
-    en: 'The access token may not send as this mailbox: it lacks the scope https://www.googleapis.com/auth/gmail.send (consent again with it, or add it to the service account\'s domain-wide delegation in the Admin console), or `user` is not the account the token belongs to.',
+    en: "The access token may not send as this mailbox: it lacks the scope https://www.googleapis.com/auth/gmail.send (consent again with it, or add it to the service account's domain-wide delegation in the Admin console), or `user` is not the account the token belongs to.",
     ja: 'このアクセス トークンではこのメールボックスとして送信できません。https://www.googleapis.com/auth/gmail.send スコープがないか（そのスコープで再度同意するか、管理コンソールでサービス アカウントのドメイン全体の委任に追加してください）、user がトークンのアカウントと一致していません。',
   },
   'OAUTH_SCOPE_DENIED:failed-precondition': {
@@ -144,15 +144,15 @@ const HINTS: HintTable = {
     ja: 'Gmail がこのメールボックスでの操作を拒否しました（failedPrecondition）。サービス アカウントは自ドメインのユーザーになりすます必要があります（user にそのメールボックスを指定し、スコープのドメイン全体の委任を付与）。また、そのメールボックスで Gmail が有効でライセンスが必要です。',
   },
   'POLICY_REJECTED:domain-policy': {
-    en: 'The Workspace domain\'s administrators do not allow this app to use Gmail. An administrator must allow it (Admin console > Security > Access and data control > API controls) or turn Gmail on for the user.',
+    en: "The Workspace domain's administrators do not allow this app to use Gmail. An administrator must allow it (Admin console > Security > Access and data control > API controls) or turn Gmail on for the user.",
     ja: 'Workspace ドメインの管理者がこのアプリの Gmail 利用を許可していません。管理者が許可する（管理コンソール > セキュリティ > アクセスとデータ管理 > API の制御）か、ユーザーの Gmail を有効にする必要があります。',
   },
   'RATE_LIMITED:gmail-api': {
-    en: 'Google is throttling this mailbox\'s Gmail API requests (about 150 sends a minute per user). Lower maxConcurrent or spread the sends out; the error is retryable after retryAfterMs.',
+    en: "Google is throttling this mailbox's Gmail API requests (about 150 sends a minute per user). Lower maxConcurrent or spread the sends out; the error is retryable after retryAfterMs.",
     ja: 'Google がこのメールボックスの Gmail API リクエストを制限しています（1 ユーザーあたり毎分約 150 通）。maxConcurrent を下げるか送信を分散してください。retryAfterMs の後に再試行できます。',
   },
   'QUOTA_EXCEEDED:api-project': {
-    en: 'The Google Cloud project\'s Gmail API quota is used up. Check APIs & Services > Gmail API > Quotas in the Cloud console, ask for more, or wait for the reset.',
+    en: "The Google Cloud project's Gmail API quota is used up. Check APIs & Services > Gmail API > Quotas in the Cloud console, ask for more, or wait for the reset.",
     ja: 'Google Cloud プロジェクトの Gmail API の割り当てを使い切りました。Cloud コンソールの API とサービス > Gmail API > 割り当て を確認し、増加を申請するかリセットを待ってください。',
   },
   'MESSAGE_REJECTED:gmail-api-size': {
@@ -172,11 +172,11 @@ const HINTS: HintTable = {
     ja: '必要なスコープがありません。サービス アカウントの場合は Workspace 管理コンソールでそのクライアント ID に https://mail.google.com/ スコープのドメイン全体の委任を付与し、リフレッシュ トークンの場合はそのスコープで再度同意してください。',
   },
   RELAY_DENIED: {
-    en: 'The server will not relay for this sender. For smtp-relay.gmail.com, add this host\'s public IP in the Admin console (Apps > Google Workspace > Gmail > Routing > SMTP relay service) and send from an address of your domain.',
+    en: "The server will not relay for this sender. For smtp-relay.gmail.com, add this host's public IP in the Admin console (Apps > Google Workspace > Gmail > Routing > SMTP relay service) and send from an address of your domain.",
     ja: 'サーバーがこの送信者の中継を拒否しました。smtp-relay.gmail.com の場合は、管理コンソール（アプリ > Google Workspace > Gmail > ルーティング > SMTP リレーサービス）にこのホストのグローバル IP を登録し、自ドメインのアドレスから送信してください。',
   },
   'RELAY_DENIED:auth-required': {
-    en: 'The server takes mail only after a login. smtp.gmail.com needs the oauth2, service-account or app-password strategy; to send without credentials, use smtp-relay.gmail.com (ip-relay) with this host\'s IP registered.',
+    en: "The server takes mail only after a login. smtp.gmail.com needs the oauth2, service-account or app-password strategy; to send without credentials, use smtp-relay.gmail.com (ip-relay) with this host's IP registered.",
     ja: 'このサーバーはログイン後にしかメールを受け付けません。smtp.gmail.com では oauth2・service-account・app-password のいずれかのストラテジーを使ってください。認証情報なしで送るには、このホストの IP を登録したうえで smtp-relay.gmail.com（ip-relay）を使ってください。',
   },
   TLS_REQUIRED: {
@@ -184,11 +184,11 @@ const HINTS: HintTable = {
     ja: 'このコマンドの前に TLS が必要です。smtp.requireTLS を有効のまま（既定、ポート 587 で STARTTLS）にするか、暗黙の TLS でポート 465 を使ってください。途中の機器が STARTTLS を取り除いていないかも確認してください。',
   },
   TLS_FAILED: {
-    en: 'The TLS connection could not be set up (certificate not trusted, expired or for another host, or no STARTTLS offered). No credentials were sent. Check smtp.host, or pass the server\'s CA in smtp.tls.ca.',
+    en: "The TLS connection could not be set up (certificate not trusted, expired or for another host, or no STARTTLS offered). No credentials were sent. Check smtp.host, or pass the server's CA in smtp.tls.ca.",
     ja: 'TLS 接続を確立できませんでした（証明書が信頼されていない・期限切れ・別ホスト用、または STARTTLS 非対応）。認証情報は送信されていません。smtp.host を確認するか、サーバーの CA を smtp.tls.ca に指定してください。',
   },
   'TLS_FAILED:certificate': {
-    en: 'The server\'s certificate is not trusted here (self-signed or from a private CA, expired, or issued for another name). No credentials were sent. Give the CA certificate that signed it (PEM) in smtp.tls.ca, and connect with the name on the certificate (smtp.host). Keep certificate checks on.',
+    en: "The server's certificate is not trusted here (self-signed or from a private CA, expired, or issued for another name). No credentials were sent. Give the CA certificate that signed it (PEM) in smtp.tls.ca, and connect with the name on the certificate (smtp.host). Keep certificate checks on.",
     ja: 'サーバーの証明書を信頼できません（自己署名またはプライベート CA、期限切れ、別名義）。認証情報は送信されていません。その証明書に署名した CA 証明書（PEM）を smtp.tls.ca に指定し、証明書の名前で接続してください（smtp.host）。証明書の検証は有効のままにしてください。',
   },
   'TLS_FAILED:implicit-tls-server': {
@@ -224,7 +224,7 @@ const HINTS: HintTable = {
     ja: 'エラーが示すメッセージの項目（宛先がない、解釈できないアドレス、このルートの上限を超える宛先数）を直してから送り直してください。接続する前に検査したため、何も送信していません。',
   },
   'QUOTA_EXCEEDED:budget': {
-    en: 'Nothing was sent: this mailbox\'s sending budget is used up for now, which keeps the account under Google\'s daily limits (passing them stops the account from sending for up to 24 hours). Retry after retryAfterMs, add a failover route, or set budget.messagesPerDay if the account\'s limit differs.',
+    en: "Nothing was sent: this mailbox's sending budget is used up for now, which keeps the account under Google's daily limits (passing them stops the account from sending for up to 24 hours). Retry after retryAfterMs, add a failover route, or set budget.messagesPerDay if the account's limit differs.",
     ja: '何も送信していません。このメールボックスの送信バジェットを現在使い切っています（Google の 1 日の上限を超えると、そのアカウントは最長 24 時間送信できなくなるため、手前で止めています）。retryAfterMs の後に再試行するか、failover で別の経路を追加するか、アカウントの上限が異なる場合は budget.messagesPerDay を設定してください。',
   },
   MESSAGE_REJECTED: {
@@ -232,7 +232,7 @@ const HINTS: HintTable = {
     ja: 'メッセージ自体が拒否されました（サイズ超過または内容の問題）。そのまま再送しても失敗します。添付ファイルを小さくするか（SMTP では 25 MB まで）、内容を変えてください。',
   },
   POLICY_REJECTED: {
-    en: 'A sending policy rejected the message: SPF/DKIM/DMARC for the sender\'s domain, the sending IP\'s reputation, or too many recipients. Fix the domain\'s DNS records or split the recipients.',
+    en: "A sending policy rejected the message: SPF/DKIM/DMARC for the sender's domain, the sending IP's reputation, or too many recipients. Fix the domain's DNS records or split the recipients.",
     ja: '送信ポリシーにより拒否されました（送信ドメインの SPF/DKIM/DMARC、送信 IP の評価、宛先数の超過）。ドメインの DNS レコードを修正するか、宛先を分けてください。',
   },
   RECIPIENT_REJECTED: {
@@ -252,11 +252,11 @@ const HINTS: HintTable = {
     ja: 'サーバーが要求を恒久的に拒否しました。理由は `response` を確認してください。そのまま再試行しても失敗します。',
   },
   DELIVERY_UNCERTAIN: {
-    en: 'The connection was lost after the whole message was sent, before the server confirmed it: it may or may not have been delivered. It was not retried, to avoid a duplicate; check the recipient\'s mailbox or your Sent folder by messageId before sending again.',
+    en: "The connection was lost after the whole message was sent, before the server confirmed it: it may or may not have been delivered. It was not retried, to avoid a duplicate; check the recipient's mailbox or your Sent folder by messageId before sending again.",
     ja: 'メッセージ全体を送った後、サーバーの確認前に接続が切れたため、配信されたかどうか不明です。重複を避けるため再送していません。再送する前に messageId で送信済みフォルダーなどを確認してください。',
   },
   'DELIVERY_UNCERTAIN:aborted': {
-    en: 'The send was aborted by its AbortSignal after the whole message was handed to the server, before it confirmed: it may or may not have been delivered. Check the recipient\'s mailbox or your Sent folder by messageId before sending again.',
+    en: "The send was aborted by its AbortSignal after the whole message was handed to the server, before it confirmed: it may or may not have been delivered. Check the recipient's mailbox or your Sent folder by messageId before sending again.",
     ja: 'メッセージ全体をサーバーに渡した後、確認の前に AbortSignal で送信が中止されたため、配信されたかどうか不明です。再送する前に messageId で送信済みフォルダーなどを確認してください。',
   },
   ABORTED: {

@@ -187,7 +187,13 @@ export function errorFor(
 }
 
 /** The server answered: its reply decides, read with the phase and the way we logged in. */
-function judgeReply(reply: { code: number; text: string }, nmCode: string | undefined, command: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
+function judgeReply(
+  reply: { code: number; text: string },
+  nmCode: string | undefined,
+  command: string | undefined,
+  phase: ErrorPhase | undefined,
+  context: MapErrorContext,
+): Verdict {
   if (command === 'STARTTLS') {
     // With requireTLS nodemailer sends STARTTLS even when it was not offered; a server without
     // it answers 500/502 "command not recognized", no syntax problem of ours: the channel cannot
@@ -207,7 +213,13 @@ function judgeReply(reply: { code: number; text: string }, nmCode: string | unde
 }
 
 /** No reply to go by: the kind of failure, and how far the message got, decide. */
-function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, originalCode: string | undefined, phase: ErrorPhase | undefined, context: MapErrorContext): Verdict {
+function judgeFailure(
+  err: NodemailerLikeError,
+  nmCode: string | undefined,
+  originalCode: string | undefined,
+  phase: ErrorPhase | undefined,
+  context: MapErrorContext,
+): Verdict {
   const aborted = isAbort(err, nmCode, context);
   if (context.body === 'complete') {
     // The whole message and its final dot may have reached the server, which may have queued
@@ -220,7 +232,13 @@ function judgeFailure(err: NodemailerLikeError, nmCode: string | undefined, orig
   const message = typeof err.message === 'string' ? err.message : '';
   if (nmCode === 'EAUTH' || originalCode === 'EOAUTH2') {
     const oauth = OAUTH_ERRORS.find(([pattern]) => pattern.test(message));
-    if (oauth) return { code: oauth[1], retryable: false, phase: 'token', variant: oauth[1] === 'OAUTH_INVALID_GRANT' && context.strategy === 'service-account' ? 'service-account' : undefined };
+    if (oauth)
+      return {
+        code: oauth[1],
+        retryable: false,
+        phase: 'token',
+        variant: oauth[1] === 'OAUTH_INVALID_GRANT' && context.strategy === 'service-account' ? 'service-account' : undefined,
+      };
   }
   if (nmCode === 'ETLS' || isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message)) {
     const deterministic = isTlsCode(nmCode) || isTlsCode(originalCode) || TLS_DETERMINISTIC_TEXT.test(message);

@@ -60,7 +60,12 @@ const RULES: readonly HttpRule[] = [
   { statuses: [429], text: /\(Mail sending\)/i, result: 'QUOTA_EXCEEDED', retryable: false },
   // gmailapi-403-ratelimitexceeded-doc, gmailapi-403-queries-per-minute-quota,
   // gmailapi-429-user-rate-limit-retry-after.
-  { reasons: ['userRateLimitExceeded', 'rateLimitExceeded', 'RATE_LIMIT_EXCEEDED', 'RESOURCE_EXHAUSTED'], result: 'RATE_LIMITED', retryable: true, variant: 'gmail-api' },
+  {
+    reasons: ['userRateLimitExceeded', 'rateLimitExceeded', 'RATE_LIMIT_EXCEEDED', 'RESOURCE_EXHAUSTED'],
+    result: 'RATE_LIMITED',
+    retryable: true,
+    variant: 'gmail-api',
+  },
   { statuses: [429], result: 'RATE_LIMITED', retryable: true, variant: 'gmail-api' },
   // gmailapi-403-insufficient-permission: the token lacks gmail.send (or a broader scope).
   { reasons: ['insufficientPermissions', 'ACCESS_TOKEN_SCOPE_INSUFFICIENT'], result: 'OAUTH_SCOPE_DENIED', retryable: false, variant: 'gmail-api' },
@@ -74,7 +79,12 @@ const RULES: readonly HttpRule[] = [
   // same message fails on this route every time and may succeed on another one (failover).
   { reasons: ['failedPrecondition', 'FAILED_PRECONDITION'], result: 'OAUTH_SCOPE_DENIED', retryable: false, variant: 'failed-precondition' },
   // gmailapi-400-invalid-to-header, gmailapi-400-recipient-address-required.
-  { reasons: ['invalidArgument', 'badRequest', 'INVALID_ARGUMENT'], text: /recipient|\b(to|cc|bcc) header|address/i, result: 'RECIPIENT_REJECTED', retryable: false },
+  {
+    reasons: ['invalidArgument', 'badRequest', 'INVALID_ARGUMENT'],
+    text: /recipient|\b(to|cc|bcc) header|address/i,
+    result: 'RECIPIENT_REJECTED',
+    retryable: false,
+  },
   { reasons: ['invalidArgument', 'badRequest', 'INVALID_ARGUMENT'], result: 'SYNTAX_ERROR', retryable: false },
   // "Request Entity Too Large": over Gmail's 35 MB, when our own check did not catch it first.
   { statuses: [413], result: 'MESSAGE_REJECTED', retryable: false, variant: 'gmail-api-size' },

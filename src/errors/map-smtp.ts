@@ -44,7 +44,11 @@ const RULES: readonly SmtpRule[] = [
   { code: 454, result: 'TEMPORARY_FAILURE', retryable: true },
   // gmail-530-570-starttls-first-auth, gmail-530-570-starttls-first-mail; Google's documented
   // "421 4.7.0 TLS required for RCPT domain" (support.google.com/a/answer/3726730).
-  { text: /Must issue a STARTTLS command first|\bTLS required\b|Encryption required|requires? (a )?secure connection/i, result: 'TLS_REQUIRED', retryable: false },
+  {
+    text: /Must issue a STARTTLS command first|\bTLS required\b|Encryption required|requires? (a )?secure connection/i,
+    result: 'TLS_REQUIRED',
+    retryable: false,
+  },
   // gmail-530-570-authentication-required(-2025): smtp.gmail.com takes MAIL only after AUTH.
   { code: 530, text: /Authentication Required|WantAuthError/i, result: 'RELAY_DENIED', retryable: false, variant: 'auth-required' },
   // relay-550-571-invalid-credentials-for-relay, doc-550-570-mail-relay-denied
@@ -71,7 +75,11 @@ const RULES: readonly SmtpRule[] = [
   { replyClass: 4, text: /unusual rate of unsolicited mail|rate limited/i, result: 'RATE_LIMITED', retryable: true },
   // mx-550-571-unsolicited-rate-from-ip: the sending IP is blocked, not the message.
   { replyClass: 5, text: /unusual rate of unsolicited mail/i, result: 'POLICY_REJECTED', retryable: false },
-  { text: /IP (address )?(is )?(blocked|blacklisted|listed)|IP not in whitelist|low reputation|violates .* policy|\bgcdp\b/i, result: 'POLICY_REJECTED', retryable: false },
+  {
+    text: /IP (address )?(is )?(blocked|blacklisted|listed)|IP not in whitelist|low reputation|violates .* policy|\bgcdp\b/i,
+    result: 'POLICY_REJECTED',
+    retryable: false,
+  },
   // gmail-421-470-temporary-system-problem-data
   { text: /Temporary System Problem/i, result: 'TEMPORARY_FAILURE', retryable: true },
   // relay-421-470-try-again-later-ehlo: Google throttling the session (documented as a DoS

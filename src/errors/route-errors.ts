@@ -10,7 +10,20 @@ export function withRoute(error: GmailTransportError, route: number): GmailTrans
     route,
     cause: error.cause,
   };
-  for (const key of ['hint', 'strategy', 'phase', 'responseCode', 'enhancedCode', 'response', 'httpStatus', 'reason', 'messageId', 'retryAfterMs', 'issues', 'errors'] as const) {
+  for (const key of [
+    'hint',
+    'strategy',
+    'phase',
+    'responseCode',
+    'enhancedCode',
+    'response',
+    'httpStatus',
+    'reason',
+    'messageId',
+    'retryAfterMs',
+    'issues',
+    'errors',
+  ] as const) {
     if (error[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = error[key];
   }
   return new GmailTransportError(options);

@@ -121,7 +121,12 @@ export class SendLogFile {
         this.#finish(batch, this.#failed('write', batch.length, err));
         return;
       }
-      this.#finish(batch, written === length ? undefined : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${length} bytes` })));
+      this.#finish(
+        batch,
+        written === length
+          ? undefined
+          : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${length} bytes` })),
+      );
     });
   }
 

@@ -74,7 +74,16 @@ export function table(records: readonly SendRecord[]): string {
   ]);
   const cells = [header, ...rows].map((row) => row.map((cell) => truncate(cell.replace(/\s+/g, ' '), MAX_CELL)));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => displayWidth(row[column]!))));
-  return cells.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : pad(cell, widths[column]!))).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((cell, column) => (column === row.length - 1 ? cell : pad(cell, widths[column]!)))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function recipients(record: SendRecord): string {
@@ -118,7 +127,7 @@ export function displayWidth(text: string): number {
 function charWidth(char: string): number {
   const code = char.codePointAt(0)!;
   if (code < 0x1100) return 1;
-  return (code <= 0x115f) ||
+  return code <= 0x115f ||
     (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
     (code >= 0xac00 && code <= 0xd7a3) ||
     (code >= 0xf900 && code <= 0xfaff) ||

@@ -57,15 +57,17 @@ type AddressMatcher = (address: string) => boolean;
 export function readSendLog(options: ReadSendLogOptions): AsyncIterableIterator<SendRecord> {
   const issues: ConfigIssue[] = [];
   const input = (typeof options === 'object' && options !== null ? options : {}) as Partial<ReadSendLogOptions>;
-  if (typeof input.dir !== 'string' || input.dir.trim() === '') issues.push({ path: 'dir', message: input.dir === undefined ? 'is required' : 'must be a non-empty string' });
+  if (typeof input.dir !== 'string' || input.dir.trim() === '')
+    issues.push({ path: 'dir', message: input.dir === undefined ? 'is required' : 'must be a non-empty string' });
   const since = timeOption(input.since, 'since', 'start', issues);
   const until = timeOption(input.until, 'until', 'end', issues);
-  const statuses = input.status === undefined ? undefined : (Array.isArray(input.status) ? input.status : [input.status]) as unknown[];
+  const statuses = input.status === undefined ? undefined : ((Array.isArray(input.status) ? input.status : [input.status]) as unknown[]);
   if (statuses && (statuses.length === 0 || statuses.some((s) => !(SEND_STATUSES as readonly unknown[]).includes(s)))) {
     issues.push({ path: 'status', message: `must be one of ${SEND_STATUSES.join(', ')} (or a list of them)` });
   }
   for (const key of ['to', 'from', 'account'] as const) {
-    if (input[key] !== undefined && (typeof input[key] !== 'string' || input[key].trim() === '')) issues.push({ path: key, message: `must be a non-empty string, got ${describeType(input[key])}` });
+    if (input[key] !== undefined && (typeof input[key] !== 'string' || input[key].trim() === ''))
+      issues.push({ path: key, message: `must be a non-empty string, got ${describeType(input[key])}` });
   }
   if (input.limit !== undefined && !(Number.isInteger(input.limit) && input.limit > 0)) issues.push({ path: 'limit', message: 'must be a positive integer' });
   if (issues.length === 0 && since !== undefined && until !== undefined && since > until) issues.push({ path: 'since', message: 'is after until' });
@@ -99,7 +101,8 @@ function prefilterOf(text: string | undefined, statuses: readonly string[] | und
 
 function timeOption(value: unknown, path: string, edge: 'start' | 'end', issues: ConfigIssue[]): number | undefined {
   if (value === undefined) return undefined;
-  const time = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? parseTimeBound(value, edge) : undefined;
+  const time =
+    value instanceof Date ? value.getTime() : typeof value === 'number' ? value : typeof value === 'string' ? parseTimeBound(value, edge) : undefined;
   if (time === undefined || !Number.isFinite(time)) {
     issues.push({ path, message: 'must be a date (2024-05-07), a date and time (2024-05-07T09:30, 2024-05-07T00:30Z), a Date or epoch milliseconds' });
     return undefined;
@@ -240,7 +243,14 @@ function tryParse(text: string): SendRecord | undefined {
     return undefined;
   }
   const record = value as Partial<SendRecord> | null;
-  if (typeof record !== 'object' || record === null || typeof record.id !== 'string' || typeof record.time !== 'string' || !Array.isArray(record.to) || !(SEND_STATUSES as readonly unknown[]).includes(record.status)) {
+  if (
+    typeof record !== 'object' ||
+    record === null ||
+    typeof record.id !== 'string' ||
+    typeof record.time !== 'string' ||
+    !Array.isArray(record.to) ||
+    !(SEND_STATUSES as readonly unknown[]).includes(record.status)
+  ) {
     return undefined;
   }
   return record as SendRecord;

@@ -45,9 +45,12 @@ export function factsOfMail(mail: OutgoingMail, privacy: SendLogPrivacy, outcome
  * failed first): what the caller's data says, without nodemailer's address parser.
  */
 export function factsOfData(data: Record<string, unknown>, privacy: SendLogPrivacy): MessageFacts {
-  const envelope = (typeof data.envelope === 'object' && data.envelope !== null ? data.envelope : undefined) as { from?: unknown; to?: unknown; cc?: unknown; bcc?: unknown } | undefined;
+  const envelope = (typeof data.envelope === 'object' && data.envelope !== null ? data.envelope : undefined) as
+    { from?: unknown; to?: unknown; cc?: unknown; bcc?: unknown } | undefined;
   const from = addressesIn(envelope?.from ?? data.sender ?? data.from)[0] ?? '';
-  const to = envelope ? [...addressesIn(envelope.to), ...addressesIn(envelope.cc), ...addressesIn(envelope.bcc)] : [...addressesIn(data.to), ...addressesIn(data.cc), ...addressesIn(data.bcc)];
+  const to = envelope
+    ? [...addressesIn(envelope.to), ...addressesIn(envelope.cc), ...addressesIn(envelope.bcc)]
+    : [...addressesIn(data.to), ...addressesIn(data.cc), ...addressesIn(data.bcc)];
   const facts = rawFacts(data, privacy) ?? {
     ...(typeof data.messageId === 'string' ? { messageId: data.messageId } : {}),
     ...(privacy.subjects && typeof data.subject === 'string' ? { subject: data.subject } : {}),
@@ -118,7 +121,8 @@ function addressesIn(value: unknown): string[] {
       .filter((part) => part.includes('@'));
   }
   if (Array.isArray(value)) return value.flatMap(addressesIn);
-  if (typeof value === 'object' && value !== null && typeof (value as { address?: unknown }).address === 'string') return [(value as { address: string }).address];
+  if (typeof value === 'object' && value !== null && typeof (value as { address?: unknown }).address === 'string')
+    return [(value as { address: string }).address];
   return [];
 }
 

@@ -13,7 +13,11 @@ export interface SendLogWriter {
   close(): Promise<void>;
 }
 
-export function createSendLogWriter(config: ResolvedSendLog, warn: (code: SendLogWarningCode, message: string) => void, runtime: { now?: () => number } = {}): SendLogWriter {
+export function createSendLogWriter(
+  config: ResolvedSendLog,
+  warn: (code: SendLogWarningCode, message: string) => void,
+  runtime: { now?: () => number } = {},
+): SendLogWriter {
   const privacy = { subjects: config.subjects, recipients: config.recipients };
   if (config.kind === 'file') {
     const file = new SendLogFile({

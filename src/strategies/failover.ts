@@ -48,7 +48,10 @@ export const failover: Strategy<'failover', FailoverConfig, FailoverOptions> = {
       return undefined;
     }
     if (!Array.isArray(list) || list.length === 0) {
-      check.fail('transports', Array.isArray(list) ? 'must list at least one transport config' : `must be an array of transport configs, got ${describeType(list)}`);
+      check.fail(
+        'transports',
+        Array.isArray(list) ? 'must list at least one transport config' : `must be an array of transport configs, got ${describeType(list)}`,
+      );
       return undefined;
     }
     // Array.from visits holes of a sparse array (map skips them, leaving holes in the result).
@@ -87,4 +90,3 @@ function inherit(item: Raw, parent: Raw, check: ConfigChecker): Raw {
   }
   return merged;
 }
-

@@ -52,7 +52,11 @@ export const ipRelay: Strategy<'ip-relay', IpRelayConfig, IpRelayOptions> = {
   parse(input, check) {
     const domain = check.string(input, 'domain', { required: true });
     if (domain !== undefined && !isDomainName(domain)) {
-      check.fail('domain', 'must be a fully qualified domain name such as example.com (it is sent as the EHLO name)', 'Use your Google Workspace domain, the part after @ in its addresses (example.com), not a host name or an IP address.');
+      check.fail(
+        'domain',
+        'must be a fully qualified domain name such as example.com (it is sent as the EHLO name)',
+        'Use your Google Workspace domain, the part after @ in its addresses (example.com), not a host name or an IP address.',
+      );
     }
     const rawAuth = check.object(input, 'auth');
     const auth = rawAuth ? parseRelayAuth(check.at('auth'), rawAuth) : undefined;

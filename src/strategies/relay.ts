@@ -62,7 +62,12 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     const preset = check.oneOf(input, 'preset', PRESET_NAMES);
     const region = check.string(input, 'region', { nonEmpty: true });
     const regionRule = preset ? REGIONAL[preset] : undefined;
-    if (preset === 'ses' && region === undefined) check.fail('region', "is required with preset 'ses' (e.g. 'us-east-1')", 'Give the AWS region your SES SMTP credentials were made in; they work only with that region\'s endpoint (email-smtp.<region>.amazonaws.com).');
+    if (preset === 'ses' && region === undefined)
+      check.fail(
+        'region',
+        "is required with preset 'ses' (e.g. 'us-east-1')",
+        "Give the AWS region your SES SMTP credentials were made in; they work only with that region's endpoint (email-smtp.<region>.amazonaws.com).",
+      );
     if (region !== undefined && !regionRule) check.fail('region', preset ? `is not used by preset '${preset}'` : 'is only used with a preset');
     else if (region !== undefined && regionRule && !regionRule.test(region)) check.fail('region', `is not a valid region for preset '${preset}'`);
     const host = check.string(input, 'host', { nonEmpty: true });
@@ -73,7 +78,11 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
     const smtp = isPlainObject(input.smtp) ? input.smtp : {};
     for (const key of ['host', 'port', 'secure'] as const) {
       if (input[key] !== undefined && smtp[key] !== undefined) {
-        check.fail(key, `is set twice, here and as smtp.${key}: give the relay's ${key} in one place`, `Keep ${key} at the top level and remove smtp.${key} (or the other way round).`);
+        check.fail(
+          key,
+          `is set twice, here and as smtp.${key}: give the relay's ${key} in one place`,
+          `Keep ${key} at the top level and remove smtp.${key} (or the other way round).`,
+        );
       }
     }
 
@@ -94,9 +103,9 @@ export const relay: Strategy<'relay', RelayConfig, RelayOptions> = {
 
     const base = preset ? PRESETS[preset](region) : undefined;
     const defaults: EndpointDefaults = {
-      ...(host ?? base?.host ? { host: host ?? base?.host } : {}),
-      port: port ?? (secure ? 465 : base?.port ?? 587),
-      secure: secure ?? (port !== undefined ? port === 465 : base?.secure ?? false),
+      ...((host ?? base?.host) ? { host: host ?? base?.host } : {}),
+      port: port ?? (secure ? 465 : (base?.port ?? 587)),
+      secure: secure ?? (port !== undefined ? port === 465 : (base?.secure ?? false)),
     };
     if (secure === true && port === 587) check.fail('secure', 'cannot be true on port 587; use port 465 for implicit TLS');
     if (secure === false && port === 465) check.fail('secure', 'cannot be false on port 465; use port 587 for STARTTLS');

@@ -76,7 +76,14 @@ function parsePlain(text: string): DecodeResult {
     return { ok: false, reason: 'malformed' };
   }
   const value = parsed as { v?: unknown; token?: unknown; expiresAt?: unknown } | null;
-  if (!value || value.v !== 1 || typeof value.token !== 'string' || value.token === '' || typeof value.expiresAt !== 'number' || !Number.isFinite(value.expiresAt)) {
+  if (
+    !value ||
+    value.v !== 1 ||
+    typeof value.token !== 'string' ||
+    value.token === '' ||
+    typeof value.expiresAt !== 'number' ||
+    !Number.isFinite(value.expiresAt)
+  ) {
     return { ok: false, reason: 'malformed' };
   }
   return { ok: true, value: { token: value.token, expiresAt: value.expiresAt } };

@@ -139,7 +139,19 @@ function nodeHttpIsConfigured(): boolean {
  * Agent options that change how many connections are kept and for how long, not where or how
  * they connect. Node's own global agent sets some of them (and `path: null`, `proxyEnv: undefined`).
  */
-const POOLING_OPTIONS = new Set(['keepAlive', 'keepAliveMsecs', 'scheduling', 'timeout', 'noDelay', 'defaultPort', 'protocol', 'maxSockets', 'maxFreeSockets', 'maxTotalSockets', 'maxCachedSessions']);
+const POOLING_OPTIONS = new Set([
+  'keepAlive',
+  'keepAliveMsecs',
+  'scheduling',
+  'timeout',
+  'noDelay',
+  'defaultPort',
+  'protocol',
+  'maxSockets',
+  'maxFreeSockets',
+  'maxTotalSockets',
+  'maxCachedSessions',
+]);
 
 type Transporter = InstanceType<GoogleAuthModule['OAuth2Client']>['transporter'];
 
@@ -154,9 +166,14 @@ function refuseNonJsonBodies(transporter: Transporter): void {
     resolved: async (response) => {
       const { data } = response;
       if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        throw new TokenFailure(`Google's token endpoint answered HTTP ${response.status} with a body that is not a JSON token response`, 'TEMPORARY_FAILURE', true, {
-          httpStatus: response.status,
-        });
+        throw new TokenFailure(
+          `Google's token endpoint answered HTTP ${response.status} with a body that is not a JSON token response`,
+          'TEMPORARY_FAILURE',
+          true,
+          {
+            httpStatus: response.status,
+          },
+        );
       }
       return response;
     },

@@ -167,7 +167,11 @@ function parseRefreshToken(check: ConfigChecker, input: Raw): OAuthCredentials |
   const refreshToken = parseSecret(check, input, 'refreshToken');
   // Google access tokens start with "ya29."; they last an hour and cannot be refreshed.
   if (refreshToken && /^ya29\./.test(refreshToken.reveal())) {
-    check.fail('refreshToken', 'is an access token, not a refresh token', 'Run `npx gmail-transport auth` to get a refresh token (it usually starts with "1//").');
+    check.fail(
+      'refreshToken',
+      'is an access token, not a refresh token',
+      'Run `npx gmail-transport auth` to get a refresh token (it usually starts with "1//").',
+    );
     return undefined;
   }
   if (clientId === undefined || /\s/.test(clientId.trim()) || !clientSecret || !refreshToken) return undefined;
@@ -207,7 +211,8 @@ function parseCache(check: ConfigChecker, input: Raw): TokenCacheSettings | unde
   // Google access tokens live an hour; a skew past half of that would refresh on every send.
   const eagerRefreshMs = check.integer(input, 'eagerRefreshMs', { min: 0, max: 30 * 60_000 });
   const storeTimeoutMs = check.integer(input, 'tokenStoreTimeoutMs', { min: 1, max: 60_000 });
-  if ((input.eagerRefreshMs !== undefined && eagerRefreshMs === undefined) || (input.tokenStoreTimeoutMs !== undefined && storeTimeoutMs === undefined)) ok = false;
+  if ((input.eagerRefreshMs !== undefined && eagerRefreshMs === undefined) || (input.tokenStoreTimeoutMs !== undefined && storeTimeoutMs === undefined))
+    ok = false;
   if (!ok) return undefined;
   return Object.freeze({
     ...(store !== undefined ? { store: store as TokenStore } : {}),

@@ -230,7 +230,12 @@ export class TokenProvider {
         if (!failure.retryable) throw failure;
         const delayMs = fullJitterDelay(attempt, BACKOFF_BASE_MS, BACKOFF_MAX_MS, () => this.#clock.random());
         if (attempt >= MAX_ATTEMPTS || this.#clock.now() - started + delayMs > MAX_ELAPSED_MS) {
-          throw new TokenFailure(`${failure.message}, ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((this.#clock.now() - started) / 1000)} s`, failure.code, true, failure.details);
+          throw new TokenFailure(
+            `${failure.message}, ${attempt} attempt${attempt === 1 ? '' : 's'} in ${Math.round((this.#clock.now() - started) / 1000)} s`,
+            failure.code,
+            true,
+            failure.details,
+          );
         }
         await this.#clock.sleep(delayMs);
       }

@@ -107,7 +107,10 @@ function signWith(mailer: Transporter<SentMessageInfo>, dkim: ResolvedDkim): voi
  * outcome is recorded, and handed to the log, before sendMail settles.
  */
 function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConfig, transport: ManagedTransport): void {
-  const original = mailer.sendMail.bind(mailer) as (data: SendMailOptions, cb?: (err: Error | null, info: SentMessageInfo) => void) => Promise<SentMessageInfo> | undefined;
+  const original = mailer.sendMail.bind(mailer) as (
+    data: SendMailOptions,
+    cb?: (err: Error | null, info: SentMessageInfo) => void,
+  ) => Promise<SentMessageInfo> | undefined;
   const context = { strategy: config.strategy, locale: config.locale };
   const record = transport.sendLog ? createRecorder(transport, transport.sendLog) : undefined;
   // Settles a send with its outcome, once that is in the send log when there is one. Made
@@ -181,7 +184,11 @@ function createRecorder(transport: ManagedTransport, log: SendLogWriter): Record
       });
     } catch {
       // Only the caller's data can throw here (a getter): the send's outcome stands without a record.
-      transport.publish('warning', { code: 'SEND_LOG_WRITE_FAILED', message: 'could not build the send-log record of a message from its data', strategy: transport.route.strategy });
+      transport.publish('warning', {
+        code: 'SEND_LOG_WRITE_FAILED',
+        message: 'could not build the send-log record of a message from its data',
+        strategy: transport.route.strategy,
+      });
       done();
       return;
     }

@@ -36,7 +36,8 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
-    this.sendLog = config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
+    this.sendLog =
+      config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
   }
 
   /** Set once, right after construction: the route's events need this transport to exist first. */

@@ -20,17 +20,31 @@ describe('bridge with an upstream sending budget', () => {
   async function bridgeFor(user: string, budget: Record<string, unknown>): Promise<RunningBridge> {
     const b = await startBridge({
       allowNetworks: ['127.0.0.1'],
-      upstream: { strategy: 'app-password', user, appPassword: APP_PASSWORD.slice(0, 16), smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } }, budget } as GmailTransportConfig,
+      upstream: {
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD.slice(0, 16),
+        smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } },
+        budget,
+      } as GmailTransportConfig,
     });
     running.push(b);
     return b;
   }
-  const scan = (b: RunningBridge, from: string, to = ['alice@example.com']) => printerSend(b.port, { from, to, message: scanMessage({ from, to: to.join(', ') }) });
+  const scan = (b: RunningBridge, from: string, to = ['alice@example.com']) =>
+    printerSend(b.port, { from, to, message: scanMessage({ from, to: to.join(', ') }) });
 
   it('answers 451 4.4.5 once the budget is used up (the device keeps the scan), logs it deferred, and its status shows used and left', async () => {
     const user = `bridge-budget-${process.pid}@example.com`;
     const b = await bridgeFor(user, { messagesPerDay: 2 });
-    expect((await b.bridge.status()).budget).toEqual([expect.objectContaining({ mailbox: user, strategy: 'app-password', messages: { used: 0, limit: 2, left: 2 }, recipients: { used: 0, limit: 10_000, left: 10_000 } })]);
+    expect((await b.bridge.status()).budget).toEqual([
+      expect.objectContaining({
+        mailbox: user,
+        strategy: 'app-password',
+        messages: { used: 0, limit: 2, left: 2 },
+        recipients: { used: 0, limit: 10_000, left: 10_000 },
+      }),
+    ]);
     const before = upstream.accepted.length;
     expect((await scan(b, user)).final).toMatch(/^250 /);
     expect((await scan(b, user)).final).toMatch(/^250 /);
@@ -43,7 +57,9 @@ describe('bridge with an upstream sending budget', () => {
     const status = await b.bridge.status();
     expect(status.upstream).toBe('app-password');
     expect(status.addresses.map((a) => a.port)).toContain(b.port);
-    expect(status.budget).toEqual([expect.objectContaining({ messages: { used: 2, limit: 2, left: 0 }, recipients: { used: 2, limit: 10_000, left: 9_998 }, store: 'memory' })]);
+    expect(status.budget).toEqual([
+      expect.objectContaining({ messages: { used: 2, limit: 2, left: 0 }, recipients: { used: 2, limit: 10_000, left: 9_998 }, store: 'memory' }),
+    ]);
     for (const log of b.logs) expect(log.line).not.toContain(APP_PASSWORD.slice(0, 16));
   });
 

@@ -8,15 +8,23 @@ const upstream = { strategy: 'relay', host: '127.0.0.1', port: 1, secure: true }
 /** What an old printer's TLS 1.0 stack gets from the implicit-TLS port. */
 async function tls10Handshake(minVersion?: 'TLSv1'): Promise<string> {
   const { key, cert } = await testCert();
-  const bridge = createBridge({ listen: { port: 0, tlsPort: 0 }, tls: { key, cert, ...(minVersion ? { minVersion } : {}) }, allowNetworks: ['127.0.0.1'], upstream });
+  const bridge = createBridge({
+    listen: { port: 0, tlsPort: 0 },
+    tls: { key, cert, ...(minVersion ? { minVersion } : {}) },
+    allowNetworks: ['127.0.0.1'],
+    upstream,
+  });
   const addresses = await bridge.listen();
   const port = addresses.find((a) => a.tls === 'implicit')!.port;
   try {
     return await new Promise<string>((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1', ca: [cert], servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
-        resolve(socket.getProtocol() ?? 'unknown');
-        socket.destroy();
-      });
+      const socket = connect(
+        { port, host: '127.0.0.1', ca: [cert], servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' },
+        () => {
+          resolve(socket.getProtocol() ?? 'unknown');
+          socket.destroy();
+        },
+      );
       socket.once('error', () => resolve('refused'));
     });
   } finally {

@@ -43,7 +43,10 @@ describe('bridge config validation (createBridge)', () => {
     const err = configError({
       listen: { port: 70000, tlsPort: 25 },
       tls: { key, cert: 'missing.pem' },
-      accounts: [{ user: 'printer', passwordHash: PLAIN_PASSWORD, allowFrom: ['not an address'] }, { user: 'printer', passwordHash: hash }],
+      accounts: [
+        { user: 'printer', passwordHash: PLAIN_PASSWORD, allowFrom: ['not an address'] },
+        { user: 'printer', passwordHash: hash },
+      ],
       allowNetworks: ['192.168.1.0/33', '0.0.0.0/0', 'printers'],
       limits: { maxMessageBytes: 'big', lockoutMinutes: 0 },
       allowedNetworks: [],
@@ -91,7 +94,7 @@ describe('bridge config validation (createBridge)', () => {
     expect(guideConfigs[3]?.[1]).toBe(guideConfigs[1]?.[1]);
   });
 
-  it.each(guideConfigs)("the bridge.json of %s (office printers through OAuth2) is a valid config", async (_where, text) => {
+  it.each(guideConfigs)('the bridge.json of %s (office printers through OAuth2) is a valid config', async (_where, text) => {
     const json = JSON.parse(text) as Record<string, unknown> & { accounts: Array<Record<string, unknown>> };
     expect(json.upstream).toMatchObject({ strategy: 'oauth2' });
     await writeFile(join(dir, 'client-secret'), 'FAKE-CLIENT-SECRET-readme\n');
@@ -120,7 +123,10 @@ describe('bridge config validation (createBridge)', () => {
     const { key, cert } = await testCert();
     const other = await testCert({ host: 'other.example' });
     expect(paths(configError({ tls: { key: other.key, cert }, allowNetworks: ['10.0.0.0/8'], upstream }))).toEqual(['tls.key']);
-    expect(paths(configError({ tls: { key: 'not a key', cert: 'not a cert' }, allowNetworks: ['10.0.0.0/8'], upstream, baseDir: dir }))).toEqual(['tls.key', 'tls.cert']);
+    expect(paths(configError({ tls: { key: 'not a key', cert: 'not a cert' }, allowNetworks: ['10.0.0.0/8'], upstream, baseDir: dir }))).toEqual([
+      'tls.key',
+      'tls.cert',
+    ]);
     expect(paths(configError({ tls: {}, allowNetworks: ['10.0.0.0/8'], upstream }))).toEqual(['tls']);
     expect(paths(configError({ tls: { selfSigned: 'yes' }, allowNetworks: ['10.0.0.0/8'], upstream }))).toEqual(['tls.selfSigned']);
     await writeFile(join(dir, 'bridge.key'), key);
@@ -145,7 +151,7 @@ describe('bridge config validation (createBridge)', () => {
     await new Promise<void>((r) => blocker.close(() => r()));
   });
 
-  it('defaults: 127.0.0.1, SIZE 35882577 (Gmail\'s own limit), no STARTTLS without a certificate', async () => {
+  it("defaults: 127.0.0.1, SIZE 35882577 (Gmail's own limit), no STARTTLS without a certificate", async () => {
     const bridge = createBridge({ listen: { port: 0 }, allowNetworks: ['127.0.0.1'], upstream });
     const [address] = await bridge.listen();
     expect(address).toMatchObject({ host: '127.0.0.1', tls: 'none' });

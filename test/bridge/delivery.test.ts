@@ -103,7 +103,11 @@ describe('bridge delivery through OAuth upstreams (deliverUpstream)', () => {
   });
 
   it('gmail-api rate limit (429 rateLimitExceeded): 451 4.4.5', async () => {
-    gmailReply = () => HttpResponse.json({ error: { code: 429, message: 'Rate Limit Exceeded', errors: [{ reason: 'rateLimitExceeded', domain: 'usageLimits' }] } }, { status: 429 });
+    gmailReply = () =>
+      HttpResponse.json(
+        { error: { code: 429, message: 'Rate Limit Exceeded', errors: [{ reason: 'rateLimitExceeded', domain: 'usageLimits' }] } },
+        { status: 429 },
+      );
     const b = await officeBridge({ strategy: 'gmail-api', retry: false });
     expect((await scan(b)).final).toMatch(/^451 4\.4\.5 /);
     expect(messageLogs(b.logs)[0]).toMatchObject({ outcome: 'deferred', upstreamCode: 'RATE_LIMITED' });

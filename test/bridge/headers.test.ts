@@ -30,7 +30,11 @@ describe('reading From, Sender and Message-ID as the message streams past', () =
   it('gives the same fields whatever the chunks, stops at the blank line, unfolds continuation lines', () => {
     for (const size of [1, 2, 3, 7, 64, 100_000]) {
       const reader = read(message, size);
-      expect(reader.headers).toEqual({ from: [' Office Scanner\t<scans@example.com>', ' second@example.com'], sender: [' floor3@office.example.com'], messageId: '<scan-77@printer.local>' });
+      expect(reader.headers).toEqual({
+        from: [' Office Scanner\t<scans@example.com>', ' second@example.com'],
+        sender: [' floor3@office.example.com'],
+        messageId: '<scan-77@printer.local>',
+      });
     }
   });
 
@@ -79,11 +83,14 @@ describe('allowFrom covers the header From and Sender, not only the envelope (is
     await upstream.close();
   });
 
-  const body = (headers: string[]) => [...headers, 'To: alice@example.com', 'Subject: Scan', '', 'Scanned.', 'From: ceo@bank.example (a line of the body)', ''].join('\r\n');
+  const body = (headers: string[]) =>
+    [...headers, 'To: alice@example.com', 'Subject: Scan', '', 'Scanned.', 'From: ceo@bank.example (a line of the body)', ''].join('\r\n');
   async function send(headers: string[], user: string | null = 'printer'): Promise<{ final: string; delivered: number }> {
     const before = upstream.accepted.length;
     const job = { from: 'scans@example.com', to: ['alice@example.com'], message: body(headers) };
-    const result = user ? await printerSend(b.port, { ...job, startTls: { ca: b.cert }, user, pass: PASSWORD }) : await printerSend(b.port, { ...job, localAddress: '127.0.0.2' });
+    const result = user
+      ? await printerSend(b.port, { ...job, startTls: { ca: b.cert }, user, pass: PASSWORD })
+      : await printerSend(b.port, { ...job, localAddress: '127.0.0.2' });
     return { final: result.final, delivered: upstream.accepted.length - before };
   }
 

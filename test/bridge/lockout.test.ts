@@ -145,7 +145,7 @@ describe('failed-login lockout on a running bridge (issue 18)', () => {
     expect(b.logs.filter((l) => l.record.event === 'lockout').map((l) => l.record)).toEqual([expect.objectContaining({ client: '127.0.0.1', failures: 5 })]);
   });
 
-  it('a success clears only its own account\'s failures at the address', async () => {
+  it("a success clears only its own account's failures at the address", async () => {
     const b = await bridge();
     expect(await login(b.port, 'printer', WRONG)).toMatch(/^535 /);
     expect(await login(b.port, 'printer', WRONG)).toMatch(/^535 /);

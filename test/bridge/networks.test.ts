@@ -63,7 +63,15 @@ describe('allowNetworks coverage and public ranges (issue 18)', () => {
     // Halves written the mapped way count as IPv4 too.
     expect(problems('10.0.0.0/8', '::ffff:0:0/97', '128.0.0.0/1')).toEqual([{ indices: [1, 2], admits: 'every IPv4 address' }]);
     expect(problems('::ffff:0:0/97', '::ffff:128.0.0.0/97')).toEqual([{ indices: [0, 1], admits: 'every IPv4 address' }]);
-    for (const fine of [['192.168.10.0/24'], ['10.0.0.0/8'], ['fd00:10::/64'], ['10.1.2.3', '::1'], ['0.0.0.0/1'], ['::/81'], ['::ffff:10.0.0.0/104', '127.0.0.0/8']]) {
+    for (const fine of [
+      ['192.168.10.0/24'],
+      ['10.0.0.0/8'],
+      ['fd00:10::/64'],
+      ['10.1.2.3', '::1'],
+      ['0.0.0.0/1'],
+      ['::/81'],
+      ['::ffff:10.0.0.0/104', '127.0.0.0/8'],
+    ]) {
       expect(problems(...fine)).toEqual([]);
     }
   });
@@ -80,7 +88,20 @@ describe('allowNetworks coverage and public ranges (issue 18)', () => {
 
   it('names the entries that admit public addresses', () => {
     const indices = (...entries: string[]) => publicNetworkIndices(entries.map((e) => parseNetwork(e) as ParsedNetwork));
-    expect(indices('192.168.10.0/24', '10.0.0.0/8', '172.16.5.0/24', '127.0.0.1', '169.254.1.0/24', '100.64.0.0/10', 'fd00:10::/64', 'fe80::/64', '::1', '::ffff:10.1.0.0/112')).toEqual([]);
+    expect(
+      indices(
+        '192.168.10.0/24',
+        '10.0.0.0/8',
+        '172.16.5.0/24',
+        '127.0.0.1',
+        '169.254.1.0/24',
+        '100.64.0.0/10',
+        'fd00:10::/64',
+        'fe80::/64',
+        '::1',
+        '::ffff:10.1.0.0/112',
+      ),
+    ).toEqual([]);
     expect(indices('192.168.10.0/24', '8.8.8.0/24', '0.0.0.0/1', '::ffff:8.8.4.4', '2001:db8::/32', '172.0.0.0/8', '::/96')).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
@@ -138,7 +159,11 @@ describe('allowNetworks on a running bridge (issue 18)', () => {
       await writeFile(join(dir, 'bridge.json'), JSON.stringify({ listen: { port: 0 }, allowNetworks: ['10.0.0.0/8', '::/80'], upstream: relayTo(upstream) }));
       const out: string[] = [];
       const err: string[] = [];
-      const code = await main(['serve', '--config', 'bridge.json'], { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, cwd: dir });
+      const code = await main(['serve', '--config', 'bridge.json'], {
+        stdout: { write: (t: string) => out.push(t) },
+        stderr: { write: (t: string) => err.push(t) },
+        cwd: dir,
+      });
       expect(code).toBe(1);
       expect(err.join('')).toMatch(/CONFIG_INVALID/);
       expect(err.join('')).toMatch(/allowNetworks\[1\]/);

@@ -25,7 +25,12 @@ describe('device password hashes (scrypt, PHC string)', () => {
   });
 
   it('rejects what is not a hash, and parameters that would cost gigabytes', () => {
-    for (const bad of ['hunter2', '$2b$10$abcdefghijklmnopqrstuv', '$scrypt$ln=15,r=8,p=3$c2FsdA$aGFzaA', '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(43)]) {
+    for (const bad of [
+      'hunter2',
+      '$2b$10$abcdefghijklmnopqrstuv',
+      '$scrypt$ln=15,r=8,p=3$c2FsdA$aGFzaA',
+      '$scrypt$ln=30,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA$' + 'A'.repeat(43),
+    ]) {
       expect(parsePasswordHash(bad)).toBeUndefined();
     }
   });

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RefusalLog } from '../../src/bridge/refusal-log.js';
 import type { BridgeRefusalRecord } from '../../src/index.js';
 
-const refusal = (client: string, reason: BridgeRefusalRecord['reason'] = 'network-not-allowed'): BridgeRefusalRecord => ({ event: 'refused', client, reason, reply: '530 5.7.0' });
+const refusal = (client: string, reason: BridgeRefusalRecord['reason'] = 'network-not-allowed'): BridgeRefusalRecord => ({
+  event: 'refused',
+  client,
+  reason,
+  reply: '530 5.7.0',
+});
 
 describe('summarised refusal log (issue 18)', () => {
   afterEach(() => vi.useRealTimers());
@@ -22,7 +27,10 @@ describe('summarised refusal log (issue 18)', () => {
     ]);
     vi.advanceTimersByTime(60_000);
     expect(lines).toHaveLength(5);
-    expect(lines[4]).toEqual({ record: { event: 'refused', client: '10.0.0.9', reason: 'network-not-allowed', reply: '530 5.7.0', repeated: 48 }, text: 'gmail-transport bridge: refused 48 more times (network-not-allowed) within 60 s' });
+    expect(lines[4]).toEqual({
+      record: { event: 'refused', client: '10.0.0.9', reason: 'network-not-allowed', reply: '530 5.7.0', repeated: 48 },
+      text: 'gmail-transport bridge: refused 48 more times (network-not-allowed) within 60 s',
+    });
     log.note(refusal('10.0.0.9'), 'warn');
     expect(lines[5]!.record).toEqual(refusal('10.0.0.9'));
   });

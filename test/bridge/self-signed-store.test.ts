@@ -59,7 +59,13 @@ describe('tls.selfSigned: the certificate kept beside the config', () => {
 
   it('refuses to replace a certificate whose key went missing', async () => {
     await unlink(join(dir, 'gmail-transport-bridge.key'));
-    const bridge = createBridge({ listen: { port: 0 }, tls: { selfSigned: true }, accounts: [{ user: 'printer', passwordHash: hash }], upstream, baseDir: dir });
+    const bridge = createBridge({
+      listen: { port: 0 },
+      tls: { selfSigned: true },
+      accounts: [{ user: 'printer', passwordHash: hash }],
+      upstream,
+      baseDir: dir,
+    });
     const err = (await bridge.listen().catch((e: unknown) => e)) as GmailTransportError;
     expect(err).toMatchObject({ code: 'CONFIG_INVALID', issues: [{ path: 'tls.selfSigned', message: expect.stringMatching(/delete both/) }] });
     expect(bridge.addresses).toEqual([]);

@@ -17,7 +17,9 @@ let upstream: ScriptedUpstream;
 let hash: string;
 const tempDir = tempDirs('bridge-send-log-');
 beforeAll(async () => {
-  upstream = await startScriptedUpstream({ decide: (m) => (m.to.includes('full@example.com') ? '452 4.2.2 Mailbox full' : m.to.includes('gone@example.com') ? '550 5.1.1 No such user' : undefined) });
+  upstream = await startScriptedUpstream({
+    decide: (m) => (m.to.includes('full@example.com') ? '452 4.2.2 Mailbox full' : m.to.includes('gone@example.com') ? '550 5.1.1 No such user' : undefined),
+  });
   hash = await fastHash(PRINTER_PASSWORD);
 });
 afterAll(async () => {
@@ -25,7 +27,12 @@ afterAll(async () => {
 });
 
 function upstreamConfig(): GmailTransportConfig {
-  return { strategy: 'app-password', user: 'scans@example.com', appPassword: APP_PASSWORD, smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } } };
+  return {
+    strategy: 'app-password',
+    user: 'scans@example.com',
+    appPassword: APP_PASSWORD,
+    smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } },
+  };
 }
 
 function records(dir: string): SendRecord[] {
@@ -92,7 +99,12 @@ describe('bridge sendLog (issue 21)', () => {
   it('a device of an allowed network without login: account network:<address>', async () => {
     const result = await scan({ to: ['carol@example.com'], login: false });
     expect(result.final).toMatch(/^250 /);
-    expect(records(join(baseDir, 'send-log')).at(-1)).toMatchObject({ account: 'network:127.0.0.1', client: '127.0.0.1', status: 'delivered', to: ['carol@example.com'] });
+    expect(records(join(baseDir, 'send-log')).at(-1)).toMatchObject({
+      account: 'network:127.0.0.1',
+      client: '127.0.0.1',
+      status: 'delivered',
+      to: ['carol@example.com'],
+    });
   });
 
   it('refused and deferred upstream: records with the outcome the device was told', async () => {
@@ -107,9 +119,18 @@ describe('bridge sendLog (issue 21)', () => {
   it('read back by account through the CLI and readSendLog; no secret in any record', async () => {
     const dir = join(baseDir, 'send-log');
     let stdout = '';
-    const code = await main(['log', '--dir', dir, '--account', 'printer-3f', '--format', 'json'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, cwd: baseDir });
+    const code = await main(['log', '--dir', dir, '--account', 'printer-3f', '--format', 'json'], {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: () => true },
+      cwd: baseDir,
+    });
     expect(code).toBe(0);
-    expect(stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).status)).toEqual(['deferred', 'refused', 'delivered']);
+    expect(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as SendRecord).status),
+    ).toEqual(['deferred', 'refused', 'delivered']);
     let table = '';
     await main(['log', '--dir', dir], { stdout: { write: (t: string) => (table += t) }, stderr: { write: () => true }, cwd: baseDir });
     expect(table.split('\n')[0]).toMatch(/ACCOUNT\s+SUBJECT$/);
@@ -125,11 +146,15 @@ describe('bridge sendLog (issue 21)', () => {
 
 describe('bridge sendLog config', () => {
   it('set on both the bridge and its upstream: CONFIG_INVALID naming upstream.sendLog', () => {
-    expect(() => createBridge({ allowNetworks: ['127.0.0.1'], upstream: { ...upstreamConfig(), sendLog: { dir: 'a' } }, sendLog: { dir: 'b' } })).toThrowError(/upstream\.sendLog is set on the bridge already/);
+    expect(() => createBridge({ allowNetworks: ['127.0.0.1'], upstream: { ...upstreamConfig(), sendLog: { dir: 'a' } }, sendLog: { dir: 'b' } })).toThrowError(
+      /upstream\.sendLog is set on the bridge already/,
+    );
   });
 
   it('invalid: CONFIG_INVALID naming the field under sendLog', () => {
-    expect(() => createBridge({ allowNetworks: ['127.0.0.1'], upstream: upstreamConfig(), sendLog: { retentionDays: 7 } as never })).toThrowError(/sendLog\.dir is required/);
+    expect(() => createBridge({ allowNetworks: ['127.0.0.1'], upstream: upstreamConfig(), sendLog: { retentionDays: 7 } as never })).toThrowError(
+      /sendLog\.dir is required/,
+    );
   });
 
   it('a log folder that cannot be written: the device still gets its 250, the bridge logs a warning', async () => {
@@ -137,10 +162,18 @@ describe('bridge sendLog config', () => {
     writeFileSync(join(parent, 'blocked'), '');
     const b = await startBridge({ allowNetworks: ['127.0.0.1'], upstream: upstreamConfig(), sendLog: { dir: join(parent, 'blocked', 'log') } });
     try {
-      const result = await printerSend(b.port, { from: 'scans@example.com', to: ['dave@example.com'], message: scanMessage({ from: 'scans@example.com', to: 'dave@example.com' }) });
+      const result = await printerSend(b.port, {
+        from: 'scans@example.com',
+        to: ['dave@example.com'],
+        message: scanMessage({ from: 'scans@example.com', to: 'dave@example.com' }),
+      });
       expect(result.final).toMatch(/^250 /);
       expect(b.logs.filter((l) => l.record.event === 'send-log')).toEqual([
-        expect.objectContaining({ level: 'warn', record: { event: 'send-log', code: 'SEND_LOG_WRITE_FAILED' }, msg: expect.stringContaining('ENOTDIR') as string }),
+        expect.objectContaining({
+          level: 'warn',
+          record: { event: 'send-log', code: 'SEND_LOG_WRITE_FAILED' },
+          msg: expect.stringContaining('ENOTDIR') as string,
+        }),
       ]);
     } finally {
       await b.close();

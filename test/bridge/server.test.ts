@@ -13,7 +13,10 @@ describe('bridge delivery (createBridge)', () => {
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!();
   });
-  async function setup(upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {}, bridgeOpts: Record<string, unknown> = {}): Promise<{ upstream: ScriptedUpstream; bridge: RunningBridge }> {
+  async function setup(
+    upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {},
+    bridgeOpts: Record<string, unknown> = {},
+  ): Promise<{ upstream: ScriptedUpstream; bridge: RunningBridge }> {
     const upstream = await startScriptedUpstream(upstreamOpts);
     cleanup.push(() => upstream.close());
     const bridge = await startBridge({ ...NETWORK, upstream: relayTo(upstream), ...bridgeOpts });
@@ -33,7 +36,15 @@ describe('bridge delivery (createBridge)', () => {
     // Nothing added, removed or re-encoded: a DKIM signature over it would still verify.
     expect(got.raw.toString('utf8')).toBe(message.endsWith('\r\n') ? message : `${message}\r\n`);
     const [record] = messageLogs(bridge.logs);
-    expect(record).toMatchObject({ event: 'message', client: '127.0.0.1', from: 'scanner@example.com', recipients: 2, outcome: 'delivered', reply: '250 2.0.0', messageId: '<scan-1@printer.local>' });
+    expect(record).toMatchObject({
+      event: 'message',
+      client: '127.0.0.1',
+      from: 'scanner@example.com',
+      recipients: 2,
+      outcome: 'delivered',
+      reply: '250 2.0.0',
+      messageId: '<scan-1@printer.local>',
+    });
     expect(record!.bytes).toBe(got.raw.length);
     expect(typeof record!.latencyMs).toBe('number');
     expect(record).not.toHaveProperty('account');
@@ -41,7 +52,11 @@ describe('bridge delivery (createBridge)', () => {
 
   it('keeps the null sender of a bounce (MAIL FROM:<>)', async () => {
     const { upstream, bridge } = await setup();
-    const result = await printerSend(bridge.port, { from: '', to: ['alice@example.com'], message: scanMessage({ from: 'mailer-daemon@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: '',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'mailer-daemon@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^250 /);
     expect(upstream.accepted[0]!.from).toBe('');
   });
@@ -69,7 +84,11 @@ describe('bridge delivery (createBridge)', () => {
 
   it('upstream 421: the device gets 451 and nothing is recorded as delivered', async () => {
     const { upstream, bridge } = await setup({ decide: () => '421 4.7.0 Try again later, closing connection.' });
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^451 4\.4\.5 /);
     expect(upstream.accepted).toHaveLength(0);
     const [record] = messageLogs(bridge.logs);
@@ -82,7 +101,11 @@ describe('bridge delivery (createBridge)', () => {
     await upstream.close();
     const bridge = await startBridge({ ...NETWORK, upstream: config });
     cleanup.push(() => bridge.close());
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^451 4\.4\.1 /);
     expect(messageLogs(bridge.logs)[0]).toMatchObject({ outcome: 'deferred', upstreamCode: 'CONNECTION_FAILED' });
   });
@@ -90,9 +113,16 @@ describe('bridge delivery (createBridge)', () => {
   it('upstream connection lost after the final dot: 451 4.4.2, logged as uncertain (a duplicate beats a loss)', async () => {
     const upstream = await startScriptedServer({ tls: 'implicit', script: { drop: 'after-dot' } });
     cleanup.push(() => upstream.close());
-    const bridge = await startBridge({ ...NETWORK, upstream: { strategy: 'relay', host: '127.0.0.1', port: upstream.port, secure: true, smtp: { tls: { ca: [upstream.cert] } } } });
+    const bridge = await startBridge({
+      ...NETWORK,
+      upstream: { strategy: 'relay', host: '127.0.0.1', port: upstream.port, secure: true, smtp: { tls: { ca: [upstream.cert] } } },
+    });
     cleanup.push(() => bridge.close());
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^451 4\.4\.2 /);
     // Sent once: an uncertain delivery is never retried by the bridge itself.
     expect(upstream.received).toHaveLength(1);
@@ -103,7 +133,11 @@ describe('bridge delivery (createBridge)', () => {
 
   it('upstream 550 for the message: the device gets a permanent 5xx', async () => {
     const { upstream, bridge } = await setup({ decide: () => '552 5.7.0 Our system detected an illegal attachment on your message.' });
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^552 5\.7\.0 /);
     expect(upstream.accepted).toHaveLength(0);
     expect(messageLogs(bridge.logs)[0]).toMatchObject({ outcome: 'rejected', reply: '552 5.7.0', upstreamCode: 'MESSAGE_REJECTED' });
@@ -111,14 +145,22 @@ describe('bridge delivery (createBridge)', () => {
 
   it('upstream refuses the only recipient (550 5.1.1): 550 5.1.1 to the device', async () => {
     const { bridge } = await setup({ rcpt: () => '550 5.1.1 The email account that you tried to reach does not exist.' });
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['nobody@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'nobody@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['nobody@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'nobody@example.com' }),
+    });
     expect(result.final).toMatch(/^550 5\.1\.1 /);
     expect(messageLogs(bridge.logs)[0]).toMatchObject({ outcome: 'rejected', upstreamCode: 'RECIPIENT_REJECTED' });
   });
 
   it('upstream refuses one of two recipients: never a plain 250, the device is told', async () => {
     const { upstream, bridge } = await setup({ rcpt: (a) => (a.startsWith('nobody') ? '550 5.1.1 No such user' : undefined) });
-    const result = await printerSend(bridge.port, { from: 'scanner@example.com', to: ['alice@example.com', 'nobody@example.com'], message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridge.port, {
+      from: 'scanner@example.com',
+      to: ['alice@example.com', 'nobody@example.com'],
+      message: scanMessage({ from: 'scanner@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^550 5\.1\.1 Upstream refused 1 of 2 recipients/);
     expect(upstream.accepted[0]!.to).toEqual(['alice@example.com']);
     expect(messageLogs(bridge.logs)[0]).toMatchObject({ outcome: 'rejected', rejectedRecipients: 1 });
@@ -144,7 +186,12 @@ describe('bridge delivery (createBridge)', () => {
     const { upstream, bridge } = await setup({}, { limits: { maxConnections: 60 } });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        printerSend(bridge.port, { localAddress: `127.0.0.${10 + i}`, from: `device${i}@example.com`, to: ['archive@example.com'], message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }) }),
+        printerSend(bridge.port, {
+          localAddress: `127.0.0.${10 + i}`,
+          from: `device${i}@example.com`,
+          to: ['archive@example.com'],
+          message: scanMessage({ from: `device${i}@example.com`, to: 'archive@example.com', messageId: `<m${i}@printer.local>` }),
+        }),
       ),
     );
     expect(results.every((r) => r.final.startsWith('250 '))).toBe(true);
@@ -156,7 +203,13 @@ describe('bridge delivery (createBridge)', () => {
 
   it('nodemailer as the device, over STARTTLS', async () => {
     const { upstream, bridge } = await setup();
-    const device = createTransport({ host: '127.0.0.1', port: bridge.port, secure: false, requireTLS: true, tls: { ca: [bridge.cert], servername: 'localhost' } });
+    const device = createTransport({
+      host: '127.0.0.1',
+      port: bridge.port,
+      secure: false,
+      requireTLS: true,
+      tls: { ca: [bridge.cert], servername: 'localhost' },
+    });
     const info = await device.sendMail({ from: 'app@example.com', to: 'alice@example.com', subject: 'Nightly report', text: 'ok' });
     expect(info.response).toMatch(/^250 2\.0\.0 Accepted by upstream/);
     expect(upstream.accepted[0]!.raw.toString()).toContain('Subject: Nightly report');
@@ -233,7 +286,12 @@ describe('BODY=8BITMIME and SMTPUTF8 from the device', () => {
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!();
   });
-  async function send(mailFrom: string, rcpt: string, body: string, upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {}): Promise<{ final: string; upstream: ScriptedUpstream }> {
+  async function send(
+    mailFrom: string,
+    rcpt: string,
+    body: string,
+    upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {},
+  ): Promise<{ final: string; upstream: ScriptedUpstream }> {
     const upstream = await startScriptedUpstream(upstreamOpts);
     cleanup.push(() => upstream.close());
     const bridge = await startBridge({ ...NETWORK, upstream: relayTo(upstream) });
@@ -250,7 +308,15 @@ describe('BODY=8BITMIME and SMTPUTF8 from the device', () => {
       client.close();
     }
   }
-  const utf8Body = ['From: scanner@example.com', 'To: alice@example.com', 'Subject: スキャン', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', '本文です。'].join('\r\n');
+  const utf8Body = [
+    'From: scanner@example.com',
+    'To: alice@example.com',
+    'Subject: スキャン',
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    '本文です。',
+  ].join('\r\n');
 
   it('BODY=8BITMIME is declared upstream too, and the 8-bit bytes arrive unchanged', async () => {
     const { final, upstream } = await send('MAIL FROM:<scanner@example.com> BODY=8BITMIME', 'RCPT TO:<alice@example.com>', utf8Body);
@@ -271,8 +337,13 @@ describe('BODY=8BITMIME and SMTPUTF8 from the device', () => {
   });
 
   it('nothing declared stays undeclared; an upstream that does not offer 8BITMIME still gets the message', async () => {
-    expect((await send('MAIL FROM:<scanner@example.com>', 'RCPT TO:<alice@example.com>', utf8Body)).upstream.accepted[0]).toMatchObject({ bodyType: '7bit', smtpUtf8: false });
-    const { final, upstream } = await send('MAIL FROM:<scanner@example.com> BODY=8BITMIME', 'RCPT TO:<alice@example.com>', utf8Body, { hide: { hide8BITMIME: true } });
+    expect((await send('MAIL FROM:<scanner@example.com>', 'RCPT TO:<alice@example.com>', utf8Body)).upstream.accepted[0]).toMatchObject({
+      bodyType: '7bit',
+      smtpUtf8: false,
+    });
+    const { final, upstream } = await send('MAIL FROM:<scanner@example.com> BODY=8BITMIME', 'RCPT TO:<alice@example.com>', utf8Body, {
+      hide: { hide8BITMIME: true },
+    });
     expect(final).toMatch(/^250 /);
     expect(upstream.accepted[0]).toMatchObject({ bodyType: '7bit' });
   });

@@ -72,7 +72,14 @@ describe('bridge logins and access (createBridge)', () => {
   it('an old printer: STARTTLS, AUTH LOGIN, then the message', async () => {
     const b = await bridgeWith();
     const before = upstream.accepted.length;
-    const result = await printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass: PRINTER_PASSWORD, from: 'scans@example.com', to: ['alice@example.com'], message });
+    const result = await printerSend(b.port, {
+      startTls: { ca: b.cert },
+      user: 'printer',
+      pass: PRINTER_PASSWORD,
+      from: 'scans@example.com',
+      to: ['alice@example.com'],
+      message,
+    });
     expect(result.replies.some((r) => r.startsWith('235'))).toBe(true);
     expect(result.final).toMatch(/^250 /);
     expect(upstream.accepted).toHaveLength(before + 1);
@@ -84,7 +91,14 @@ describe('bridge logins and access (createBridge)', () => {
   it('the implicit-TLS port offers AUTH at once', async () => {
     const b = await bridgeWith({ listen: { tlsPort: 0 } });
     expect(b.bridge.addresses.map((a) => a.tls).sort()).toEqual(['implicit', 'starttls']);
-    const result = await printerSend(b.tlsPort!, { implicitTls: { ca: b.cert }, user: 'printer', pass: PRINTER_PASSWORD, from: 'scans@example.com', to: ['alice@example.com'], message });
+    const result = await printerSend(b.tlsPort!, {
+      implicitTls: { ca: b.cert },
+      user: 'printer',
+      pass: PRINTER_PASSWORD,
+      from: 'scans@example.com',
+      to: ['alice@example.com'],
+      message,
+    });
     expect(result.final).toMatch(/^250 /);
   });
 
@@ -101,9 +115,23 @@ describe('bridge logins and access (createBridge)', () => {
 
   it('a wrong password and an unknown user get the same 535 5.7.8', async () => {
     const b = await bridgeWith();
-    const wrong = await printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass: OTHER_PASSWORD, from: 'scans@example.com', to: ['a@example.com'], message });
+    const wrong = await printerSend(b.port, {
+      startTls: { ca: b.cert },
+      user: 'printer',
+      pass: OTHER_PASSWORD,
+      from: 'scans@example.com',
+      to: ['a@example.com'],
+      message,
+    });
     // A password typed into the user name field must not end up in a log line.
-    const unknown = await printerSend(b.port, { startTls: { ca: b.cert }, user: OTHER_PASSWORD, pass: PRINTER_PASSWORD, from: 'scans@example.com', to: ['a@example.com'], message });
+    const unknown = await printerSend(b.port, {
+      startTls: { ca: b.cert },
+      user: OTHER_PASSWORD,
+      pass: PRINTER_PASSWORD,
+      from: 'scans@example.com',
+      to: ['a@example.com'],
+      message,
+    });
     expect(wrong.final).toBe('535 5.7.8 Authentication credentials invalid');
     expect(unknown.final).toBe(wrong.final);
     const refusals = b.logs.filter((l) => l.record.reason === 'auth-failed').map((l) => l.record);
@@ -117,24 +145,34 @@ describe('bridge logins and access (createBridge)', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-03-02T09:00:00Z'));
     const b = await bridgeWith({ limits: { authFailuresBeforeLockout: 3, lockoutMinutes: 10 } });
-    const attempt = (pass: string) => printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass, from: 'scans@example.com', to: ['a@example.com'], message });
+    const attempt = (pass: string) =>
+      printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass, from: 'scans@example.com', to: ['a@example.com'], message });
     for (let i = 0; i < 3; i++) expect((await attempt(OTHER_PASSWORD)).final).toMatch(/^535 /);
     // Locked out: refused at the greeting, even with the right password.
     const locked = await attempt(PRINTER_PASSWORD);
     expect(locked.final).toMatch(/^421 4\.7\.0 Too many failed logins/);
-    expect(b.logs.find((l) => l.record.event === 'lockout')?.record).toMatchObject({ client: '127.0.0.1', failures: 3, until: Date.parse('2026-03-02T09:10:00Z') });
+    expect(b.logs.find((l) => l.record.event === 'lockout')?.record).toMatchObject({
+      client: '127.0.0.1',
+      failures: 3,
+      until: Date.parse('2026-03-02T09:10:00Z'),
+    });
     vi.setSystemTime(new Date('2026-03-02T09:10:01Z'));
     expect((await attempt(PRINTER_PASSWORD)).final).toMatch(/^250 /);
   });
 
   it('refuses a sender outside allowFrom with 553 5.7.1; addresses and @domains in it pass', async () => {
     const b = await bridgeWith();
-    const send = (from: string) => printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass: PRINTER_PASSWORD, from, to: ['alice@example.com'], message });
+    const send = (from: string) =>
+      printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass: PRINTER_PASSWORD, from, to: ['alice@example.com'], message });
     expect((await send('ceo@example.com')).final).toBe('553 5.7.1 Sender address not allowed for this account');
     expect((await send('SCANS@example.com')).final).toMatch(/^250 /);
     expect((await send('floor3@office.example.com')).final).toMatch(/^250 /);
     expect((await send('x@evil-office.example.com')).final).toMatch(/^553 /);
-    expect(b.logs.find((l) => l.record.reason === 'sender-not-allowed')?.record).toMatchObject({ account: 'printer', from: 'ceo@example.com', reply: '553 5.7.1' });
+    expect(b.logs.find((l) => l.record.reason === 'sender-not-allowed')?.record).toMatchObject({
+      account: 'printer',
+      from: 'ceo@example.com',
+      reply: '553 5.7.1',
+    });
   });
 
   it('allowNetworks: a listed network sends without AUTH, an unlisted one is refused', async () => {
@@ -148,7 +186,18 @@ describe('bridge logins and access (createBridge)', () => {
 
   it('allowNetworks with AUTH too: an unlisted device may still log in', async () => {
     const b = await bridgeWith({ allowNetworks: ['10.20.0.0/16'] });
-    expect((await printerSend(b.port, { startTls: { ca: b.cert }, user: 'printer', pass: PRINTER_PASSWORD, from: 'scans@example.com', to: ['a@example.com'], message })).final).toMatch(/^250 /);
+    expect(
+      (
+        await printerSend(b.port, {
+          startTls: { ca: b.cert },
+          user: 'printer',
+          pass: PRINTER_PASSWORD,
+          from: 'scans@example.com',
+          to: ['a@example.com'],
+          message,
+        })
+      ).final,
+    ).toMatch(/^250 /);
   });
 
   it('allowNetworks over IPv6, and IPv4 clients of a dual-stack listener match their IPv4 network', async () => {
@@ -176,7 +225,16 @@ describe('bridge logins and access (createBridge)', () => {
 
   it('nodemailer as the device with AUTH PLAIN over STARTTLS', async () => {
     const b = await bridgeWith();
-    const device = createTransport({ host: '127.0.0.1', port: b.port, secure: false, requireTLS: true, auth: { user: 'printer', pass: PRINTER_PASSWORD }, tls: { ca: [b.cert], servername: 'localhost' } });
-    await expect(device.sendMail({ from: 'scans@example.com', to: 'alice@example.com', subject: 's', text: 't' })).resolves.toMatchObject({ response: expect.stringMatching(/^250 /) });
+    const device = createTransport({
+      host: '127.0.0.1',
+      port: b.port,
+      secure: false,
+      requireTLS: true,
+      auth: { user: 'printer', pass: PRINTER_PASSWORD },
+      tls: { ca: [b.cert], servername: 'localhost' },
+    });
+    await expect(device.sendMail({ from: 'scans@example.com', to: 'alice@example.com', subject: 's', text: 't' })).resolves.toMatchObject({
+      response: expect.stringMatching(/^250 /),
+    });
   });
 });

@@ -34,15 +34,29 @@ describe('connection slots (issue 18)', () => {
     return { client, greeting: await client.read() };
   }
   const printer = (b: RunningBridge, localAddress: string) =>
-    printerSend(b.port, { localAddress, startTls: { ca: b.cert }, user: 'printer', pass: PASSWORD, from: 'scans@example.com', to: ['alice@example.com'], message });
-  const closed = (client: RawSmtpClient) => new Promise<void>((resolve) => {
-    const poll = () => (client.closed ? resolve() : setTimeout(poll, 10));
-    poll();
-  });
+    printerSend(b.port, {
+      localAddress,
+      startTls: { ca: b.cert },
+      user: 'printer',
+      pass: PASSWORD,
+      from: 'scans@example.com',
+      to: ['alice@example.com'],
+      message,
+    });
+  const closed = (client: RawSmtpClient) =>
+    new Promise<void>((resolve) => {
+      const poll = () => (client.closed ? resolve() : setTimeout(poll, 10));
+      poll();
+    });
 
   it('limits.maxConnectionsPerAddress defaults to half of maxConnections and may not exceed it', () => {
     const base = { allowNetworks: ['127.0.0.1'], upstream: { strategy: 'relay', host: '127.0.0.1', port: 25 } };
-    expect(resolveBridgeConfig(base).limits).toMatchObject({ maxConnections: 20, maxConnectionsPerAddress: 10, loginTimeoutSeconds: 30, maxCommandsBeforeLogin: 20 });
+    expect(resolveBridgeConfig(base).limits).toMatchObject({
+      maxConnections: 20,
+      maxConnectionsPerAddress: 10,
+      loginTimeoutSeconds: 30,
+      maxCommandsBeforeLogin: 20,
+    });
     expect(resolveBridgeConfig({ ...base, limits: { maxConnections: 7 } }).limits.maxConnectionsPerAddress).toBe(3);
     expect(resolveBridgeConfig({ ...base, limits: { maxConnections: 1 } }).limits.maxConnectionsPerAddress).toBe(1);
     expect(resolveBridgeConfig({ ...base, limits: { maxConnections: 8, maxConnectionsPerAddress: 8 } }).limits.maxConnectionsPerAddress).toBe(8);
@@ -52,7 +66,11 @@ describe('connection slots (issue 18)', () => {
     } catch (e) {
       err = e;
     }
-    expect(isGmailTransportError(err) && err.issues?.map((i) => i.path).sort()).toEqual(['limits.loginTimeoutSeconds', 'limits.maxCommandsBeforeLogin', 'limits.maxConnectionsPerAddress']);
+    expect(isGmailTransportError(err) && err.issues?.map((i) => i.path).sort()).toEqual([
+      'limits.loginTimeoutSeconds',
+      'limits.maxCommandsBeforeLogin',
+      'limits.maxConnectionsPerAddress',
+    ]);
   });
 
   it('one address cannot take every slot: 20 idle connections from a stranger get 10, and a printer elsewhere still sends', async () => {
@@ -65,7 +83,10 @@ describe('connection slots (issue 18)', () => {
     // Summarised: the first few in full, the rest in one line at close.
     expect(refusals.length).toBeLessThanOrEqual(5);
     await b.close();
-    expect(b.logs.find((l) => l.record.reason === 'too-many-connections' && l.record.repeated !== undefined)?.record).toMatchObject({ client: '127.0.0.2', repeated: 10 - refusals.length });
+    expect(b.logs.find((l) => l.record.reason === 'too-many-connections' && l.record.repeated !== undefined)?.record).toMatchObject({
+      client: '127.0.0.2',
+      repeated: 10 - refusals.length,
+    });
   });
 
   it('a connection that has not logged in is closed at the deadline whatever it sends; logged-in and allowNetworks devices are not', async () => {
@@ -109,7 +130,15 @@ describe('connection slots (issue 18)', () => {
     await closed(stranger);
     // A printer's login fits (EHLO, STARTTLS, EHLO, AUTH LOGIN and its two lines), and after
     // the login the count stops.
-    const result = await printerSend(b.port, { localAddress: '127.0.0.3', startTls: { ca: b.cert }, user: 'printer', pass: PASSWORD, from: 'scans@example.com', to: Array.from({ length: 12 }, (_, i) => `r${i}@example.com`), message });
+    const result = await printerSend(b.port, {
+      localAddress: '127.0.0.3',
+      startTls: { ca: b.cert },
+      user: 'printer',
+      pass: PASSWORD,
+      from: 'scans@example.com',
+      to: Array.from({ length: 12 }, (_, i) => `r${i}@example.com`),
+      message,
+    });
     expect(result.final).toMatch(/^250 /);
     // allowNetworks devices never log in: no cap.
     const allowed = (await connect(b.port, '127.0.0.1')).client;
@@ -135,6 +164,10 @@ describe('connection slots (issue 18)', () => {
     expect(lines().every((l) => l.level === 'warn' && l.record.reason === 'network-not-allowed')).toBe(true);
     await b.close();
     expect(lines()).toHaveLength(6);
-    expect(lines()[5]).toMatchObject({ level: 'warn', msg: 'gmail-transport bridge: refused 995 more times (network-not-allowed) within 60 s', record: { event: 'refused', client: '127.0.0.2', reason: 'network-not-allowed', reply: '530 5.7.0', repeated: 995 } });
+    expect(lines()[5]).toMatchObject({
+      level: 'warn',
+      msg: 'gmail-transport bridge: refused 995 more times (network-not-allowed) within 60 s',
+      record: { event: 'refused', client: '127.0.0.2', reason: 'network-not-allowed', reply: '530 5.7.0', repeated: 995 },
+    });
   });
 });

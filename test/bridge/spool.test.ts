@@ -13,7 +13,9 @@ describe('bridge spool (spoolDir)', () => {
   afterEach(async () => {
     while (cleanup.length) await cleanup.pop()!();
   });
-  async function setup(upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {}): Promise<{ upstream: ScriptedUpstream; bridge: RunningBridge; spoolDir: string }> {
+  async function setup(
+    upstreamOpts: Parameters<typeof startScriptedUpstream>[0] = {},
+  ): Promise<{ upstream: ScriptedUpstream; bridge: RunningBridge; spoolDir: string }> {
     const spoolDir = await mkdtemp(join(tmpdir(), 'bridge-spool-'));
     cleanup.push(() => rm(spoolDir, { recursive: true, force: true }));
     const upstream = await startScriptedUpstream(upstreamOpts);

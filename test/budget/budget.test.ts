@@ -15,7 +15,14 @@ let serial = 0;
 const mailbox = (domain = 'example.com') => `budget-${process.pid}-${++serial}@${domain}`;
 
 function appPassword(user: string, server: { port: number; cert: string }, extra: Record<string, unknown> = {}) {
-  return createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(server as RecordingServer), retry: false, ...extra } as GmailTransportConfig);
+  return createGmailTransport({
+    strategy: 'app-password',
+    user,
+    appPassword: APP_PASSWORD,
+    smtp: localSmtp(server as RecordingServer),
+    retry: false,
+    ...extra,
+  } as GmailTransportConfig);
 }
 
 const message = (from: string, to: string | string[] = 'you@example.com') => ({ from, to, subject: 'Budget', text: 'Counted.' });
@@ -61,7 +68,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     assertNoSecret(err);
   });
 
-  it('defaults to Google\'s limits: 500 a day for @gmail.com, 2000 for other mailboxes, 100 recipients per message', async () => {
+  it("defaults to Google's limits: 500 a day for @gmail.com, 2000 for other mailboxes, 100 recipients per message", async () => {
     const personal = mailbox('gmail.com');
     const workspace = mailbox();
     const a = appPassword(personal, server);
@@ -72,7 +79,13 @@ describe('sending budget, memory store (the default), through a real SMTP server
     const [theirs] = await b.budgetStatus();
     a.close();
     b.close();
-    expect(mine).toMatchObject({ mailbox: personal, messages: { used: 1, limit: 500, left: 499 }, recipients: { used: 1, limit: 10_000, left: 9_999 }, recipientsPerMessage: 100, store: 'memory' });
+    expect(mine).toMatchObject({
+      mailbox: personal,
+      messages: { used: 1, limit: 500, left: 499 },
+      recipients: { used: 1, limit: 10_000, left: 9_999 },
+      recipientsPerMessage: 100,
+      store: 'memory',
+    });
     expect(theirs).toMatchObject({ messages: { used: 1, limit: 2_000, left: 1_999 } });
   });
 
@@ -163,7 +176,7 @@ describe('sending budget, memory store (the default), through a real SMTP server
     b.close();
   });
 
-  it('ip-relay counts per envelope sender, with the relay\'s per-user limits; relay counts nothing unless configured', async () => {
+  it("ip-relay counts per envelope sender, with the relay's per-user limits; relay counts nothing unless configured", async () => {
     const relay = createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', smtp: localSmtp(server), retry: false, budget: { recipientsPerDay: 3 } });
     const [alice, bob] = [mailbox(), mailbox()];
     await relay.sendMail(message(alice, ['a@example.com', 'b@example.com']));
@@ -181,7 +194,14 @@ describe('sending budget, memory store (the default), through a real SMTP server
     expect(status[0]).toMatchObject({ strategy: 'ip-relay', recipientsPerMessage: 100, messages: { used: 2 } });
     expect(status[0]!.messages.limit).toBeUndefined();
 
-    const external = createGmailTransport({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, smtp: { tls: { ca: [server.cert] } }, retry: false });
+    const external = createGmailTransport({
+      strategy: 'relay',
+      host: '127.0.0.1',
+      port: server.port,
+      secure: true,
+      smtp: { tls: { ca: [server.cert] } },
+      retry: false,
+    });
     const many = Array.from({ length: 150 }, (_, i) => `r${i}@example.com`);
     await external.sendMail(message(alice, many));
     expect(await external.budgetStatus()).toEqual([]);
@@ -199,7 +219,9 @@ describe('sending budget, memory store (the default), through a real SMTP server
 
   it('does not count a message the server refused before taking it, nor one whose connection failed before the final dot', async () => {
     const user = mailbox();
-    const refusing = await scriptedServer((n) => (n === 0 ? { replies: { rcpt: '550 5.1.1 The email account that you tried to reach does not exist.' } } : n === 1 ? { drop: 'after-rcpt' } : {}));
+    const refusing = await scriptedServer((n) =>
+      n === 0 ? { replies: { rcpt: '550 5.1.1 The email account that you tried to reach does not exist.' } } : n === 1 ? { drop: 'after-rcpt' } : {},
+    );
     const mailer = appPassword(user, refusing, { budget: { messagesPerDay: 1 } });
     expect(await sendFailure(mailer.sendMail(message(user)))).toMatchObject({ code: 'RECIPIENT_REJECTED' });
     expect(await sendFailure(mailer.sendMail(message(user)))).toMatchObject({ code: 'CONNECTION_FAILED' });
@@ -238,7 +260,8 @@ describe('sending budget, memory store (the default), through a real SMTP server
     vi.setSystemTime(t0);
     const user = mailbox();
     // The reply as smtp.gmail.com sends it today (onepub-dev/onepub#543).
-    const limit = '550-5.4.5 Daily user sending limit exceeded. For more information on Gmail\n550-5.4.5 sending limits go to\n550 5.4.5  https://support.google.com/a/answer/166852 d75a77b69052e-4535f85b3d9sm7257481cf.29 - gsmtp';
+    const limit =
+      '550-5.4.5 Daily user sending limit exceeded. For more information on Gmail\n550-5.4.5 sending limits go to\n550 5.4.5  https://support.google.com/a/answer/166852 d75a77b69052e-4535f85b3d9sm7257481cf.29 - gsmtp';
     const google = await scriptedServer({ replies: { dot: limit } });
     const first = appPassword(user, google);
     const refused = await sendFailure(first.sendMail(message(user)));
@@ -264,13 +287,20 @@ describe('budget option: validated with the rest of the config', () => {
   it('lists every invalid budget field by path, before any network', () => {
     let err: GmailTransportError | undefined;
     try {
-      createGmailTransport({ strategy: 'app-password', user: 'me@example.com', appPassword: APP_PASSWORD, budget: { messagesPerDay: 0, recipientsPerDay: 1.5, store: 'redis://x', perHour: 3 } as never });
+      createGmailTransport({
+        strategy: 'app-password',
+        user: 'me@example.com',
+        appPassword: APP_PASSWORD,
+        budget: { messagesPerDay: 0, recipientsPerDay: 1.5, store: 'redis://x', perHour: 3 } as never,
+      });
     } catch (e) {
       err = e as GmailTransportError;
     }
     expect(err?.code).toBe('CONFIG_INVALID');
     expect(err?.issues?.map((i) => i.path).sort()).toEqual(['budget.messagesPerDay', 'budget.perHour', 'budget.recipientsPerDay', 'budget.store']);
-    expect(() => createGmailTransport({ strategy: 'app-password', user: 'me@example.com', appPassword: APP_PASSWORD, budget: 'none' as never })).toThrow(/budget must be an object/);
+    expect(() => createGmailTransport({ strategy: 'app-password', user: 'me@example.com', appPassword: APP_PASSWORD, budget: 'none' as never })).toThrow(
+      /budget must be an object/,
+    );
   });
 
   it('accepts Infinity to lift one limit and false to turn the budget off', () => {

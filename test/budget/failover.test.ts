@@ -37,7 +37,7 @@ describe('failover with a sending budget on its first route', () => {
     return { mailer, events };
   }
 
-  it('moves on when the first route\'s budget is spent, without connecting to it, and comes back when the window frees (faked clock)', async () => {
+  it("moves on when the first route's budget is spent, without connecting to it, and comes back when the window frees (faked clock)", async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const t0 = Date.parse('2026-03-02T09:00:00Z');
     vi.setSystemTime(t0);

@@ -28,7 +28,15 @@ let serial = 0;
 const mailbox = () => `api-budget-${process.pid}-${++serial}@example.com`;
 
 function gmailApi(user: string, budget?: Record<string, unknown>) {
-  return createGmailTransport({ strategy: 'gmail-api', user, clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, ...(budget ? { budget } : {}) });
+  return createGmailTransport({
+    strategy: 'gmail-api',
+    user,
+    clientId: uniqueClientId(),
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    retry: false,
+    ...(budget ? { budget } : {}),
+  });
 }
 
 const googleError = (status: number, reason: string, message: string) =>
@@ -45,11 +53,18 @@ describe('sending budget on the Gmail API route', () => {
     mailer.close();
   });
 
-  it('shares the mailbox\'s count with its SMTP transports: the Gmail API and SMTP limits are one', async () => {
+  it("shares the mailbox's count with its SMTP transports: the Gmail API and SMTP limits are one", async () => {
     const user = mailbox();
     const api = gmailApi(user, { messagesPerDay: 1 });
     await api.sendMail({ from: user, to: 'you@example.com', text: 'x' });
-    const smtp = createGmailTransport({ strategy: 'app-password', user, appPassword: 'fakeapibudgetpwq', smtp: { host: '127.0.0.1', port: 9, secure: true }, budget: { messagesPerDay: 1 }, retry: false });
+    const smtp = createGmailTransport({
+      strategy: 'app-password',
+      user,
+      appPassword: 'fakeapibudgetpwq',
+      smtp: { host: '127.0.0.1', port: 9, secure: true },
+      budget: { messagesPerDay: 1 },
+      retry: false,
+    });
     // Refused by the budget, before the (unreachable) server is tried.
     expect((await sendFailure(smtp.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
     api.close();
@@ -76,7 +91,11 @@ describe('sending budget on the Gmail API route', () => {
     const user = mailbox();
     const mailer = gmailApi(user);
     reply = () => googleError(403, 'dailyLimitExceeded', 'Daily Limit Exceeded');
-    expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api', reason: 'dailyLimitExceeded' });
+    expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      phase: 'api',
+      reason: 'dailyLimitExceeded',
+    });
     reply = () => googleError(403, 'dailyLimitExceeded', 'Daily user sending limit exceeded');
     expect(await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'api' });
     const err = await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }));

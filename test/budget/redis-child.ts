@@ -33,7 +33,12 @@ const outcomes = await Promise.all(
   Array.from({ length: count }, (_, i) =>
     mailer.sendMail({ from: user, to: `rcpt${i}@example.com`, subject: `from ${process.pid} #${i}`, text: 'x' }).then(
       () => ({ ok: true as const }),
-      (err: unknown) => ({ ok: false as const, code: isGmailTransportError(err) ? err.code : 'not typed', phase: isGmailTransportError(err) ? err.phase : undefined, retryAfterMs: isGmailTransportError(err) ? err.retryAfterMs : undefined }),
+      (err: unknown) => ({
+        ok: false as const,
+        code: isGmailTransportError(err) ? err.code : 'not typed',
+        phase: isGmailTransportError(err) ? err.phase : undefined,
+        retryAfterMs: isGmailTransportError(err) ? err.retryAfterMs : undefined,
+      }),
     ),
   ),
 );

@@ -120,13 +120,23 @@ if (!HAS_REDIS) {
       const user = mailbox();
       const google = await startScriptedServer({ script: { replies: { dot: '550 5.4.5 Daily user sending quota exceeded. s124sm6149838wme.29 - gsmtp' } } });
       try {
-        const here = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(google as never), retry: false, budget: { store: keyv() } });
+        const here = createGmailTransport({
+          strategy: 'app-password',
+          user,
+          appPassword: APP_PASSWORD,
+          smtp: localSmtp(google as never),
+          retry: false,
+          budget: { store: keyv() },
+        });
         expect(await sendFailure(here.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).toMatchObject({ code: 'QUOTA_EXCEEDED', phase: 'data' });
         here.close();
         expect(google.connections).toBe(1);
         vi.useRealTimers();
         const [other] = await runProcesses(1, { MAILBOX: user, SEND_COUNT: '2', SMTP_PORT: String(google.port), SMTP_CA: google.cert });
-        expect(other!.outcomes).toEqual([expect.objectContaining({ ok: false, code: 'QUOTA_EXCEEDED', phase: 'budget' }), expect.objectContaining({ ok: false, code: 'QUOTA_EXCEEDED', phase: 'budget' })]);
+        expect(other!.outcomes).toEqual([
+          expect.objectContaining({ ok: false, code: 'QUOTA_EXCEEDED', phase: 'budget' }),
+          expect.objectContaining({ ok: false, code: 'QUOTA_EXCEEDED', phase: 'budget' }),
+        ]);
         expect((other!.outcomes[0] as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(DAY_MS - 120_000);
         expect(google.connections).toBe(1);
       } finally {
@@ -139,7 +149,14 @@ if (!HAS_REDIS) {
       const t0 = Date.parse('2026-03-02T09:00:00Z');
       vi.setSystemTime(t0);
       const user = mailbox();
-      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 2, recipientsPerDay: 3, store: keyv() } });
+      const mailer = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 2, recipientsPerDay: 3, store: keyv() },
+      });
       const send = (to: string | string[] = 'you@example.com') => mailer.sendMail({ from: user, to, text: 'x' });
       await send();
       vi.setSystemTime(t0 + 60 * 60_000);
@@ -161,7 +178,14 @@ if (!HAS_REDIS) {
       const user = mailbox();
       const refusing = await startScriptedServer({ script: (n) => (n === 0 ? { replies: { mail: '421 4.7.0 Try again later, closing connection.' } } : {}) });
       try {
-        const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(refusing as never), retry: false, budget: { messagesPerDay: 1, store: keyv() } });
+        const mailer = createGmailTransport({
+          strategy: 'app-password',
+          user,
+          appPassword: APP_PASSWORD,
+          smtp: localSmtp(refusing as never),
+          retry: false,
+          budget: { messagesPerDay: 1, store: keyv() },
+        });
         expect((await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).code).toBe('RATE_LIMITED');
         await mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' });
         expect((await sendFailure(mailer.sendMail({ from: user, to: 'you@example.com', text: 'x' }))).phase).toBe('budget');
@@ -173,7 +197,14 @@ if (!HAS_REDIS) {
 
     it('keeps counting when Redis forgot its scripts (SCRIPT FLUSH, as after a restart)', async () => {
       const user = mailbox();
-      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 3, store: keyv() } });
+      const mailer = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 3, store: keyv() },
+      });
       const warnings: TransportEvents['warning'][] = [];
       mailer.on('warning', (w) => warnings.push(w));
       await mailer.sendMail({ from: user, to: 'a@example.com', text: 'x' });
@@ -191,8 +222,22 @@ if (!HAS_REDIS) {
     it('any other Keyv store shares the count too (read and written without a lock)', async () => {
       const user = mailbox();
       const shared = new Keyv();
-      const a = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 3, store: shared } });
-      const b = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 3, store: shared } });
+      const a = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 3, store: shared },
+      });
+      const b = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 3, store: shared },
+      });
       await Promise.all([a.sendMail({ from: user, to: 'x@example.com', text: 'x' }), b.sendMail({ from: user, to: 'y@example.com', text: 'x' })]);
       await a.sendMail({ from: user, to: 'z@example.com', text: 'x' });
       expect((await sendFailure(b.sendMail({ from: user, to: 'w@example.com', text: 'x' }))).phase).toBe('budget');
@@ -205,7 +250,14 @@ if (!HAS_REDIS) {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
       const user = mailbox();
       const hanging = { get: () => new Promise<never>(() => undefined), set: () => new Promise<never>(() => undefined), delete: () => undefined };
-      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 1, store: hanging } });
+      const mailer = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 1, store: hanging },
+      });
       const warnings: TransportEvents['warning'][] = [];
       mailer.on('warning', (w) => warnings.push(w));
       const started = Date.now();
@@ -223,7 +275,14 @@ if (!HAS_REDIS) {
       const deadPort = await freePort();
       const dead = new Keyv(new KeyvRedis(`redis://127.0.0.1:${deadPort}`, { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 200 }));
       dead.on('error', () => undefined);
-      const mailer = createGmailTransport({ strategy: 'app-password', user, appPassword: APP_PASSWORD, smtp: localSmtp(smtp), retry: false, budget: { messagesPerDay: 2, store: dead } });
+      const mailer = createGmailTransport({
+        strategy: 'app-password',
+        user,
+        appPassword: APP_PASSWORD,
+        smtp: localSmtp(smtp),
+        retry: false,
+        budget: { messagesPerDay: 2, store: dead },
+      });
       const warnings: TransportEvents['warning'][] = [];
       mailer.on('warning', (w) => warnings.push(w));
       await mailer.sendMail({ from: user, to: 'a@example.com', text: 'x' });

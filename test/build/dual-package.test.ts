@@ -77,7 +77,9 @@ function eagerFiles(entry: string): string[] {
 
 /** The source modules bundled into dist files, from their source maps (`../src/x.ts` → `src/x.ts`). */
 function sourceModulesOf(files: string[]): string[] {
-  return files.flatMap((file) => (JSON.parse(readFileSync(join(root, 'dist', `${file}.map`), 'utf8')) as { sources: string[] }).sources.map((source) => source.replace(/^(\.\.\/)+/, '')));
+  return files.flatMap((file) =>
+    (JSON.parse(readFileSync(join(root, 'dist', `${file}.map`), 'utf8')) as { sources: string[] }).sources.map((source) => source.replace(/^(\.\.\/)+/, '')),
+  );
 }
 
 describe('dual ESM/CJS build', () => {
@@ -187,7 +189,9 @@ describe('dual ESM/CJS build', () => {
   it('importing either build and creating a transport loads none of the parts behind a dynamic import', async () => {
     for (const entry of ['index.js', 'index.cjs']) {
       const eager = sourceModulesOf(eagerFiles(entry));
-      expect(eager, entry).toEqual(expect.arrayContaining(['src/transport/create.ts', 'src/errors/error.ts', 'src/strategies/app-password.ts', 'src/tokens/registry.ts']));
+      expect(eager, entry).toEqual(
+        expect.arrayContaining(['src/transport/create.ts', 'src/errors/error.ts', 'src/strategies/app-password.ts', 'src/tokens/registry.ts']),
+      );
       for (const lazy of LAZY_MODULES) expect(eager, `${entry} loads ${lazy} at import`).not.toContain(lazy);
       // Each lazy module is in the build, in a chunk of its own format.
       const all = readdirSync(join(root, 'dist')).filter((f) => f.endsWith(entry.endsWith('.cjs') ? '.cjs' : '.js') && f !== 'cli.js');
@@ -201,7 +205,12 @@ describe('dual ESM/CJS build', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: root });
     const loaded = JSON.parse(stdout) as string[];
     const distDir = join(root, 'dist') + '/';
-    expect(loaded.filter((f) => f.startsWith(distDir)).map((f) => f.slice(distDir.length)).sort()).toEqual(eagerFiles('index.cjs'));
+    expect(
+      loaded
+        .filter((f) => f.startsWith(distDir))
+        .map((f) => f.slice(distDir.length))
+        .sort(),
+    ).toEqual(eagerFiles('index.cjs'));
     expect(loaded.filter((f) => /node_modules\/(smtp-server|google-auth-library)\//.test(f))).toEqual([]);
   });
 
@@ -212,7 +221,13 @@ describe('dual ESM/CJS build', () => {
       const user = `${format}-lazy@gmail.com`;
 
       // oauth2: the first send loads the provider (and google-auth-library) for its token.
-      const oauth2 = api.createGmailTransport({ strategy: 'oauth2', user, ...oauth, endpoints: { token: tokens.url }, smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } } });
+      const oauth2 = api.createGmailTransport({
+        strategy: 'oauth2',
+        user,
+        ...oauth,
+        endpoints: { token: tokens.url },
+        smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } },
+      });
       await oauth2.sendMail({ from: user, to: 'you@example.com', subject: `${format} oauth2`, text: 'x' });
       const viaOAuth = server.messages.find((m) => m.parsed.subject === `${format} oauth2`)!;
       expect(viaOAuth.auth).toMatchObject({ method: 'XOAUTH2', username: user });
@@ -245,7 +260,10 @@ describe('dual ESM/CJS build', () => {
       const dir = mkdtempSync(join(root, '.tmp', 'bundle-'));
       try {
         const ext = format === 'esm' ? 'mjs' : 'cjs';
-        const load = format === 'esm' ? `import { createGmailTransport, createBridge } from ${JSON.stringify(join(root, 'dist/index.js'))};` : `const { createGmailTransport, createBridge } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});`;
+        const load =
+          format === 'esm'
+            ? `import { createGmailTransport, createBridge } from ${JSON.stringify(join(root, 'dist/index.js'))};`
+            : `const { createGmailTransport, createBridge } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});`;
         writeFileSync(
           join(dir, `app.${ext}`),
           `${load}
@@ -262,12 +280,30 @@ describe('dual ESM/CJS build', () => {
           `,
         );
         const outfile = join(dir, 'out', `app.${ext}`);
-        await build({ entryPoints: [join(dir, `app.${ext}`)], outfile, bundle: true, platform: 'node', target: 'node20', format, external: ['nodemailer', 'google-auth-library', 'smtp-server', 'keyv'], logLevel: 'silent' });
+        await build({
+          entryPoints: [join(dir, `app.${ext}`)],
+          outfile,
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format,
+          external: ['nodemailer', 'google-auth-library', 'smtp-server', 'keyv'],
+          logLevel: 'silent',
+        });
         expect(readdirSync(join(dir, 'out'))).toEqual([`app.${ext}`]);
         const before = gmailApiPaths.length;
         const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
           cwd: dir,
-          env: { ...process.env, CLIENT_ID: uniqueClientId(), CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL: tokens.url, GMAIL_API_URL: gmailApiUrl, SMTP_PORT: String(server.port), SMTP_CA: server.cert },
+          env: {
+            ...process.env,
+            CLIENT_ID: uniqueClientId(),
+            CLIENT_SECRET,
+            REFRESH_TOKEN,
+            TOKEN_URL: tokens.url,
+            GMAIL_API_URL: gmailApiUrl,
+            SMTP_PORT: String(server.port),
+            SMTP_CA: server.cert,
+          },
         });
         expect(JSON.parse(stdout)).toEqual({ verified: true, listened: true });
         expect(gmailApiPaths.slice(before)).toEqual(['GET /gmail/v1/users/bundled%40gmail.com/profile valid-token']);

@@ -27,7 +27,8 @@ interface Seen {
   tokenRequests: URLSearchParams[];
 }
 let seen: Seen = { tokenRequests: [] };
-let tokenReply: () => Response = () => HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+let tokenReply: () => Response = () =>
+  HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
 
 /** Google's token endpoint: refuses a verifier that does not hash to the challenge, or wrong client credentials. */
 const tokenEndpoint = (url: string) =>
@@ -42,7 +43,11 @@ const tokenEndpoint = (url: string) =>
     if (form.get('client_id') !== acceptedClientId || form.get('client_secret') !== CLIENT_SECRET) {
       return HttpResponse.json(fixture('token-401-invalid-client-unauthorized').body, { status: 401 });
     }
-    if (form.get('grant_type') !== 'authorization_code' || form.get('code') !== CODE || form.get('redirect_uri') !== seen.consent?.searchParams.get('redirect_uri')) {
+    if (
+      form.get('grant_type') !== 'authorization_code' ||
+      form.get('code') !== CODE ||
+      form.get('redirect_uri') !== seen.consent?.searchParams.get('redirect_uri')
+    ) {
       return HttpResponse.json(fixture('token-400-invalid-grant-bad-request').body, { status: 400 });
     }
     return tokenReply();
@@ -79,7 +84,8 @@ afterEach(() => {
   acceptedClientId = CLIENT_ID;
   profileReply = () => HttpResponse.json({ emailAddress: account, messagesTotal: 1, threadsTotal: 1, historyId: '1' });
   profileRequests.length = 0;
-  tokenReply = () => HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+  tokenReply = () =>
+    HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
 });
 afterAll(() => mock.close());
 
@@ -89,7 +95,11 @@ interface Page {
 }
 
 /** Runs the CLI in-process; `browse` plays the user's browser once the consent URL is known. */
-async function runAuth(args: string[], browse: (url: URL) => Promise<Page[]>, opts: { env?: Record<string, string>; cwd?: string; noBrowser?: boolean; stdin?: CliStdin } = {}) {
+async function runAuth(
+  args: string[],
+  browse: (url: URL) => Promise<Page[]>,
+  opts: { env?: Record<string, string>; cwd?: string; noBrowser?: boolean; stdin?: CliStdin } = {},
+) {
   let stdout = '';
   let stderr = '';
   let opened = 0;
@@ -219,16 +229,33 @@ describe('gmail-transport auth', () => {
   it('reads --client-file and prints JSON with --json; endpoints can be overridden', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gmail-transport-auth-'));
     try {
-      await writeFile(join(dir, 'client.json'), JSON.stringify({ installed: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: ['http://localhost'] } }));
+      await writeFile(
+        join(dir, 'client.json'),
+        JSON.stringify({ installed: { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: ['http://localhost'] } }),
+      );
       const run = await runAuth(
-        ['--client-file', 'client.json', '--json', '--auth-endpoint', 'https://consent.test.example/auth', '--token-endpoint', 'https://token.test.example/token'],
+        [
+          '--client-file',
+          'client.json',
+          '--json',
+          '--auth-endpoint',
+          'https://consent.test.example/auth',
+          '--token-endpoint',
+          'https://token.test.example/token',
+        ],
         approve,
         { cwd: dir },
       );
       expect(run.code).toBe(0);
       expect(seen.consent!.origin).toBe('https://consent.test.example');
       const result = JSON.parse(run.stdout) as Record<string, unknown>;
-      expect(result).toMatchObject({ ok: true, clientId: CLIENT_ID, refreshToken: REFRESH, scope: 'https://mail.google.com/', config: { strategy: 'oauth2', refreshToken: { env: 'GMAIL_REFRESH_TOKEN' } } });
+      expect(result).toMatchObject({
+        ok: true,
+        clientId: CLIENT_ID,
+        refreshToken: REFRESH,
+        scope: 'https://mail.google.com/',
+        config: { strategy: 'oauth2', refreshToken: { env: 'GMAIL_REFRESH_TOKEN' } },
+      });
       expectNoSecrets(run.stdout, run.stderr);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -260,7 +287,9 @@ describe('gmail-transport auth', () => {
   });
 
   it('reports a declined consent and a consent without the Gmail scope as OAUTH_SCOPE_DENIED', async () => {
-    const declined = await runAuth(['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET], async (url) => [await redirect(url, { error: 'access_denied', state: url.searchParams.get('state')! })]);
+    const declined = await runAuth(['--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET], async (url) => [
+      await redirect(url, { error: 'access_denied', state: url.searchParams.get('state')! }),
+    ]);
     expect(declined.code).toBe(1);
     expect(declined.stderr).toMatch(/FAILED OAUTH_SCOPE_DENIED[\s\S]*access_denied[\s\S]*test users/);
     expect(seen.tokenRequests).toHaveLength(0);
@@ -340,15 +369,25 @@ describe('gmail-transport auth: the granted account (issue 25)', () => {
     account = 'intruder@example.org';
     const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com', '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout)).toEqual({ ok: false, error: { code: 'ACCOUNT_MISMATCH', message: expect.stringContaining('intruder@example.org'), hint: expect.any(String) } });
+    expect(JSON.parse(run.stdout)).toEqual({
+      ok: false,
+      error: { code: 'ACCOUNT_MISMATCH', message: expect.stringContaining('intruder@example.org'), hint: expect.any(String) },
+    });
     expect(run.stdout).not.toContain(REFRESH);
   });
 
   it('the same account written another way passes: case, and dots or googlemail.com for consumer Gmail', async () => {
     account = 'john.doe@gmail.com';
-    const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'JohnDoe@googlemail.com', '--json'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
+    const run = await runAuth(['--client-id', CLIENT_ID, '--user', 'JohnDoe@googlemail.com', '--json'], approve, {
+      env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET },
+    });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, account: 'john.doe@gmail.com', refreshToken: REFRESH, config: { user: 'JohnDoe@googlemail.com' } });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: true,
+      account: 'john.doe@gmail.com',
+      refreshToken: REFRESH,
+      config: { user: 'JohnDoe@googlemail.com' },
+    });
   });
 
   it('without --user, the granted account fills the printed config', async () => {
@@ -363,13 +402,22 @@ describe('gmail-transport auth: the granted account (issue 25)', () => {
   it('an account that cannot be confirmed (Gmail API not enabled) is a refusal with --user, and a note without it', async () => {
     profileReply = () =>
       HttpResponse.json(
-        { error: { code: 403, message: 'Gmail API has not been used in project 123 before or it is disabled.', errors: [{ reason: 'accessNotConfigured' }], status: 'PERMISSION_DENIED' } },
+        {
+          error: {
+            code: 403,
+            message: 'Gmail API has not been used in project 123 before or it is disabled.',
+            errors: [{ reason: 'accessNotConfigured' }],
+            status: 'PERMISSION_DENIED',
+          },
+        },
         { status: 403 },
       );
     const refused = await runAuth(['--client-id', CLIENT_ID, '--user', 'me@example.com'], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/FAILED ACCOUNT_UNCONFIRMED/);
-    expect(refused.stderr).toMatch(/Could not confirm that me@example\.com granted access \(OAUTH_INVALID_CLIENT: .*HTTP 403 accessNotConfigured.*\); nothing was written/);
+    expect(refused.stderr).toMatch(
+      /Could not confirm that me@example\.com granted access \(OAUTH_INVALID_CLIENT: .*HTTP 403 accessNotConfigured.*\); nothing was written/,
+    );
     expect(refused.stderr).toMatch(/hint: The Gmail API is not enabled for this Google Cloud project.*run without --user/);
     expect(refused.stdout).not.toContain(REFRESH);
 
@@ -432,9 +480,13 @@ describe('gmail-transport auth: where the client secret comes from (issue 25)', 
   });
 
   it('--client-secret-stdin on a terminal: typed without echo after a prompt', async () => {
-    const tty = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[], setRawMode(raw: boolean) {
-      tty.rawModes.push(raw);
-    } });
+    const tty = Object.assign(new PassThrough(), {
+      isTTY: true,
+      rawModes: [] as boolean[],
+      setRawMode(raw: boolean) {
+        tty.rawModes.push(raw);
+      },
+    });
     tty.write(`${CLIENT_SECRET}x\u007f\r`);
     const run = await runAuth(['--client-id', CLIENT_ID, '--client-secret-stdin'], approve, { stdin: tty });
     expect(run.code).toBe(0);
@@ -489,7 +541,11 @@ describe('gmail-transport auth: text from outside is filtered before it is print
     expect(JSON.parse(echoed.stdout).error.response).toBeUndefined();
     expectNoSecrets(echoed.stdout, echoed.stderr);
 
-    tokenReply = () => HttpResponse.json({ error: 'invalid_grant', error_description: `Malformed \u001b]0;owned\u0007auth ${CODE.slice(0, 5)}\u001b[2J code.\r` }, { status: 400 });
+    tokenReply = () =>
+      HttpResponse.json(
+        { error: 'invalid_grant', error_description: `Malformed \u001b]0;owned\u0007auth ${CODE.slice(0, 5)}\u001b[2J code.\r` },
+        { status: 400 },
+      );
     const escaped = await runAuth(['--client-id', CLIENT_ID], approve, { env: { GMAIL_CLIENT_SECRET: CLIENT_SECRET } });
     expect(escaped.code).toBe(1);
     expect(escaped.stderr).toMatch(/FAILED OAUTH_INVALID_GRANT/);
@@ -513,13 +569,21 @@ describe('gmail-transport auth: text from outside is filtered before it is print
       // A client file from elsewhere, and a token endpoint that answers with a refresh token to match.
       account = 'me@example.com';
       acceptedClientId = `${CLIENT_ID}\u001b[8m`;
-      tokenReply = () => HttpResponse.json({ access_token: ACCESS, expires_in: 3599, refresh_token: `${REFRESH}\u009b1;1H`, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+      tokenReply = () =>
+        HttpResponse.json({
+          access_token: ACCESS,
+          expires_in: 3599,
+          refresh_token: `${REFRESH}\u009b1;1H`,
+          scope: 'https://mail.google.com/',
+          token_type: 'Bearer',
+        });
       await writeFile(join(dir, 'client.json'), JSON.stringify({ installed: { client_id: acceptedClientId, client_secret: CLIENT_SECRET } }));
       const printed = await runAuth(['--client-file', 'client.json'], approve, { cwd: dir });
       expect(printed.code).toBe(0);
       expect(printed.stdout).toContain(`GMAIL_CLIENT_ID=${CLIENT_ID}[8m`);
       expect(printed.stdout).toContain(`  ${REFRESH}1;1H`);
-      for (const text of [refused.stdout, refused.stderr, printed.stdout, printed.stderr]) expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      for (const text of [refused.stdout, refused.stderr, printed.stdout, printed.stderr])
+        expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

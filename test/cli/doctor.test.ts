@@ -47,7 +47,18 @@ describe('gmail-transport doctor', () => {
 
   for (const c of DOCTOR_CASES) {
     it(`reports ${c.name} as JSON, exit code ${c.exit}`, async () => {
-      const args = ['doctor', '--domain', c.domain, '--strategy', c.strategy, ...(c.preset ? ['--preset', c.preset] : []), '--dns-server', dns.address, '--format', 'json'];
+      const args = [
+        'doctor',
+        '--domain',
+        c.domain,
+        '--strategy',
+        c.strategy,
+        ...(c.preset ? ['--preset', c.preset] : []),
+        '--dns-server',
+        dns.address,
+        '--format',
+        'json',
+      ];
       for (const s of c.selectors ?? []) args.push('--dkim-selector', s);
       const result = await run(args);
       expect(result.stderr).toBe('');
@@ -66,7 +77,10 @@ describe('gmail-transport doctor', () => {
         expect(typeof item.detail).toBe('string');
       }
       expect(Object.fromEntries(report.checks.map((x) => [x.id, x.status]))).toEqual(c.checks);
-      expect(report.verdicts).toEqual({ allSenders: { status: c.allSenders[0], missing: c.allSenders[1] }, bulkSenders: { status: c.bulkSenders[0], missing: c.bulkSenders[1] } });
+      expect(report.verdicts).toEqual({
+        allSenders: { status: c.allSenders[0], missing: c.allSenders[1] },
+        bulkSenders: { status: c.bulkSenders[0], missing: c.bulkSenders[1] },
+      });
     });
   }
 
@@ -74,7 +88,9 @@ describe('gmail-transport doctor', () => {
     const en = await run(['doctor', '--domain', 'noinclude.example', '--strategy', 'oauth2', '--dns-server', dns.address]);
     expect(en.code).toBe(1);
     expect(en.stdout).toContain('gmail-transport doctor: noinclude.example (route: oauth2 (include:_spf.google.com))');
-    expect(en.stdout).toMatch(/ {2}FAIL {2}spf-authorises-route {2}does not authorise Google: include:_spf\.google\.com is missing or never reached\n {30}fix: noinclude\.example TXT "v=spf1 include:mailgun\.org include:_spf\.google\.com ~all"\n/);
+    expect(en.stdout).toMatch(
+      / {2}FAIL {2}spf-authorises-route {2}does not authorise Google: include:_spf\.google\.com is missing or never reached\n {30}fix: noinclude\.example TXT "v=spf1 include:mailgun\.org include:_spf\.google\.com ~all"\n/,
+    );
     expect(en.stdout).toMatch(/ {2}PASS {2}dkim {18}google: RSA 2048 bits/);
     expect(en.stdout).toContain('  All senders: PASS\n  5,000+ a day: FAIL (missing: SPF)\n');
 
@@ -111,7 +127,11 @@ describe('gmail-transport doctor', () => {
 
     const good = await run(['doctor', '--domain', 'signed.example', '--config', join(dir, 'match.json'), '--dns-server', dns.address, '--format', 'json'], env);
     expect(good.code).toBe(0);
-    expect(JSON.parse(good.stdout).checks.find((x: { id: string }) => x.id === 'dkim')).toEqual({ id: 'dkim', status: 'pass', detail: 'mail2026: RSA 2048 bits' });
+    expect(JSON.parse(good.stdout).checks.find((x: { id: string }) => x.id === 'dkim')).toEqual({
+      id: 'dkim',
+      status: 'pass',
+      detail: 'mail2026: RSA 2048 bits',
+    });
   });
 
   it('reports a config file it cannot read as a diagnosis, exit code 1', async () => {
@@ -203,7 +223,10 @@ describe('gmail-transport doctor', () => {
       const noDoctor = await run(['verify', '--config', join(dir, 'good.example.json'), '--dns-server', dns.address]);
       expect(noDoctor.code).toBe(2);
       expect(noDoctor.stderr).toMatch(/--dns-server goes with --doctor/);
-      await writeFile(join(dir, 'nouser.json'), JSON.stringify({ strategy: 'relay', host: '127.0.0.1', port: smtp.port, secure: true, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } }));
+      await writeFile(
+        join(dir, 'nouser.json'),
+        JSON.stringify({ strategy: 'relay', host: '127.0.0.1', port: smtp.port, secure: true, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } }),
+      );
       const noDomain = await run(['verify', '--config', join(dir, 'nouser.json'), '--doctor']);
       expect(noDomain.code).toBe(2);
       expect(noDomain.stderr).toMatch(/--doctor needs the sender's domain: give --from/);

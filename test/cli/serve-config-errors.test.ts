@@ -61,13 +61,22 @@ describe('issue 19: gmail-transport serve and a broken config', () => {
         accounts: [{ user: 'printer', passwordHash: { env: 'PRINTER_HASH' } }],
         tls: { selfSigned: true },
         allowNetworks: ['192.168.10.0/33'],
-        upstream: { strategy: 'oauth2', user: 'scans', clientId: 'x.apps.googleusercontent.com', clientSecret: { file: 'missing-secret' }, refreshToken: { env: 'REFRESH' } },
+        upstream: {
+          strategy: 'oauth2',
+          user: 'scans',
+          clientId: 'x.apps.googleusercontent.com',
+          clientSecret: { file: 'missing-secret' },
+          refreshToken: { env: 'REFRESH' },
+        },
         allowInsecureAuht: true,
       }),
     );
     const { code, stderr } = await serve(dir, 'many.json');
     expect(code).toBe(1);
-    const listed = stderr.split('\n').filter((line) => line.startsWith('  - ')).map((line) => line.slice(4));
+    const listed = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('  - '))
+      .map((line) => line.slice(4));
     expect(listed).toEqual(
       expect.arrayContaining([
         'accounts[0].passwordHash refers to environment variable PRINTER_HASH, which is not set',
@@ -92,7 +101,10 @@ describe('issue 19: gmail-transport serve and a broken config', () => {
   });
 
   it('a config whose only problem is an upstream mistake: bridge hint, not the transport’s', async () => {
-    await writeFile(join(dir, 'upstream.json'), JSON.stringify({ listen: { port: 0 }, allowNetworks: ['127.0.0.1'], upstream: { strategy: 'app_password', user: 'me@gmail.com' } }));
+    await writeFile(
+      join(dir, 'upstream.json'),
+      JSON.stringify({ listen: { port: 0 }, allowNetworks: ['127.0.0.1'], upstream: { strategy: 'app_password', user: 'me@gmail.com' } }),
+    );
     const { code, stderr } = await serve(dir, 'upstream.json');
     expect(code).toBe(1);
     expect(stderr).toMatch(/- upstream\.strategy must be one of [^\n]*: did you mean 'app-password'\?/);

@@ -114,12 +114,20 @@ describe('gmail-transport serve', () => {
     } as never);
     const bridgePort = await port;
     expect(stderr.text()).toMatch(/listening on 127\.0\.0\.1:\d+ \(STARTTLS\)/);
-    const result = await printerSend(bridgePort, { from: 'scans@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scans@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(bridgePort, {
+      from: 'scans@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scans@example.com', to: 'alice@example.com' }),
+    });
     expect(result.final).toMatch(/^250 /);
     signals.emit('SIGTERM');
     expect(await run).toBe(0);
 
-    const lines = stdout.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const events = lines.map((l) => l.event);
     expect(events).toEqual(expect.arrayContaining(['self-signed', 'listening', 'message', 'stopping', 'closed']));
     expect(events.at(-1)).toBe('closed');
@@ -133,19 +141,30 @@ describe('gmail-transport serve', () => {
     const closed = await startScriptedUpstream();
     const deadPort = closed.port;
     await closed.close();
-    await writeFile(join(dir, 'dead.json'), JSON.stringify({ listen: { port: 0 }, allowNetworks: ['127.0.0.1'], upstream: { strategy: 'relay', host: '127.0.0.1', port: deadPort, secure: true } }));
+    await writeFile(
+      join(dir, 'dead.json'),
+      JSON.stringify({ listen: { port: 0 }, allowNetworks: ['127.0.0.1'], upstream: { strategy: 'relay', host: '127.0.0.1', port: deadPort, secure: true } }),
+    );
     const stdout = capture();
     const signals = new EventEmitter();
     const run = main(['serve', '--config', 'dead.json'], { stdout: stdout.stream, stderr: capture().stream, cwd: dir, signals } as never);
     while (!stdout.text().includes('upstream-verify-failed')) await new Promise((r) => setTimeout(r, 20));
-    const line = stdout.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'upstream-verify-failed');
+    const line = stdout
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === 'upstream-verify-failed');
     expect(line).toMatchObject({ level: 'error', code: 'CONNECTION_FAILED', hint: expect.any(String) });
     signals.emit('SIGINT');
     expect(await run).toBe(0);
   });
 
   it('reports an invalid config by field and exits 1, quoting no value', async () => {
-    await writeFile(join(dir, 'bad.json'), JSON.stringify({ accounts: [{ user: 'printer', passwordHash: 'FAKE-CLEAR-PW-0000' }], upstream: { strategy: 'relay' } }));
+    await writeFile(
+      join(dir, 'bad.json'),
+      JSON.stringify({ accounts: [{ user: 'printer', passwordHash: 'FAKE-CLEAR-PW-0000' }], upstream: { strategy: 'relay' } }),
+    );
     const stderr = capture();
     expect(await main(['serve', '--config', 'bad.json'], { stdout: capture().stream, stderr: stderr.stream, cwd: dir })).toBe(1);
     expect(stderr.text()).toMatch(/FAILED CONFIG_INVALID/);

@@ -68,7 +68,9 @@ describe('gmail-transport verify', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/verify: OK \(strategy app-password, user me@gmail\.com\): connected and authenticated/);
     expect(result.stdout).toMatch(/Nothing was sent/);
-    expect(accepting.authAttempts.slice(logins)).toEqual([expect.objectContaining({ method: 'PLAIN', username: 'me@gmail.com', password: APP_PASSWORD_COMPACT, secure: true })]);
+    expect(accepting.authAttempts.slice(logins)).toEqual([
+      expect.objectContaining({ method: 'PLAIN', username: 'me@gmail.com', password: APP_PASSWORD_COMPACT, secure: true }),
+    ]);
     expect(accepting.messages.length).toBe(messages);
   });
 
@@ -97,7 +99,10 @@ describe('gmail-transport verify', () => {
 
     const json = await run(['--config', configFile('refused.json'), '--json'], { TEST_GMAIL_APP_PASSWORD: APP_PASSWORD });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: 'AUTH_INVALID_CREDENTIALS', phase: 'auth', responseCode: 535, enhancedCode: '5.7.8', retryable: false } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'AUTH_INVALID_CREDENTIALS', phase: 'auth', responseCode: 535, enhancedCode: '5.7.8', retryable: false },
+    });
   });
 
   it('names a missing secret reference by field and variable, before any connection', async () => {
@@ -133,7 +138,10 @@ describe('gmail-transport verify', () => {
   });
 
   it('refuses --send-to without a sender, and --config with --env-prefix, with exit code 2', async () => {
-    await writeFile(configFile('relay.json'), JSON.stringify({ strategy: 'ip-relay', domain: 'example.com', smtp: { host: '127.0.0.1', port: accepting.port, secure: true } }));
+    await writeFile(
+      configFile('relay.json'),
+      JSON.stringify({ strategy: 'ip-relay', domain: 'example.com', smtp: { host: '127.0.0.1', port: accepting.port, secure: true } }),
+    );
     const noSender = await run(['--config', configFile('relay.json'), '--send-to', 'you@example.com']);
     expect(noSender.code).toBe(2);
     expect(noSender.stderr).toMatch(/--send-to needs --from/);
@@ -163,7 +171,10 @@ describe('gmail-transport verify with oauth2', () => {
   beforeAll(async () => {
     google.listen({ onUnhandledRequest: 'error' });
     dir = await mkdtemp(join(tmpdir(), 'gmail-transport-verify-oauth2-'));
-    server = await startRecordingServer({ secure: true, checkAuth: (auth) => auth.method === 'XOAUTH2' && auth.accessToken === ACCESS ? true : 'xoauth2-reject' });
+    server = await startRecordingServer({
+      secure: true,
+      checkAuth: (auth) => (auth.method === 'XOAUTH2' && auth.accessToken === ACCESS ? true : 'xoauth2-reject'),
+    });
     await writeFile(join(dir, 'ca.pem'), server.cert);
     // What `gmail-transport auth --out refresh-token` leaves behind.
     await writeFile(join(dir, 'refresh-token'), `${REFRESH}\n`, { mode: 0o600 });

@@ -37,7 +37,7 @@ describe('the dkim option', () => {
       dkim,
     }) as GmailTransportConfig;
 
-  it('signs each message with nodemailer\'s signer; the server receives a signature that verifies with the public key', async () => {
+  it("signs each message with nodemailer's signer; the server receives a signature that verifies with the public key", async () => {
     const mailer = createGmailTransport(relay({ domainName: 'signed.example', keySelector: 'mail2026', privateKey: key.pem }));
     try {
       await mailer.sendMail({ from: 'app@signed.example', to: 'you@example.net', subject: 'Signed', text: 'Hello,\r\nthis body is signed.\r\n' });
@@ -55,14 +55,20 @@ describe('the dkim option', () => {
     expect(verifyDkim(got.raw, other.publicKey).valid).toBe(false);
   });
 
-  it('sends unsigned without the option, and leaves a message\'s own dkim to nodemailer', async () => {
+  it("sends unsigned without the option, and leaves a message's own dkim to nodemailer", async () => {
     const plain = createGmailTransport(relay(undefined));
     await plain.sendMail({ from: 'app@signed.example', to: 'you@example.net', subject: 'Plain', text: 'x' }).finally(() => plain.close());
     expect(server.messages.at(-1)!.raw.toString()).not.toMatch(/^DKIM-Signature:/im);
 
     const mailer = createGmailTransport(relay({ domainName: 'signed.example', keySelector: 'mail2026', privateKey: key.pem }));
     await mailer
-      .sendMail({ from: 'app@other.example', to: 'you@example.net', subject: 'Own', text: 'x', dkim: { domainName: 'other.example', keySelector: 'own', privateKey: other.pem } })
+      .sendMail({
+        from: 'app@other.example',
+        to: 'you@example.net',
+        subject: 'Own',
+        text: 'x',
+        dkim: { domainName: 'other.example', keySelector: 'own', privateKey: other.pem },
+      })
       .finally(() => mailer.close());
     const result = verifyDkim(server.messages.at(-1)!.raw, other.publicKey);
     expect(result.tags).toMatchObject({ d: 'other.example', s: 'own' });
@@ -72,7 +78,10 @@ describe('the dkim option', () => {
   it('reads the key through loadConfig from a file or from an environment variable with \\n escapes', async () => {
     await writeFile(join(dir, 'dkim.pem'), `${key.pem}\n`);
     const base = { strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, smtp: { tls: { ca: [server.cert] } }, retry: false };
-    const fromFile = await loadConfig({ ...base, dkim: { domainName: 'signed.example', keySelector: 'mail2026', privateKey: { file: 'dkim.pem' } } }, { cwd: dir });
+    const fromFile = await loadConfig(
+      { ...base, dkim: { domainName: 'signed.example', keySelector: 'mail2026', privateKey: { file: 'dkim.pem' } } },
+      { cwd: dir },
+    );
     const fromEnv = await loadConfig(
       { ...base, dkim: { domainName: 'signed.example', keySelector: 'mail2026', privateKey: { env: 'DKIM_PRIVATE_KEY' } } },
       { env: { DKIM_PRIVATE_KEY: key.pem.trim().replace(/\n/g, '\\n') } },
@@ -88,11 +97,25 @@ describe('the dkim option', () => {
     const dkim = { domainName: 'example.com', keySelector: 'sel', privateKey: key.pem };
     const configs: GmailTransportConfig[] = [
       { strategy: 'app-password', user: 'me@example.com', appPassword: 'abcd efgh ijkl mnop', dkim },
-      { strategy: 'oauth2', user: 'me@example.com', clientId: 'id.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-1', refreshToken: 'FAKE-REFRESH-1', dkim },
+      {
+        strategy: 'oauth2',
+        user: 'me@example.com',
+        clientId: 'id.apps.googleusercontent.com',
+        clientSecret: 'FAKE-SECRET-1',
+        refreshToken: 'FAKE-REFRESH-1',
+        dkim,
+      },
       { strategy: 'service-account', user: 'me@example.com', serviceAccount: { client_email: 'sa@p.iam.gserviceaccount.com', private_key: other.pem }, dkim },
       { strategy: 'ip-relay', domain: 'example.com', dkim },
       { strategy: 'relay', host: 'smtp.example.net', dkim },
-      { strategy: 'gmail-api', user: 'me@example.com', clientId: 'id.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-1', refreshToken: 'FAKE-REFRESH-1', dkim },
+      {
+        strategy: 'gmail-api',
+        user: 'me@example.com',
+        clientId: 'id.apps.googleusercontent.com',
+        clientSecret: 'FAKE-SECRET-1',
+        refreshToken: 'FAKE-REFRESH-1',
+        dkim,
+      },
       { strategy: 'failover', transports: [{ strategy: 'relay', host: 'smtp.example.net' }], dkim },
     ];
     const body = key.pem.split('\n')[1]!;
@@ -114,7 +137,10 @@ describe('the dkim option', () => {
     const cases: [unknown, RegExp][] = [
       [{ domainName: 'example.com', keySelector: 'sel', privateKey: marker }, /dkim\.privateKey is not a PEM private key/],
       [{ domainName: 'example.com', keySelector: 'sel', privateKey: short.pem }, /dkim\.privateKey must be at least 1024 bits/],
-      [{ domainName: 'not a domain', keySelector: 'a b', privateKey: key.pem }, /dkim\.domainName must be a domain name.*dkim\.keySelector must be a DNS label/],
+      [
+        { domainName: 'not a domain', keySelector: 'a b', privateKey: key.pem },
+        /dkim\.domainName must be a domain name.*dkim\.keySelector must be a DNS label/,
+      ],
       [{ domainName: 'example.com', keySelector: 'sel', privateKey: key.pem, hashAlgo: 'sha1' }, /dkim\.hashAlgo is not a known option/],
       ['yes', /dkim must be an object/],
     ];

@@ -88,22 +88,46 @@ describe('fromEnv', () => {
       keyFile: '/run/secrets/sa.json',
     });
     const key = { client_email: 'sa@p.iam.gserviceaccount.com', private_key: PRIVATE_KEY };
-    expect(fromEnv({ GMAIL_USER: 'a@example.com', GMAIL_SERVICE_ACCOUNT_JSON: JSON.stringify(key) })).toMatchObject({ strategy: 'service-account', serviceAccount: key });
+    expect(fromEnv({ GMAIL_USER: 'a@example.com', GMAIL_SERVICE_ACCOUNT_JSON: JSON.stringify(key) })).toMatchObject({
+      strategy: 'service-account',
+      serviceAccount: key,
+    });
   });
 
   it('nests the login under auth for ip-relay and relay', () => {
-    expect(fromEnv({ GMAIL_STRATEGY: 'ip-relay', GMAIL_DOMAIN: 'example.com', GMAIL_USER: 'r@example.com', GMAIL_APP_PASSWORD: 'abcdefghijklmnop', GMAIL_PASSWORD: 'nope' })).toEqual({
+    expect(
+      fromEnv({
+        GMAIL_STRATEGY: 'ip-relay',
+        GMAIL_DOMAIN: 'example.com',
+        GMAIL_USER: 'r@example.com',
+        GMAIL_APP_PASSWORD: 'abcdefghijklmnop',
+        GMAIL_PASSWORD: 'nope',
+      }),
+    ).toEqual({
       strategy: 'ip-relay',
       domain: 'example.com',
       auth: { user: 'r@example.com', appPassword: 'abcdefghijklmnop' },
     });
     expect(
-      fromEnv({ GMAIL_STRATEGY: 'relay', GMAIL_RELAY_PRESET: 'ses', GMAIL_RELAY_REGION: 'eu-west-1', GMAIL_USER: 'AKIA', GMAIL_PASSWORD: 'pw', GMAIL_APP_PASSWORD: 'abcdefghijklmnop', GMAIL_DOMAIN: 'example.com' }),
+      fromEnv({
+        GMAIL_STRATEGY: 'relay',
+        GMAIL_RELAY_PRESET: 'ses',
+        GMAIL_RELAY_REGION: 'eu-west-1',
+        GMAIL_USER: 'AKIA',
+        GMAIL_PASSWORD: 'pw',
+        GMAIL_APP_PASSWORD: 'abcdefghijklmnop',
+        GMAIL_DOMAIN: 'example.com',
+      }),
     ).toEqual({ strategy: 'relay', preset: 'ses', region: 'eu-west-1', auth: { user: 'AKIA', pass: 'pw' } });
   });
 
   it('takes another prefix', () => {
-    expect(fromEnv({ MAILER_STRATEGY: 'app-password', MAILER_USER: 'me@gmail.com', MAILER_APP_PASSWORD: 'abcdefghijklmnop', GMAIL_USER: 'other@gmail.com' }, 'MAILER_')).toEqual({
+    expect(
+      fromEnv(
+        { MAILER_STRATEGY: 'app-password', MAILER_USER: 'me@gmail.com', MAILER_APP_PASSWORD: 'abcdefghijklmnop', GMAIL_USER: 'other@gmail.com' },
+        'MAILER_',
+      ),
+    ).toEqual({
       strategy: 'app-password',
       user: 'me@gmail.com',
       appPassword: 'abcdefghijklmnop',

@@ -138,7 +138,9 @@ describe('loadConfig', () => {
     const err = await rejectionOf(loadConfig(file));
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.issues![0]!.path).toBe('config');
-    expect(err.issues![0]!.message).toMatch(/^file .*broken\.json is not valid JSON \(line 3, column 3\): found a double quote \("\) where a comma or \} was expected$/);
+    expect(err.issues![0]!.message).toMatch(
+      /^file .*broken\.json is not valid JSON \(line 3, column 3\): found a double quote \("\) where a comma or \} was expected$/,
+    );
     expect(leakText(err)).not.toContain(SECRET_IN_BROKEN_JSON);
     expect(leakText(err)).not.toContain('FAKE-APP');
   });
@@ -151,7 +153,9 @@ describe('loadConfig', () => {
     expect(config).toEqual({ strategy: 'oauth2', refreshToken: SECRET_FILE });
     // Only the outside: a secret with inner spaces (an app password in Google's groups) keeps them.
     await writeFile(join(dir, 'conf', 'secrets', 'grouped'), 'abcd efgh ijkl mnop\n');
-    expect(await loadConfig<Record<string, unknown>>({ appPassword: { file: 'conf/secrets/grouped' } }, { cwd: dir, env: {} })).toEqual({ appPassword: 'abcd efgh ijkl mnop' });
+    expect(await loadConfig<Record<string, unknown>>({ appPassword: { file: 'conf/secrets/grouped' } }, { cwd: dir, env: {} })).toEqual({
+      appPassword: 'abcd efgh ijkl mnop',
+    });
   });
 
   it('issue 25: a FIFO (or any file that is not a regular one) is refused at once instead of blocking forever', async () => {
@@ -191,7 +195,14 @@ describe('loadConfig: broken JSON says where, what was there and what to do (iss
     ['an unquoted name', '{ strategy: "relay" }', 1, 3, 'a letter', /property names in double quotes/],
     ['an unquoted secret value', `{ "strategy": "relay", "pass": ${SECRET} }`, 1, 32, 'a letter', /Fix the JSON at that line/],
     ['a full-width space', '{\u3000"strategy": "relay" }', 1, 2, 'a full-width space (U+3000)', /full-width space/],
-    ['a Windows path with single backslashes', '{ "keyFile": "C:\\keys\\sa.json" }', 1, 17, 'a backslash that starts no valid escape', /write \\\\ for one backslash/],
+    [
+      'a Windows path with single backslashes',
+      '{ "keyFile": "C:\\keys\\sa.json" }',
+      1,
+      17,
+      'a backslash that starts no valid escape',
+      /write \\\\ for one backslash/,
+    ],
     ['a file cut short', '{ "strategy": "relay", "host": "mail.example.net"', 1, 50, 'the end of the file', /ends too early/],
   ] as const)('%s', async (_title, text, line, column, found, advice) => {
     const file = join(dir, 'broken-case.json');

@@ -189,7 +189,10 @@ describe('credentials never on a channel with neither TLS nor required STARTTLS'
   it('accepts requireTLS: false without credentials, and with the loudly named opt-out', () => {
     expect(() => createGmailTransport({ strategy: 'relay', host: '127.0.0.1', port, smtp: { requireTLS: false } }).close()).not.toThrow();
     expect(() =>
-      createGmailTransport({ ...appPassword(), smtp: { ...local(), requireTLS: false, dangerouslyAllowCredentialsInClear: true } } as GmailTransportConfig).close(),
+      createGmailTransport({
+        ...appPassword(),
+        smtp: { ...local(), requireTLS: false, dangerouslyAllowCredentialsInClear: true },
+      } as GmailTransportConfig).close(),
     ).not.toThrow();
   });
 });
@@ -259,10 +262,12 @@ describe('one error lists every problem', () => {
 });
 
 describe('issue 19: every issue has a hint of its own, and typos get a suggestion', () => {
-  it("a strategy typo says \"did you mean 'app-password'\"", async () => {
+  it('a strategy typo says "did you mean \'app-password\'"', async () => {
     for (const typo of ['app_password', 'App-Password', 'apppassword', 'app-pasword']) {
       const err = await configError({ strategy: typo, user: 'me@gmail.com', appPassword: APP_PASSWORD });
-      expect(err.issues).toEqual([{ path: 'strategy', message: expect.stringContaining("did you mean 'app-password'?"), hint: expect.stringContaining('spelled exactly') }]);
+      expect(err.issues).toEqual([
+        { path: 'strategy', message: expect.stringContaining("did you mean 'app-password'?"), hint: expect.stringContaining('spelled exactly') },
+      ]);
     }
     const unrelated = await configError({ strategy: 'basic-auth', user: 'me@gmail.com' });
     expect(unrelated.issues![0]!.message).not.toMatch(/did you mean/);
@@ -273,14 +278,28 @@ describe('issue 19: every issue has a hint of its own, and typos get a suggestio
     const byPath = Object.fromEntries(err.issues!.map((i) => [i.path, i]));
     expect(byPath.appPasword?.message).toBe('is not a known option: did you mean appPassword?');
     expect(byPath['smtp.hots']?.message).toBe('is not a known option: did you mean host?');
-    const oauth = await configError({ strategy: 'oauth2', user: 'me@gmail.com', clientID: 'x.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-typo', refreshToken: '1//FAKE-typo' });
+    const oauth = await configError({
+      strategy: 'oauth2',
+      user: 'me@gmail.com',
+      clientID: 'x.apps.googleusercontent.com',
+      clientSecret: 'FAKE-SECRET-typo',
+      refreshToken: '1//FAKE-typo',
+    });
     expect(oauth.issues!.find((i) => i.path === 'clientID')?.message).toBe('is not a known option: did you mean clientId?');
     // A secret given under a misspelt name is never echoed.
     expect(JSON.stringify(err)).not.toContain(APP_PASSWORD);
   });
 
   it('each kind of problem has its own hint, in the config’s locale', async () => {
-    const config = { ...appPassword(), user: 42, smtp: { host: '127.0.0.1', port: '465', secure: 'true', tls: 'x' }, retry: { attempts: 99 }, pool: false, maxConnections: 3, extra: 1 };
+    const config = {
+      ...appPassword(),
+      user: 42,
+      smtp: { host: '127.0.0.1', port: '465', secure: 'true', tls: 'x' },
+      retry: { attempts: 99 },
+      pool: false,
+      maxConnections: 3,
+      extra: 1,
+    };
     const err = await configError(config);
     const hints = Object.fromEntries(err.issues!.map((i) => [i.path, i.hint]));
     expect(hints.user).toMatch(/text in quotes/);

@@ -113,12 +113,20 @@ export function runTokenStoreContract(name: string, makeStore: () => Promise<Sto
       const clientId = uniqueClientId();
       const encryptionKey = randomBytes(32).toString('base64');
       for (const sealed of [false, true]) {
-        const mailer = createGmailTransport(oauthConfig(smtp, clientId, subject.store, sealed ? { tokenEncryptionKey: encryptionKey, user: 'sealed@gmail.com' } : {}));
+        const mailer = createGmailTransport(
+          oauthConfig(smtp, clientId, subject.store, sealed ? { tokenEncryptionKey: encryptionKey, user: 'sealed@gmail.com' } : {}),
+        );
         await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', text: 'x' });
         mailer.close();
       }
       expect(authority.requests).toHaveLength(2);
-      const identity = { kind: 'refresh-token', client: clientId, scopes: ['https://mail.google.com/'], tokenUrl: GOOGLE_TOKEN_URL, secrets: [CLIENT_SECRET, REFRESH_TOKEN] };
+      const identity = {
+        kind: 'refresh-token',
+        client: clientId,
+        scopes: ['https://mail.google.com/'],
+        tokenUrl: GOOGLE_TOKEN_URL,
+        secrets: [CLIENT_SECRET, REFRESH_TOKEN],
+      };
       const plainKey = tokenStoreKey({ ...identity, user: 'me@gmail.com' });
       const sealedKey = tokenStoreKey({ ...identity, user: 'sealed@gmail.com' });
       expect(plainKey).toMatch(/^gmail-transport:v2:refresh-token:[0-9a-f]{64}$/);

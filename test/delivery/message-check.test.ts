@@ -12,8 +12,20 @@ const RELAY_PASSWORD = 'FAKE-MSG-CHECK-RELAY-3e1f';
 
 describe('issue 19: MESSAGE_INVALID before any connection', () => {
   let server: RecordingServer;
-  const appPassword = (): GmailTransportConfig => ({ strategy: 'app-password', user: 'me@gmail.com', appPassword: APP_PASSWORD, smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } } });
-  const relay = (): GmailTransportConfig => ({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, auth: { user: 'relay', pass: RELAY_PASSWORD }, smtp: { tls: { ca: [server.cert] } } });
+  const appPassword = (): GmailTransportConfig => ({
+    strategy: 'app-password',
+    user: 'me@gmail.com',
+    appPassword: APP_PASSWORD,
+    smtp: { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } },
+  });
+  const relay = (): GmailTransportConfig => ({
+    strategy: 'relay',
+    host: '127.0.0.1',
+    port: server.port,
+    secure: true,
+    auth: { user: 'relay', pass: RELAY_PASSWORD },
+    smtp: { tls: { ca: [server.cert] } },
+  });
   beforeAll(async () => {
     server = await startRecordingServer({ secure: true });
   });
@@ -42,10 +54,18 @@ describe('issue 19: MESSAGE_INVALID before any connection', () => {
     ['to: "not an address"', { from: 'me@gmail.com', to: 'not an address', text: 'x' }, /to is not an e-mail address \(name@domain\)/],
     ['an empty to', { from: 'me@gmail.com', to: '', text: 'x' }, /has no recipient/],
     ['one good and one bad entry in a list', { from: 'me@gmail.com', to: 'Bob <bob@example.com>, nobody', text: 'x' }, /to\[1\] is not an e-mail address/],
-    ['an address object without a domain', { from: 'me@gmail.com', to: 'you@example.com', cc: [{ name: 'Ann', address: 'ann@' }], text: 'x' }, /cc is not an e-mail address/],
+    [
+      'an address object without a domain',
+      { from: 'me@gmail.com', to: 'you@example.com', cc: [{ name: 'Ann', address: 'ann@' }], text: 'x' },
+      /cc is not an e-mail address/,
+    ],
     ['a bcc without @', { from: 'me@gmail.com', to: 'you@example.com', bcc: 'auditor', text: 'x' }, /bcc is not an e-mail address/],
     ['a from that does not parse', { from: 'the office', to: 'you@example.com', text: 'x' }, /from is not an e-mail address/],
-    ['an envelope without recipients', { from: 'me@gmail.com', to: 'you@example.com', envelope: { from: 'me@gmail.com', to: [] }, text: 'x' }, /envelope\.to has no recipient/],
+    [
+      'an envelope without recipients',
+      { from: 'me@gmail.com', to: 'you@example.com', envelope: { from: 'me@gmail.com', to: [] }, text: 'x' },
+      /envelope\.to has no recipient/,
+    ],
   ] as const)('%s', async (_title, message, expected) => {
     const err = await refused(appPassword(), message as SendMailOptions);
     expect(err.message).toMatch(/^The message is invalid \(found before connecting\): /);
@@ -62,14 +82,19 @@ describe('issue 19: MESSAGE_INVALID before any connection', () => {
     expect(err.message).toMatch(/has 101 recipients, more than the 100 per message this route takes/);
   });
 
-  it('more recipients than the message\'s own maxRecipients (nodemailer\'s check) is MESSAGE_INVALID too', async () => {
+  it("more recipients than the message's own maxRecipients (nodemailer's check) is MESSAGE_INVALID too", async () => {
     const err = await refused(relay(), { from: 'me@example.com', to: ['a@example.com', 'b@example.com'], maxRecipients: 1, text: 'x' });
     expect(err.message).toMatch(/2 recipients/);
   });
 
   it('sends valid messages as before: address objects, groups, display names, internationalised addresses, 100 recipients', async () => {
     const mailer = createGmailTransport(appPassword());
-    await mailer.sendMail({ from: '"Me" <me@gmail.com>', to: [{ name: 'You', address: 'you@example.com' }, 'Team: a@example.com, b@example.com;'], cc: 'José <josé@exämple.jp>', text: 'x' });
+    await mailer.sendMail({
+      from: '"Me" <me@gmail.com>',
+      to: [{ name: 'You', address: 'you@example.com' }, 'Team: a@example.com, b@example.com;'],
+      cc: 'José <josé@exämple.jp>',
+      text: 'x',
+    });
     await mailer.sendMail({ from: 'me@gmail.com', to: Array.from({ length: 100 }, (_, i) => `r${i}@example.com`), text: 'x' });
     mailer.close();
     expect(server.messages.at(-2)!.envelope.to).toEqual(['you@example.com', 'a@example.com', 'b@example.com', 'josé@exämple.jp']);
@@ -99,7 +124,13 @@ describe('issue 19: MESSAGE_INVALID on the Gmail API and a failover, before any 
   afterAll(() => msw.close());
 
   it('gmail-api: no request to the token endpoint or Gmail', async () => {
-    const mailer = createGmailTransport({ strategy: 'gmail-api', user: 'me@gmail.com', clientId: 'msgcheck.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-msgcheck', refreshToken: '1//FAKE-REFRESH-msgcheck' });
+    const mailer = createGmailTransport({
+      strategy: 'gmail-api',
+      user: 'me@gmail.com',
+      clientId: 'msgcheck.apps.googleusercontent.com',
+      clientSecret: 'FAKE-SECRET-msgcheck',
+      refreshToken: '1//FAKE-REFRESH-msgcheck',
+    });
     const err = (await mailer.sendMail({ from: 'me@gmail.com', to: 'nobody', text: 'x' }).catch((e: unknown) => e)) as GmailTransportError;
     mailer.close();
     expect(err).toMatchObject({ code: 'MESSAGE_INVALID', phase: 'message', retryable: false, strategy: 'gmail-api' });
@@ -114,7 +145,9 @@ describe('issue 19: MESSAGE_INVALID on the Gmail API and a failover, before any 
         { strategy: 'app-password', user: 'me@gmail.com', appPassword: APP_PASSWORD },
       ],
     });
-    const err = (await mailer.sendMail({ from: 'me@gmail.com', to: Array.from({ length: 150 }, (_, i) => `r${i}@example.com`), text: 'x' }).catch((e: unknown) => e)) as GmailTransportError;
+    const err = (await mailer
+      .sendMail({ from: 'me@gmail.com', to: Array.from({ length: 150 }, (_, i) => `r${i}@example.com`), text: 'x' })
+      .catch((e: unknown) => e)) as GmailTransportError;
     mailer.close();
     expect(err).toMatchObject({ code: 'MESSAGE_INVALID', phase: 'message', strategy: 'failover' });
     expect(err.message).toMatch(/more than the 100 per message/);

@@ -38,7 +38,13 @@ function scriptedRoute(failures: GmailTransportError[], onSend?: () => void): Ro
 type Emit = (event: 'retry', payload: TransportEvents['retry']) => void;
 
 /** Sends once through `route` wrapped with `policy`. */
-function sendWithRetry(route: Route, mail: OutgoingMail, policy: Required<RetryOptions> | false, emit: Emit, runtime: Partial<Clock> & Omit<RetryContext, 'emit' | 'clock'> = {}): Promise<SentMessageInfo> {
+function sendWithRetry(
+  route: Route,
+  mail: OutgoingMail,
+  policy: Required<RetryOptions> | false,
+  emit: Emit,
+  runtime: Partial<Clock> & Omit<RetryContext, 'emit' | 'clock'> = {},
+): Promise<SentMessageInfo> {
   const { routeIndex, locale, ...time } = runtime;
   const clock: Clock = { ...systemClock, ...time };
   return sendOnce(withRetry(route, policy, { emit, clock, ...(routeIndex !== undefined ? { routeIndex } : {}), ...(locale ? { locale } : {}) }), mail);
@@ -88,15 +94,18 @@ describe('withRetry', () => {
     ]);
   });
 
-  it.each<ErrorCode>(['DELIVERY_UNCERTAIN', 'AUTH_INVALID_CREDENTIALS', 'QUOTA_EXCEEDED', 'RECIPIENT_REJECTED'])('does not retry %s (not retryable)', async (code) => {
-    const { clock, runtime } = fakeTime();
-    const route = scriptedRoute([failure(code, false)]);
-    const events: unknown[] = [];
-    await expect(sendWithRetry(route, mailWith(), POLICY, (_e, p) => events.push(p), runtime)).rejects.toMatchObject({ code });
-    expect(route.calls).toBe(1);
-    expect(clock.slept).toEqual([]);
-    expect(events).toEqual([]);
-  });
+  it.each<ErrorCode>(['DELIVERY_UNCERTAIN', 'AUTH_INVALID_CREDENTIALS', 'QUOTA_EXCEEDED', 'RECIPIENT_REJECTED'])(
+    'does not retry %s (not retryable)',
+    async (code) => {
+      const { clock, runtime } = fakeTime();
+      const route = scriptedRoute([failure(code, false)]);
+      const events: unknown[] = [];
+      await expect(sendWithRetry(route, mailWith(), POLICY, (_e, p) => events.push(p), runtime)).rejects.toMatchObject({ code });
+      expect(route.calls).toBe(1);
+      expect(clock.slept).toEqual([]);
+      expect(events).toEqual([]);
+    },
+  );
 
   it('makes one attempt with retry: false', async () => {
     const route = scriptedRoute([failure('CONNECTION_FAILED', true)]);
@@ -143,9 +152,12 @@ describe('withRetry', () => {
   it('starts no attempt after maxElapsedMs, counting the time the attempts themselves took', async () => {
     const { clock, runtime } = fakeTime();
     // Each attempt takes 400 ms; each delay is 1000 ms (random = 1, min = max = 1000).
-    const route = scriptedRoute(Array.from({ length: 10 }, () => failure('CONNECTION_FAILED', true)), () => {
-      clock.now += 400;
-    });
+    const route = scriptedRoute(
+      Array.from({ length: 10 }, () => failure('CONNECTION_FAILED', true)),
+      () => {
+        clock.now += 400;
+      },
+    );
     const policy = { attempts: 10, minDelayMs: 1000, maxDelayMs: 1000, maxElapsedMs: 3_000 };
     await expect(sendWithRetry(route, mailWith(), policy, () => {}, { ...runtime, random: () => 1 })).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     // t=400 fail, wait to 1400; t=1800 fail, wait to 2800 (2800 <= 3000); t=3200 fail: 3200+1000 > 3000.

@@ -44,9 +44,12 @@ describe('links in the docs', () => {
     expect(files.length).toBeGreaterThan(15);
   });
 
-  it.each(files.map((file) => [file]))('%s: every relative link resolves to a file, every #anchor to a heading, every link to this repository to a file here', (file) => {
-    expect(brokenLinks(file)).toEqual([]);
-  });
+  it.each(files.map((file) => [file]))(
+    '%s: every relative link resolves to a file, every #anchor to a heading, every link to this repository to a file here',
+    (file) => {
+      expect(brokenLinks(file)).toEqual([]);
+    },
+  );
 
   it('checks what it says: a missing file, a missing anchor and a missing repository file are reported; code is not', () => {
     const page = [
@@ -111,7 +114,9 @@ describe('the service files the bridge guide installs', () => {
     const windowsBin = bin.replace(/^\.\//, '').split('/').join('\\');
     expect(windowsBin).toBe('dist\\cli.js');
     expect(/<executable>([^<]+)<\/executable>/.exec(xml)?.[1]).toBe('C:\\Program Files\\nodejs\\node.exe');
-    expect(/<arguments>([^<]+)<\/arguments>/.exec(xml)?.[1]).toBe(`"%BASE%\\node_modules\\gmail-transport\\${windowsBin}" serve --config "%BASE%\\bridge.json"`);
+    expect(/<arguments>([^<]+)<\/arguments>/.exec(xml)?.[1]).toBe(
+      `"%BASE%\\node_modules\\gmail-transport\\${windowsBin}" serve --config "%BASE%\\bridge.json"`,
+    );
     expect(xml).toMatch(/<stoptimeout>\d+ sec<\/stoptimeout>/);
     expect(xml).toMatch(/<onfailure action="restart"/);
     const guide = readDoc('docs/bridge.md');

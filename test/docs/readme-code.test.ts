@@ -108,7 +108,8 @@ describe.each(PAGES)('%s', (readme) => {
     expect(variants.length).toBeGreaterThan(0);
     expect(typeErrors(variants)).toEqual([]);
     // The blocks that need an ES module are few, and say so.
-    const esmOnly = new Set(variants.filter((v) => v.kind === 'esm').map((v) => v.block)).size - new Set(variants.filter((v) => v.kind === 'cjs').map((v) => v.block)).size;
+    const esmOnly =
+      new Set(variants.filter((v) => v.kind === 'esm').map((v) => v.block)).size - new Set(variants.filter((v) => v.kind === 'cjs').map((v) => v.block)).size;
     expect(esmOnly).toBeLessThanOrEqual(4);
   }, 120_000);
 });
@@ -139,7 +140,11 @@ describe('the Quick start', () => {
 
   function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [file], { cwd: app, env: { PATH: process.env.PATH ?? '', GMAIL_APP_PASSWORD: APP_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [file], {
+        cwd: app,
+        env: { PATH: process.env.PATH ?? '', GMAIL_APP_PASSWORD: APP_PASSWORD },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -151,22 +156,32 @@ describe('the Quick start', () => {
   it.each([
     ['an ES module', ts.ModuleKind.ESNext, 'quick-start.mjs'],
     ['a CommonJS file', ts.ModuleKind.CommonJS, 'quick-start.cjs'],
-  ] as const)('runs as %s and sends its message through a local server', async (_kind, module, file) => {
-    const before = server.messages.length;
-    writeFileSync(join(app, file), ts.transpileModule(quickStart(server), { compilerOptions: { module, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText);
-    const result = await run(file);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Sent <[^>]+>\n$/);
-    expect(server.messages.length).toBe(before + 1);
-    const got = server.messages.at(-1)!;
-    expect(got.envelope).toEqual({ from: 'me@gmail.com', to: ['you@example.com'] });
-    expect(got.parsed.subject).toBe('Hi');
-    expect(got.auth).toMatchObject({ username: 'me@gmail.com', password: APP_PASSWORD });
-  }, 30_000);
+  ] as const)(
+    'runs as %s and sends its message through a local server',
+    async (_kind, module, file) => {
+      const before = server.messages.length;
+      writeFileSync(
+        join(app, file),
+        ts.transpileModule(quickStart(server), { compilerOptions: { module, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText,
+      );
+      const result = await run(file);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Sent <[^>]+>\n$/);
+      expect(server.messages.length).toBe(before + 1);
+      const got = server.messages.at(-1)!;
+      expect(got.envelope).toEqual({ from: 'me@gmail.com', to: ['you@example.com'] });
+      expect(got.parsed.subject).toBe('Hi');
+      expect(got.auth).toMatchObject({ username: 'me@gmail.com', password: APP_PASSWORD });
+    },
+    30_000,
+  );
 
   it('prints the code and the hint of a failure, and exits 1', async () => {
-    writeFileSync(join(app, 'quick-start-refused.mjs'), ts.transpileModule(quickStart(refusing), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+    writeFileSync(
+      join(app, 'quick-start-refused.mjs'),
+      ts.transpileModule(quickStart(refusing), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText,
+    );
     const result = await run('quick-start-refused.mjs');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^AUTH_INVALID_CREDENTIALS: The server refused the login: 535 5\.7\.8/);

@@ -21,13 +21,16 @@ describe('README.md and README.ja.md', () => {
     expect(japanese).toContain(command);
   });
 
-  it("README.md stays an overview a person reads to the end (about 300 lines): move detail into a guide under docs/", () => {
+  it('README.md stays an overview a person reads to the end (about 300 lines): move detail into a guide under docs/', () => {
     expect(english.split('\n').length).toBeLessThanOrEqual(320);
   });
 
   it('README.md has what the reader needs first: the strategy chooser, install, a quick start, verify, the bridge, the guides', () => {
-    const headings = parseMarkdown(english).headings.filter((h) => h.level === 2).map((h) => h.text);
-    for (const section of ['Which strategy do I need?', 'Install', 'Quick start', 'Printers and scanners: the SMTP bridge', 'Guides']) expect(headings).toContain(section);
+    const headings = parseMarkdown(english)
+      .headings.filter((h) => h.level === 2)
+      .map((h) => h.text);
+    for (const section of ['Which strategy do I need?', 'Install', 'Quick start', 'Printers and scanners: the SMTP bridge', 'Guides'])
+      expect(headings).toContain(section);
     expect(headings.some((h) => h.includes('`verify`'))).toBe(true);
   });
 

@@ -34,7 +34,10 @@ describe('checkDomain against a real DNS server', () => {
         ...(c.selectors ? { dkimSelectors: c.selectors } : {}),
       });
       expect(statuses(report)).toEqual(c.checks);
-      expect(report.verdicts).toEqual({ allSenders: { status: c.allSenders[0], missing: c.allSenders[1] }, bulkSenders: { status: c.bulkSenders[0], missing: c.bulkSenders[1] } });
+      expect(report.verdicts).toEqual({
+        allSenders: { status: c.allSenders[0], missing: c.allSenders[1] },
+        bulkSenders: { status: c.bulkSenders[0], missing: c.bulkSenders[1] },
+      });
       // Every warning or failure that a record fixes says which record.
       for (const item of report.checks) if (item.status === 'fail') expect(item.fix, item.id).toBeTruthy();
     });
@@ -76,7 +79,12 @@ describe('checkDomain against a real DNS server', () => {
       detail: 'nullmx.example publishes a null MX ("0 ."): it receives no mail, so replies and bounces are lost and some receivers refuse its mail',
       fix: 'nullmx.example MX 1 smtp.google.com',
     });
-    const good = await checkDomain({ domain: 'good.example', route: { strategy: 'relay', preset: 'resend' }, dnsServer: dns.address, dkimSelectors: ['google'] });
+    const good = await checkDomain({
+      domain: 'good.example',
+      route: { strategy: 'relay', preset: 'resend' },
+      dnsServer: dns.address,
+      dkimSelectors: ['google'],
+    });
     expect(check(good, 'mx').detail).toBe('MX 1 aspmx.l.google.com, 5 alt1.aspmx.l.google.com');
   });
 
@@ -87,8 +95,12 @@ describe('checkDomain against a real DNS server', () => {
     expect(check(report, 'dmarc').detail).toMatch(/p=none（監視のみ）/);
   });
 
-  it('checks that the key published at the dkim option\'s selector is the configured private key', async () => {
-    const route = { strategy: 'relay' as const, host: 'smtp.example.net', dkim: { domainName: 'signed.example', keySelector: 'mail2026', privateKey: keys.signer.pem } };
+  it("checks that the key published at the dkim option's selector is the configured private key", async () => {
+    const route = {
+      strategy: 'relay' as const,
+      host: 'smtp.example.net',
+      dkim: { domainName: 'signed.example', keySelector: 'mail2026', privateKey: keys.signer.pem },
+    };
     const matching = await checkDomain({ domain: 'signed.example', route, dnsServer: dns.address });
     expect(check(matching, 'dkim')).toEqual({ id: 'dkim', status: 'pass', detail: 'mail2026: RSA 2048 bits' });
     expect(matching.route).toEqual({ strategy: 'relay', spfIncludes: [], dkimSelectors: ['mail2026'] });

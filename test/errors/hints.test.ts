@@ -49,7 +49,13 @@ describe('hints', () => {
 describe('locale in the config', () => {
   let server: ScriptedSmtpServer;
   beforeAll(async () => {
-    server = await startScriptedServer({ script: { replies: { auth: '534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp' } } });
+    server = await startScriptedServer({
+      script: {
+        replies: {
+          auth: '534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13sm2119833lfg.90 - gsmtp',
+        },
+      },
+    });
   });
   afterAll(() => server.close());
 

@@ -12,7 +12,9 @@ interface Fixture {
   retryable: boolean;
 }
 
-const fixtures = (JSON.parse(readFileSync(new URL('../fixtures/google-replies.json', import.meta.url), 'utf8')) as Fixture[]).filter((f) => f.phase === 'gmail-api');
+const fixtures = (JSON.parse(readFileSync(new URL('../fixtures/google-replies.json', import.meta.url), 'utf8')) as Fixture[]).filter(
+  (f) => f.phase === 'gmail-api',
+);
 
 /** What each recorded Gmail API reply must map to (code and hint variant). */
 const EXPECTED: Record<string, { code: ErrorCode; variant?: string }> = {
@@ -69,13 +71,21 @@ describe('classifyGmailApiError: beyond the fixtures', () => {
 
   it('the google.rpc form: SERVICE_DISABLED in ErrorInfo details is the API not enabled', () => {
     const rpc: GoogleErrorBody = {
-      error: { code: 403, message: 'Gmail API has not been used in project 1 before or it is disabled.', status: 'PERMISSION_DENIED', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED' }] },
+      error: {
+        code: 403,
+        message: 'Gmail API has not been used in project 1 before or it is disabled.',
+        status: 'PERMISSION_DENIED',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED' }],
+      },
     };
     expect(classifyGmailApiError(403, rpc)).toMatchObject({ code: 'OAUTH_INVALID_CLIENT', variant: 'api-disabled', reason: 'SERVICE_DISABLED' });
   });
 
   it('"Delegation denied" (token of another account than `user`) is a scope/delegation problem', () => {
-    expect(classifyGmailApiError(403, body('forbidden', 'Delegation denied for boss@example.com'))).toMatchObject({ code: 'OAUTH_SCOPE_DENIED', variant: 'gmail-api' });
+    expect(classifyGmailApiError(403, body('forbidden', 'Delegation denied for boss@example.com'))).toMatchObject({
+      code: 'OAUTH_SCOPE_DENIED',
+      variant: 'gmail-api',
+    });
   });
 
   it('the daily sending limit ("(Mail sending)") is a quota, not a short rate limit', () => {
@@ -84,7 +94,9 @@ describe('classifyGmailApiError: beyond the fixtures', () => {
   });
 
   it('invalidArgument about something other than recipients is a SYNTAX_ERROR', () => {
-    expect(classifyGmailApiError(400, body('invalidArgument', "'raw' RFC822 payload message string or uploading message via /upload/* URL required")).code).toBe('SYNTAX_ERROR');
+    expect(
+      classifyGmailApiError(400, body('invalidArgument', "'raw' RFC822 payload message string or uploading message via /upload/* URL required")).code,
+    ).toBe('SYNTAX_ERROR');
     expect(classifyGmailApiError(400, body('invalidArgument', 'Invalid Cc header')).code).toBe('RECIPIENT_REJECTED');
   });
 
@@ -97,7 +109,16 @@ describe('classifyGmailApiError: beyond the fixtures', () => {
   });
 
   it('every variant the table uses has a hint in both locales', () => {
-    for (const key of ['OAUTH_TOKEN_REJECTED:gmail-api', 'OAUTH_SCOPE_DENIED:gmail-api', 'OAUTH_SCOPE_DENIED:failed-precondition', 'POLICY_REJECTED:domain-policy', 'RATE_LIMITED:gmail-api', 'QUOTA_EXCEEDED:api-project', 'MESSAGE_REJECTED:gmail-api-size', 'CONFIG_INVALID:gmail-api-envelope'] as const) {
+    for (const key of [
+      'OAUTH_TOKEN_REJECTED:gmail-api',
+      'OAUTH_SCOPE_DENIED:gmail-api',
+      'OAUTH_SCOPE_DENIED:failed-precondition',
+      'POLICY_REJECTED:domain-policy',
+      'RATE_LIMITED:gmail-api',
+      'QUOTA_EXCEEDED:api-project',
+      'MESSAGE_REJECTED:gmail-api-size',
+      'CONFIG_INVALID:gmail-api-envelope',
+    ] as const) {
       expect(hintKeys()).toContain(key);
       expect(hintFor(key, 'en')).not.toBe(hintFor(key.split(':')[0] as HintKey, 'en'));
       expect(hintFor(key, 'ja')).not.toBe(hintFor(key, 'en'));

@@ -25,7 +25,10 @@ describe('SMTP reply table (test/fixtures/google-replies.json)', () => {
   });
 
   it.each(SMTP_REPLIES.map((row) => [row.id, row] as const))('%s', (_id, row) => {
-    const err = mapError(nodemailerError(row), { strategy: row.strategy, authKind: row.strategy === 'oauth2' ? 'oauth2' : row.strategy === 'app-password' ? 'app-password' : 'none' });
+    const err = mapError(nodemailerError(row), {
+      strategy: row.strategy,
+      authKind: row.strategy === 'oauth2' ? 'oauth2' : row.strategy === 'app-password' ? 'app-password' : 'none',
+    });
     expect({ code: err.code, retryable: err.retryable, phase: err.phase }).toEqual(row.expected);
     expect(err.responseCode).toBe(row.replyCode);
     expect(err.enhancedCode ?? null).toBe(row.enhanced);

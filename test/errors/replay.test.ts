@@ -45,13 +45,26 @@ describe('recorded Google replies replayed byte for byte by a local SMTP server'
   it("classifies errors of the user's own nodemailer code with mapError (a plain account password: the basic-auth shutdown)", async () => {
     script = scriptFor('auth', SMTP_REPLIES.find((r) => r.id === 'gmail-535-578-badcredentials-2024')!.reply);
     // Code that still drives nodemailer itself with the account password, as before 2025-03-14.
-    const plain = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] }, auth: { user: 'me@gmail.com', pass: 'my-old-account-password' } });
+    const plain = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      secure: true,
+      tls: { ca: [server.cert] },
+      auth: { user: 'me@gmail.com', pass: 'my-old-account-password' },
+    });
     const raw = await plain.sendMail(MESSAGE).catch((e: unknown) => e);
     plain.close();
     expect(isGmailTransportError(raw)).toBe(false);
 
     const err = mapError(raw, { strategy: 'relay', credentialShape: 'account-password', locale: 'ja' });
-    expect(err).toMatchObject({ code: 'AUTH_INVALID_CREDENTIALS', retryable: false, phase: 'auth', responseCode: 535, enhancedCode: '5.7.8', strategy: 'relay' });
+    expect(err).toMatchObject({
+      code: 'AUTH_INVALID_CREDENTIALS',
+      retryable: false,
+      phase: 'auth',
+      responseCode: 535,
+      enhancedCode: '5.7.8',
+      strategy: 'relay',
+    });
     expect(err.hint).toContain('2025-03-14');
     expect(err.hint).toMatch(/アプリ パスワード/);
     expect(err.cause).toBe(raw);

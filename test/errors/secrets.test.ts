@@ -97,8 +97,18 @@ describe('no secret in any error, across the whole reply table', () => {
   });
 
   it("nor when mapError classifies the user's own nodemailer errors (its cause included)", async () => {
-    script = { replies: { auth: '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x-gsmtp' } };
-    const plain = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] }, auth: { user: 'relay-user', pass: SECRETS.relayPassword } });
+    script = {
+      replies: {
+        auth: '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x-gsmtp',
+      },
+    };
+    const plain = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: server.port,
+      secure: true,
+      tls: { ca: [server.cert] },
+      auth: { user: 'relay-user', pass: SECRETS.relayPassword },
+    });
     const raw = await plain.sendMail(MESSAGE).catch((e: unknown) => e);
     plain.close();
     const err = mapError(raw, { strategy: 'relay' });

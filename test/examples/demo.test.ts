@@ -8,7 +8,16 @@ import { makeCertificate, startSmtpServer } from '../../examples/demo/server.js'
 import { runTsx } from './run.js';
 
 // Every fake secret the demo uses; none may be printed.
-const DEMO_SECRETS = ['demo-client-secret', 'demo-refresh-token', 'demo-api-refresh-token', 'SG.demo-not-a-real-key', 'abcdefghijklmnop', 'demo-printer-password-3f', 'PRIVATE KEY', 'ya29.local'];
+const DEMO_SECRETS = [
+  'demo-client-secret',
+  'demo-refresh-token',
+  'demo-api-refresh-token',
+  'SG.demo-not-a-real-key',
+  'abcdefghijklmnop',
+  'demo-printer-password-3f',
+  'PRIVATE KEY',
+  'ya29.local',
+];
 
 describe('npm run demo', () => {
   it('delivers every entry, prints what the servers saw, and exits 0', async () => {
@@ -26,16 +35,22 @@ describe('npm run demo', () => {
 
     const section = (name: string) => stdout.slice(stdout.indexOf(`. ${name}: `)).split('\n\n')[0]!;
     expect(section('oauth2')).toMatch(/AUTH {8}XOAUTH2 as me@gmail\.com, access token from the local token endpoint \(refresh_token grant\)/);
-    expect(section('oauth2')).toMatch(/token {7}refresh_token grant: client demo\.apps\.googleusercontent\.com, user me@gmail\.com, scope https:\/\/mail\.google\.com\//);
+    expect(section('oauth2')).toMatch(
+      /token {7}refresh_token grant: client demo\.apps\.googleusercontent\.com, user me@gmail\.com, scope https:\/\/mail\.google\.com\//,
+    );
     expect(section('service-account')).toMatch(/AUTH {8}XOAUTH2 as sales@example\.com, access token from the local token endpoint \(jwt-bearer grant\)/);
     expect(section('service-account')).toMatch(/jwt-bearer grant: iss mailer@demo-project\.iam\.gserviceaccount\.com, sub sales@example\.com/);
-    expect(section('gmail-api')).toMatch(/received at POST http:\/\/127\.0\.0\.1:\d+\/gmail\/v1\/users\/me%40example\.com\/messages\/send \(standing in for https:\/\/gmail\.googleapis\.com\)/);
+    expect(section('gmail-api')).toMatch(
+      /received at POST http:\/\/127\.0\.0\.1:\d+\/gmail\/v1\/users\/me%40example\.com\/messages\/send \(standing in for https:\/\/gmail\.googleapis\.com\)/,
+    );
     expect(section('gmail-api')).toContain('subject     Hello through gmail-api');
     expect(section('gmail-api')).toContain('To header   you@example.org');
     expect(section('gmail-api')).toContain('Bcc header  present in raw: auditor@example.org');
     expect(section('failover')).toContain('failover: route 0 (oauth2) failed with QUOTA_EXCEEDED; trying route 1 (relay)');
     expect(section('failover')).toContain('delivered by route 1 (relay), after failing over');
-    expect(section('failover')).toMatch(/refused {5}at 127\.0\.0\.1:\d+ \(standing in for smtp\.gmail\.com:465\): 550 5\.4\.5 Daily user sending quota exceeded/);
+    expect(section('failover')).toMatch(
+      /refused {5}at 127\.0\.0\.1:\d+ \(standing in for smtp\.gmail\.com:465\): 550 5\.4\.5 Daily user sending quota exceeded/,
+    );
     expect(section('failover')).toContain('AUTH        PLAIN as apikey');
     expect(section('bridge')).toContain('bridge:  250 2.0.0 Accepted by upstream');
     expect(section('bridge')).toMatch(/envelope {4}scans@example\.com -> alice@example\.com/);
@@ -48,9 +63,23 @@ describe('npm run demo', () => {
       name: 'oauth2 (revoked)',
       about: 'a refresh token the token endpoint does not know',
       setup: ({ implicitTls, google }) => {
-        google.registerRefreshToken({ user: 'me@gmail.com', clientId: 'revoked.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-9c1d', refreshToken: 'FAKE-REFRESH-right-9c1d', scopes: ['https://mail.google.com/'] });
+        google.registerRefreshToken({
+          user: 'me@gmail.com',
+          clientId: 'revoked.apps.googleusercontent.com',
+          clientSecret: 'FAKE-SECRET-9c1d',
+          refreshToken: 'FAKE-REFRESH-right-9c1d',
+          scopes: ['https://mail.google.com/'],
+        });
         return {
-          config: { strategy: 'oauth2', user: 'me@gmail.com', clientId: 'revoked.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-9c1d', refreshToken: 'FAKE-REFRESH-wrong-9c1d', endpoints: { token: google.tokenUrl }, smtp: implicitTls.smtp },
+          config: {
+            strategy: 'oauth2',
+            user: 'me@gmail.com',
+            clientId: 'revoked.apps.googleusercontent.com',
+            clientSecret: 'FAKE-SECRET-9c1d',
+            refreshToken: 'FAKE-REFRESH-wrong-9c1d',
+            endpoints: { token: google.tokenUrl },
+            smtp: implicitTls.smtp,
+          },
           message: { from: 'me@gmail.com', to: 'you@example.com' },
           inbox: implicitTls,
         };
@@ -73,14 +102,32 @@ describe('the demo stand-ins', () => {
     const certificate = await makeCertificate();
     const smtp = await startSmtpServer({ secure: true, ...certificate, checkAccessToken: google.describeToken });
     try {
-      google.registerRefreshToken({ user: 'a@example.com', clientId: 'c.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-1', refreshToken: 'FAKE-REFRESH-1', scopes: ['https://mail.google.com/'] });
-      const issued = (await (await fetch(google.tokenUrl, {
-        method: 'POST',
-        body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'c.apps.googleusercontent.com', client_secret: 'FAKE-SECRET-1', refresh_token: 'FAKE-REFRESH-1' }),
-      })).json()) as { access_token: string; scope: string };
+      google.registerRefreshToken({
+        user: 'a@example.com',
+        clientId: 'c.apps.googleusercontent.com',
+        clientSecret: 'FAKE-SECRET-1',
+        refreshToken: 'FAKE-REFRESH-1',
+        scopes: ['https://mail.google.com/'],
+      });
+      const issued = (await (
+        await fetch(google.tokenUrl, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'refresh_token',
+            client_id: 'c.apps.googleusercontent.com',
+            client_secret: 'FAKE-SECRET-1',
+            refresh_token: 'FAKE-REFRESH-1',
+          }),
+        })
+      ).json()) as { access_token: string; scope: string };
       expect(issued.scope).toBe('https://mail.google.com/');
       const send = (user: string, accessToken: string) =>
-        createTransport({ ...smtp.smtp, auth: { type: 'OAuth2', user, accessToken } }).sendMail({ from: user, to: 'b@example.org', subject: `as ${user} with ${accessToken.slice(0, 12)}`, text: 'x' });
+        createTransport({ ...smtp.smtp, auth: { type: 'OAuth2', user, accessToken } }).sendMail({
+          from: user,
+          to: 'b@example.org',
+          subject: `as ${user} with ${accessToken.slice(0, 12)}`,
+          text: 'x',
+        });
       await expect(send('a@example.com', 'ya29.forged-token')).rejects.toMatchObject({ code: 'EAUTH', responseCode: 535 });
       await expect(send('other@example.com', issued.access_token)).rejects.toMatchObject({ code: 'EAUTH', responseCode: 535 });
       await send('a@example.com', issued.access_token);
@@ -95,11 +142,29 @@ describe('the demo stand-ins', () => {
     const certificate = await makeCertificate();
     const smtp = await startSmtpServer({ secure: true, ...certificate, checkAccessToken: google.describeToken });
     const { generateKeyPairSync } = await import('node:crypto');
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     google.registerServiceAccount({ clientEmail: 'sa@p.iam.gserviceaccount.com', publicKey, domain: 'example.com' });
-    google.registerRefreshToken({ user: 'a@example.com', clientId: 'c2.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-2', refreshToken: 'FAKE-REFRESH-2', scopes: ['https://mail.google.com/'] });
+    google.registerRefreshToken({
+      user: 'a@example.com',
+      clientId: 'c2.apps.googleusercontent.com',
+      clientSecret: 'FAKE-SECRET-2',
+      refreshToken: 'FAKE-REFRESH-2',
+      scopes: ['https://mail.google.com/'],
+    });
     try {
-      const wrongSecret = createGmailTransport({ strategy: 'oauth2', user: 'a@example.com', clientId: 'c2.apps.googleusercontent.com', clientSecret: 'FAKE-SECRET-wrong', refreshToken: 'FAKE-REFRESH-2', endpoints: { token: google.tokenUrl }, smtp: smtp.smtp });
+      const wrongSecret = createGmailTransport({
+        strategy: 'oauth2',
+        user: 'a@example.com',
+        clientId: 'c2.apps.googleusercontent.com',
+        clientSecret: 'FAKE-SECRET-wrong',
+        refreshToken: 'FAKE-REFRESH-2',
+        endpoints: { token: google.tokenUrl },
+        smtp: smtp.smtp,
+      });
       const outsider = createGmailTransport({
         strategy: 'service-account',
         user: 'someone@other.org',

@@ -22,9 +22,16 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 afterEach(() => stack.setGmailQuotaExceeded(false));
 
-const secretsOf = (s: LocalStack) => [s.credentials.oauth2.clientSecret, s.credentials.oauth2.refreshToken, s.credentials.relay.pass, 'PRIVATE KEY', 'ya29.local'];
+const secretsOf = (s: LocalStack) => [
+  s.credentials.oauth2.clientSecret,
+  s.credentials.oauth2.refreshToken,
+  s.credentials.relay.pass,
+  'PRIVATE KEY',
+  'ya29.local',
+];
 function expectNoSecret(value: unknown): void {
-  for (const text of [String(value), JSON.stringify(value), inspect(value, { depth: 5 })]) for (const secret of secretsOf(stack)) expect(text).not.toContain(secret);
+  for (const text of [String(value), JSON.stringify(value), inspect(value, { depth: 5 })])
+    for (const secret of secretsOf(stack)) expect(text).not.toContain(secret);
 }
 const arrived = (subject: string) => stack.received().filter((s) => s.subject === subject);
 
@@ -66,7 +73,8 @@ describe('examples/express-password-reset.ts', () => {
     stopServer();
   });
 
-  const post = (body: unknown) => fetch(`${base}/password-reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${base}/password-reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('mails a one-time link whose token matches the stored hash', async () => {
     const response = await post({ email: 'alice@example.org' });
@@ -95,7 +103,13 @@ describe('examples/express-password-reset.ts', () => {
 
   it('answers 503 with Retry-After when Gmail cannot be reached for now', async () => {
     const unreachable = express.createPasswordResetApp({
-      mail: { strategy: 'oauth2', ...stack.credentials.oauth2, ...stack.overrides.gmailSmtp, smtp: { ...stack.overrides.gmailSmtp.smtp, port: await closedPort() }, retry: false },
+      mail: {
+        strategy: 'oauth2',
+        ...stack.credentials.oauth2,
+        ...stack.overrides.gmailSmtp,
+        smtp: { ...stack.overrides.gmailSmtp.smtp, port: await closedPort() },
+        retry: false,
+      },
       from: stack.credentials.oauth2.user,
       appUrl: 'https://app.example.com',
       saveResetToken: async () => true,
@@ -103,7 +117,11 @@ describe('examples/express-password-reset.ts', () => {
     const server = unreachable.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
-      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/password-reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"bob@example.org"}' });
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/password-reset`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"email":"bob@example.org"}',
+      });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('60');
       const body = await response.text();
@@ -122,7 +140,12 @@ describe('examples/authjs-email-provider.ts', () => {
     try {
       const provider = authjs.gmailSignInEmail(mailer, { from: 'Example <me@example.com>' });
       const url = 'https://app.example.com/api/auth/callback/nodemailer?token=one-time-7d2e&email=carol%40example.org';
-      await provider.sendVerificationRequest({ identifier: 'carol@example.org', url, expires: new Date(Date.now() + 10 * 60_000), provider: { from: provider.from } });
+      await provider.sendVerificationRequest({
+        identifier: 'carol@example.org',
+        url,
+        expires: new Date(Date.now() + 10 * 60_000),
+        provider: { from: provider.from },
+      });
       const [mail] = arrived('Sign in to app.example.com');
       expect(mail?.envelope).toEqual({ from: 'me@example.com', to: ['carol@example.org'] });
       expect(mail?.text).toContain(url);
@@ -154,11 +177,27 @@ describe('examples/authjs-email-provider.ts', () => {
       expect(merged.server).toBe(mailer.transporter);
       const request = new Request('https://app.example.com/api/auth/signin/nodemailer', { method: 'POST' });
       const url = 'https://app.example.com/api/auth/callback/nodemailer?token=one-time-41c9&email=faye%40example.org';
-      await merged.sendVerificationRequest({ identifier: 'faye@example.org', url, expires: new Date(Date.now() + 5 * 60_000), provider: merged, token: 'one-time-41c9', theme: {}, request });
+      await merged.sendVerificationRequest({
+        identifier: 'faye@example.org',
+        url,
+        expires: new Date(Date.now() + 5 * 60_000),
+        provider: merged,
+        token: 'one-time-41c9',
+        theme: {},
+        request,
+      });
       expect(arrived('Sign in to app.example.com').some((m) => m.envelope.to.includes('faye@example.org') && m.text?.includes(url))).toBe(true);
       // Without a custom sender, Auth.js's own one does createTransport(provider.server).sendMail(...).
       const withDefaultSender = { ...merged, sendVerificationRequest: built.sendVerificationRequest };
-      await built.sendVerificationRequest({ identifier: 'gus@example.org', url, expires: new Date(Date.now() + 5 * 60_000), provider: withDefaultSender, token: 'one-time-41c9', theme: {}, request });
+      await built.sendVerificationRequest({
+        identifier: 'gus@example.org',
+        url,
+        expires: new Date(Date.now() + 5 * 60_000),
+        provider: withDefaultSender,
+        token: 'one-time-41c9',
+        theme: {},
+        request,
+      });
       const viaDefault = arrived('Sign in to app.example.com').find((m) => m.envelope.to.includes('gus@example.org'));
       expect(viaDefault?.auth).toMatch(/^XOAUTH2 as me@example\.com/);
     } finally {
@@ -172,7 +211,12 @@ describe('examples/authjs-email-provider.ts', () => {
     try {
       const provider = authjs.gmailSignInEmail(mailer, { from: 'me@example.com' });
       const err = await provider
-        .sendVerificationRequest({ identifier: 'erin@example.org', url: 'https://app.example.com/cb?token=t', expires: new Date(Date.now() + 60_000), provider: {} })
+        .sendVerificationRequest({
+          identifier: 'erin@example.org',
+          url: 'https://app.example.com/cb?token=t',
+          expires: new Date(Date.now() + 60_000),
+          provider: {},
+        })
         .catch((e: unknown) => e);
       expect(isGmailTransportError(err) && err.code).toBe('QUOTA_EXCEEDED');
       expectNoSecret(err);
@@ -188,14 +232,21 @@ describe('examples/service-account-multi-user.ts', () => {
   it('sends as each mailbox with its own token, all kept in the one shared store', async () => {
     const cache = new Map<string, unknown>();
     const grantsBefore = stack.google.grants.length;
-    const mailboxes = serviceAccounts.createMailboxes({ serviceAccount: stack.credentials.serviceAccount.key, ...stack.overrides.gmailSmtp }, users, new Keyv({ store: cache }));
+    const mailboxes = serviceAccounts.createMailboxes(
+      { serviceAccount: stack.credentials.serviceAccount.key, ...stack.overrides.gmailSmtp },
+      users,
+      new Keyv({ store: cache }),
+    );
     try {
       for (const round of [1, 2]) {
         for (const user of users) await mailboxes.get(user).sendMail({ from: user, to: 'you@example.org', subject: `round ${round} from ${user}`, text: 'x' });
       }
       const grants = stack.google.grants.slice(grantsBefore);
       expect(grants.map((g) => [g.grant, g.user, g.client])).toEqual(users.map((u) => ['jwt-bearer', u, stack.credentials.serviceAccount.key.client_email]));
-      for (const user of users) expect(arrived(`round 2 from ${user}`).map((s) => s.auth)).toEqual([`XOAUTH2 as ${user}, access token from the local token endpoint (jwt-bearer grant)`]);
+      for (const user of users)
+        expect(arrived(`round 2 from ${user}`).map((s) => s.auth)).toEqual([
+          `XOAUTH2 as ${user}, access token from the local token endpoint (jwt-bearer grant)`,
+        ]);
       expect([...cache.keys()]).toHaveLength(3);
       for (const key of cache.keys()) expect(key).toMatch(/^keyv:gmail-transport:v2:service-account:[0-9a-f]{64}$/);
       expect(mailboxes.tokenStore).toBeInstanceOf(Keyv);
@@ -206,9 +257,14 @@ describe('examples/service-account-multi-user.ts', () => {
   });
 
   it('a mailbox outside the delegated domain is refused by Google, with a typed error and no key in it', async () => {
-    const mailboxes = serviceAccounts.createMailboxes({ serviceAccount: stack.credentials.serviceAccount.key, ...stack.overrides.gmailSmtp, retry: false }, ['someone@other.org']);
+    const mailboxes = serviceAccounts.createMailboxes({ serviceAccount: stack.credentials.serviceAccount.key, ...stack.overrides.gmailSmtp, retry: false }, [
+      'someone@other.org',
+    ]);
     try {
-      const err = await mailboxes.get('someone@other.org').sendMail({ from: 'someone@other.org', to: 'you@example.org', subject: 'x', text: 'x' }).catch((e: unknown) => e);
+      const err = await mailboxes
+        .get('someone@other.org')
+        .sendMail({ from: 'someone@other.org', to: 'you@example.org', subject: 'x', text: 'x' })
+        .catch((e: unknown) => e);
       expect(isGmailTransportError(err) && err.code).toBe('OAUTH_SCOPE_DENIED');
       expectNoSecret(err);
     } finally {
@@ -263,7 +319,13 @@ describe('examples/failover-gmail-to-relay.ts', () => {
 describe('examples/gmail-api-smtp-blocked.ts', () => {
   it('sends with an attachment through the Gmail API where SMTP cannot get out', async () => {
     const port = await closedPort();
-    const overSmtp = createGmailTransport({ strategy: 'oauth2', ...stack.credentials.oauth2, ...stack.overrides.gmailSmtp, smtp: { ...stack.overrides.gmailSmtp.smtp, port }, retry: false });
+    const overSmtp = createGmailTransport({
+      strategy: 'oauth2',
+      ...stack.credentials.oauth2,
+      ...stack.overrides.gmailSmtp,
+      smtp: { ...stack.overrides.gmailSmtp.smtp, port },
+      retry: false,
+    });
     const overApi = createGmailTransport({ strategy: 'gmail-api', ...stack.credentials.oauth2, ...stack.overrides.gmailApi });
     try {
       const blocked = await overSmtp.sendMail({ from: 'me@example.com', to: 'you@example.org', subject: 'x', text: 'x' }).catch((e: unknown) => e);
@@ -300,8 +362,20 @@ describe('the examples run as `npm run example -- <name>` (their main, against f
   it.each([
     ['express-password-reset', express.main, ['POST /password-reset -> 202 {"ok":true}', '"Reset your password" me@example.com -> you@example.org (XOAUTH2']],
     ['authjs-email-provider', authjs.main, ['Sign-in link sent to you@example.org', '"Sign in to app.example.com" me@example.com -> you@example.org']],
-    ['service-account-multi-user', serviceAccounts.main, ['billing@example.com: access token from Google\'s token endpoint', 'The shared token store holds 3 tokens', '"Hello from support@example.com" support@example.com -> you@example.org (XOAUTH2']],
-    ['failover-gmail-to-relay', failover.main, ['failed with QUOTA_EXCEEDED, trying relay', '"Daily report 2" me@example.com -> you@example.org (PLAIN as apikey)']],
+    [
+      'service-account-multi-user',
+      serviceAccounts.main,
+      [
+        "billing@example.com: access token from Google's token endpoint",
+        'The shared token store holds 3 tokens',
+        '"Hello from support@example.com" support@example.com -> you@example.org (XOAUTH2',
+      ],
+    ],
+    [
+      'failover-gmail-to-relay',
+      failover.main,
+      ['failed with QUOTA_EXCEEDED, trying relay', '"Daily report 2" me@example.com -> you@example.org (PLAIN as apikey)'],
+    ],
     ['gmail-api-smtp-blocked', gmailApi.main, ['Sent through the Gmail API: id ', '"Weekly report" me@example.com -> you@example.org (Bearer token']],
   ] as const)('%s', async (_name, main, expected) => {
     capture();

@@ -91,6 +91,8 @@ describe('examples/monitoring-alert.cjs', () => {
     const { code, stdout } = await runTsx(['examples/lib/run-local.ts', 'monitoring-alert'], { env: { PATH: process.env.PATH } });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^alert sent: /);
-    expect(stdout).toContain('The local stand-ins received 1 message(s):\n  "[ALERT] Disk almost full on db-1" me@example.com -> ops@example.org (XOAUTH2 as me@example.com');
+    expect(stdout).toContain(
+      'The local stand-ins received 1 message(s):\n  "[ALERT] Disk almost full on db-1" me@example.com -> ops@example.org (XOAUTH2 as me@example.com',
+    );
   }, 60_000);
 });

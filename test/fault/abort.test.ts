@@ -269,7 +269,7 @@ describe('sendMail({ signal }) through the Gmail API', () => {
   });
 });
 
-describe('an abort that is not the caller\'s', () => {
+describe("an abort that is not the caller's", () => {
   it('a content stream ended by another signal fails the send, but not as ABORTED', async () => {
     const h = await harness(PASS);
     const mailer = createGmailTransport(appPassword(h, { retry: false }));
@@ -309,12 +309,18 @@ describe('one signal reused across many sends', () => {
     let sent = 0;
     const api = createServer((req, res) => {
       req.resume();
-      req.once('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `m${++sent}`, threadId: 't', labelIds: ['SENT'] })));
+      req.once('end', () =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: `m${++sent}`, threadId: 't', labelIds: ['SENT'] })),
+      );
     });
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     try {
       const gmailApi = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-      const mailer = createGmailTransport({ ...oauth2Credentials(SECRETS.user, tokens.url), strategy: 'gmail-api', endpoints: { token: tokens.url, gmailApi } } as GmailTransportConfig);
+      const mailer = createGmailTransport({
+        ...oauth2Credentials(SECRETS.user, tokens.url),
+        strategy: 'gmail-api',
+        endpoints: { token: tokens.url, gmailApi },
+      } as GmailTransportConfig);
       const controller = new AbortController();
       for (let i = 0; i < SENDS; i++) await mailer.sendMail(faultMessage(`api-reuse-${i}`, { signal: controller.signal }));
       expect(sent).toBe(SENDS);

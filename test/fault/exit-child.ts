@@ -7,7 +7,6 @@
 import { createGmailTransport, isGmailTransportError } from '../../src/index.js';
 import { localSmtpFromEnv, need, oauth2FromEnv } from '../helpers/child-env.js';
 
-
 const escaped: string[] = [];
 process.on('unhandledRejection', (reason) => escaped.push(`unhandledRejection: ${String(reason)}`));
 
@@ -26,12 +25,10 @@ const mailer = createGmailTransport({
 
 const outcomes = await Promise.all(
   Array.from({ length: Number(need('MESSAGES')) }, (_, i) =>
-    mailer
-      .sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: `exit ${i}`, text: 'x', headers: { 'X-Fault-Id': `x${i}` } })
-      .then(
-        () => 'ok',
-        (err: unknown) => (isGmailTransportError(err) ? err.code : `untyped: ${String(err)}`),
-      ),
+    mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: `exit ${i}`, text: 'x', headers: { 'X-Fault-Id': `x${i}` } }).then(
+      () => 'ok',
+      (err: unknown) => (isGmailTransportError(err) ? err.code : `untyped: ${String(err)}`),
+    ),
   ),
 );
 mailer.close();

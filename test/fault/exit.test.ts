@@ -29,7 +29,15 @@ describe('a process that met every kind of fault exits on its own after close()'
   it(`prints its outcomes and exits with code 0 within ${EXIT_BOUND_MS} ms, with nothing escaped`, async () => {
     const { report, exit, stderr } = await runChild<{ outcomes: string[]; escaped: string[] }>(
       CHILD,
-      { CLIENT_ID: uniqueClientId(), CLIENT_SECRET, REFRESH_TOKEN, TOKEN_URL: tokens.url, SMTP_PORT: String(h.proxy.port), SMTP_CA: h.proxy.cert, MESSAGES: String(MESSAGES) },
+      {
+        CLIENT_ID: uniqueClientId(),
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        TOKEN_URL: tokens.url,
+        SMTP_PORT: String(h.proxy.port),
+        SMTP_CA: h.proxy.cert,
+        MESSAGES: String(MESSAGES),
+      },
       { exitBoundMs: EXIT_BOUND_MS },
     );
     expect(exit, 'the child kept running after close(): something keeps its event loop alive').not.toBe('still running');
@@ -37,7 +45,10 @@ describe('a process that met every kind of fault exits on its own after close()'
 
     const { outcomes, escaped } = report;
     expect(escaped).toEqual([]);
-    expect(outcomes.every((o) => o === 'ok' || o === 'DELIVERY_UNCERTAIN'), outcomes.join()).toBe(true);
+    expect(
+      outcomes.every((o) => o === 'ok' || o === 'DELIVERY_UNCERTAIN'),
+      outcomes.join(),
+    ).toBe(true);
     expect(outcomes.filter((o) => o === 'DELIVERY_UNCERTAIN')).toHaveLength(1);
     const reached = h.proxy.connections.slice(0, FAULTS.length).map((c) => c.outcome);
     expect(reached).toEqual(['drop-after-auth', '421-mail', 'stall-greeting', 'drop-before-greeting', '421-dot', 'drop-after-dot'].map((o) => `injected:${o}`));

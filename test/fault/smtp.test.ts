@@ -49,7 +49,14 @@ function oauth2(h: FaultHarness, extra: Record<string, unknown> = {}): GmailTran
 
 function appPassword(h: FaultHarness, extra: Record<string, unknown> = {}): GmailTransportConfig {
   const { smtp, ...rest } = extra;
-  return { strategy: 'app-password', user: SECRETS.user, appPassword: SECRETS.appPassword, smtp: h.smtp(smtp as Record<string, unknown>), retry: FAST_RETRY, ...rest } as GmailTransportConfig;
+  return {
+    strategy: 'app-password',
+    user: SECRETS.user,
+    appPassword: SECRETS.appPassword,
+    smtp: h.smtp(smtp as Record<string, unknown>),
+    retry: FAST_RETRY,
+    ...rest,
+  } as GmailTransportConfig;
 }
 
 function withRetries(mailer: GmailTransporter): TransportEvents['retry'][] {
@@ -91,7 +98,13 @@ describe('a connection cut at each point of the session (oauth2, pooled)', () =>
     } else {
       expect(first!.ok).toBe(false);
       const err = (first as { error: import('../../src/index.js').GmailTransportError }).error;
-      expect(err).toMatchObject({ code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'data', strategy: 'oauth2', messageId: expect.stringMatching(/^<.+>$/) });
+      expect(err).toMatchObject({
+        code: 'DELIVERY_UNCERTAIN',
+        retryable: false,
+        phase: 'data',
+        strategy: 'oauth2',
+        messageId: expect.stringMatching(/^<.+>$/),
+      });
       expectNoSecretIn(err, [...ALL_SECRETS, ...tokens.issued.keys()]);
       expect(retries).toEqual([]);
       expect(sorted(h.delivered())).toEqual(expected === 'uncertain, server has it' ? ['first', 'm1', 'm2', 'm3', 'm4', 'm5'] : ['m1', 'm2', 'm3', 'm4', 'm5']);

@@ -41,15 +41,44 @@ const headerFrom = fc.oneof(
   fc.constantFrom('ceo@bank.example', '"scans@example.com" <ceo@bank.example>', 'undisclosed'),
 );
 // Each message names itself (Message-ID), so what reached the upstream can be matched to its log record.
-const body = fc.tuple(headerFrom, fc.option(headerFrom, { nil: undefined }), fc.string({ maxLength: 200 }), fc.boolean(), fc.nat()).map(([from, sender, text, dotted, id]) =>
-  Buffer.from([`From: ${from}`, ...(sender ? [`Sender: ${sender}`] : []), `Message-ID: <fuzz-${id}@device.local>`, 'Subject: fuzz', '', dotted ? `.${text}` : text, ''].join('\r\n').replace(/\r\n\./g, '\r\n..')),
-);
+const body = fc
+  .tuple(headerFrom, fc.option(headerFrom, { nil: undefined }), fc.string({ maxLength: 200 }), fc.boolean(), fc.nat())
+  .map(([from, sender, text, dotted, id]) =>
+    Buffer.from(
+      [`From: ${from}`, ...(sender ? [`Sender: ${sender}`] : []), `Message-ID: <fuzz-${id}@device.local>`, 'Subject: fuzz', '', dotted ? `.${text}` : text, '']
+        .join('\r\n')
+        .replace(/\r\n\./g, '\r\n..'),
+    ),
+  );
 
 /** One step of a device: the bytes it writes. */
 const step: fc.Arbitrary<Buffer[]> = fc.oneof(
-  fc.constantFrom('EHLO device.local', 'HELO device', 'EHLO', 'LHLO x', 'NOOP', 'RSET', 'HELP', 'VRFY postmaster', 'EXPN list', 'QUIT', 'STARTTLS', 'AUTH', 'AUTH CRAM-MD5', 'AUTH XOAUTH2 dXNlcg==', 'DATA', 'BDAT 10 LAST', 'GET / HTTP/1.1', 'TURN').map((c) => [crlf(c)]),
+  fc
+    .constantFrom(
+      'EHLO device.local',
+      'HELO device',
+      'EHLO',
+      'LHLO x',
+      'NOOP',
+      'RSET',
+      'HELP',
+      'VRFY postmaster',
+      'EXPN list',
+      'QUIT',
+      'STARTTLS',
+      'AUTH',
+      'AUTH CRAM-MD5',
+      'AUTH XOAUTH2 dXNlcg==',
+      'DATA',
+      'BDAT 10 LAST',
+      'GET / HTTP/1.1',
+      'TURN',
+    )
+    .map((c) => [crlf(c)]),
   fc.boolean().map((right) => [crlf(`AUTH PLAIN ${b64(`\0printer\0${right ? PASSWORD : 'FAKE-WRONG'}`)}`)]),
-  fc.tuple(fc.constantFrom('printer', 'nobody', ''), fc.boolean()).map(([user, right]) => [crlf('AUTH LOGIN'), crlf(b64(user)), crlf(b64(right ? PASSWORD : 'guess'))]),
+  fc
+    .tuple(fc.constantFrom('printer', 'nobody', ''), fc.boolean())
+    .map(([user, right]) => [crlf('AUTH LOGIN'), crlf(b64(user)), crlf(b64(right ? PASSWORD : 'guess'))]),
   fc.constantFrom('AUTH LOGIN', 'AUTH PLAIN').map((c) => [crlf(c), crlf('*')]),
   fc.tuple(address, mailParams).map(([a, p]) => [crlf([`MAIL FROM:<${a}>`, ...p].join(' '))]),
   address.map((a) => [crlf(`RCPT TO:<${a}>`)]),
@@ -57,13 +86,9 @@ const step: fc.Arbitrary<Buffer[]> = fc.oneof(
   // A whole transaction, so that many runs get as far as the upstream.
   {
     weight: 4,
-    arbitrary: fc.tuple(address, mailParams, fc.array(address, { minLength: 1, maxLength: 3 }), body).map(([from, p, to, m]) => [
-      crlf([`MAIL FROM:<${from}>`, ...p].join(' ')),
-      ...to.map((r) => crlf(`RCPT TO:<${r}>`)),
-      crlf('DATA'),
-      m,
-      crlf('.'),
-    ]),
+    arbitrary: fc
+      .tuple(address, mailParams, fc.array(address, { minLength: 1, maxLength: 3 }), body)
+      .map(([from, p, to, m]) => [crlf([`MAIL FROM:<${from}>`, ...p].join(' ')), ...to.map((r) => crlf(`RCPT TO:<${r}>`)), crlf('DATA'), m, crlf('.')]),
   },
   fc.uint8Array({ maxLength: 300 }).map((bytes) => [crlf(Buffer.from(bytes))]),
   fc.uint8Array({ maxLength: 64 }).map((bytes) => [Buffer.from(bytes)]),
@@ -126,7 +151,14 @@ describe('bridge protocol fuzz (issue 18)', () => {
       accounts: [{ user: 'printer', passwordHash: await fastHash(PASSWORD), allowFrom: ['scans@example.com'] }],
       allowNetworks: [ALLOWED],
       upstream: relayTo(upstream),
-      limits: { maxMessageBytes: 4096, maxRecipients: 2, authFailuresBeforeLockout: 6, lockoutMinutes: LOCKOUT_MINUTES, loginTimeoutSeconds: 5, maxConnections: 12 },
+      limits: {
+        maxMessageBytes: 4096,
+        maxRecipients: 2,
+        authFailuresBeforeLockout: 6,
+        lockoutMinutes: LOCKOUT_MINUTES,
+        loginTimeoutSeconds: 5,
+        maxConnections: 12,
+      },
     });
     b.bridge.on('message', (m) => messages.push(m));
   });
@@ -157,8 +189,10 @@ describe('bridge protocol fuzz (issue 18)', () => {
     for (const record of messages.filter((m) => m.outcome === 'delivered' && m.account === 'printer' && m.messageId)) {
       const sent = upstream.accepted.find((m) => m.raw.toString('utf8').includes(`Message-ID: ${record.messageId}`));
       const head = sent!.raw.toString('utf8').split('\r\n\r\n')[0]!;
-      for (const [, value] of head.matchAll(/^(?:From|Sender):(.*)$/gim)) expect(headerAddresses(value)?.map((a) => a.toLowerCase())).toEqual(expect.arrayContaining(['scans@example.com']));
-      for (const [, value] of head.matchAll(/^(?:From|Sender):(.*)$/gim)) expect(headerAddresses(value)!.every((a) => a.toLowerCase() === 'scans@example.com')).toBe(true);
+      for (const [, value] of head.matchAll(/^(?:From|Sender):(.*)$/gim))
+        expect(headerAddresses(value)?.map((a) => a.toLowerCase())).toEqual(expect.arrayContaining(['scans@example.com']));
+      for (const [, value] of head.matchAll(/^(?:From|Sender):(.*)$/gim))
+        expect(headerAddresses(value)!.every((a) => a.toLowerCase() === 'scans@example.com')).toBe(true);
     }
   }, 60_000);
 

@@ -42,8 +42,59 @@ afterAll(() => new Promise<void>((resolve) => spy.close(() => resolve())));
 
 const KEYS = {
   common: ['strategy', 'locale', 'retry', 'logger', 'pool', 'maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'],
-  strategy: ['user', 'appPassword', 'smtp', 'domain', 'auth', 'preset', 'region', 'host', 'port', 'secure', 'clientId', 'clientSecret', 'refreshToken', 'scopes', 'tokenStore', 'tokenLock', 'tokenEncryptionKey', 'tokenStoreTimeoutMs', 'eagerRefreshMs', 'endpoints', 'serviceAccount', 'keyFile', 'maxConcurrent', 'transports', 'cooldownMs'],
-  nested: ['host', 'port', 'secure', 'requireTLS', 'tls', 'name', 'connectionTimeoutMs', 'greetingTimeoutMs', 'socketTimeoutMs', 'dangerouslyAllowCredentialsInClear', 'user', 'pass', 'method', 'type', 'appPassword', 'token', 'gmailApi', 'attempts', 'minDelayMs', 'maxDelayMs', 'maxElapsedMs', 'ca', 'private_key', 'client_email'],
+  strategy: [
+    'user',
+    'appPassword',
+    'smtp',
+    'domain',
+    'auth',
+    'preset',
+    'region',
+    'host',
+    'port',
+    'secure',
+    'clientId',
+    'clientSecret',
+    'refreshToken',
+    'scopes',
+    'tokenStore',
+    'tokenLock',
+    'tokenEncryptionKey',
+    'tokenStoreTimeoutMs',
+    'eagerRefreshMs',
+    'endpoints',
+    'serviceAccount',
+    'keyFile',
+    'maxConcurrent',
+    'transports',
+    'cooldownMs',
+  ],
+  nested: [
+    'host',
+    'port',
+    'secure',
+    'requireTLS',
+    'tls',
+    'name',
+    'connectionTimeoutMs',
+    'greetingTimeoutMs',
+    'socketTimeoutMs',
+    'dangerouslyAllowCredentialsInClear',
+    'user',
+    'pass',
+    'method',
+    'type',
+    'appPassword',
+    'token',
+    'gmailApi',
+    'attempts',
+    'minDelayMs',
+    'maxDelayMs',
+    'maxElapsedMs',
+    'ca',
+    'private_key',
+    'client_email',
+  ],
   unknown: ['clientID', 'password', 'smtpHost', 'constructor', '__proto__', 'toString', ''],
 };
 const STRATEGIES = ['app-password', 'ip-relay', 'relay', 'oauth2', 'service-account', 'gmail-api', 'failover'];
@@ -139,7 +190,13 @@ function construct(input: unknown): { built: boolean; issues: number } {
 function validConfigs(): Record<string, Record<string, unknown>> {
   const smtp = { host: '127.0.0.1', port: spyPort, secure: true };
   const token = `http://127.0.0.1:${spyPort}/token`;
-  const oauth = { user: 'me@gmail.com', clientId: '1234-fuzz.apps.googleusercontent.com', clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, endpoints: { token } };
+  const oauth = {
+    user: 'me@gmail.com',
+    clientId: '1234-fuzz.apps.googleusercontent.com',
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    endpoints: { token },
+  };
   return {
     'app-password': { strategy: 'app-password', user: 'me@gmail.com', appPassword: APP_PASSWORD, smtp },
     'ip-relay': { strategy: 'ip-relay', domain: 'example.com', auth: { user: 'app@example.com', appPassword: APP_PASSWORD }, smtp },
@@ -232,7 +289,10 @@ describe('config fuzz (fast-check)', () => {
         locale: fc.constantFrom('en', 'ja'),
         retry: fc.oneof(
           fc.constant(false),
-          fc.record({ attempts: fc.integer({ min: 1, max: 20 }), minDelayMs: fc.integer({ min: 0, max: 1_000 }), maxElapsedMs: fc.integer({ min: 0, max: 600_000 }) }, { requiredKeys: [] }),
+          fc.record(
+            { attempts: fc.integer({ min: 1, max: 20 }), minDelayMs: fc.integer({ min: 0, max: 1_000 }), maxElapsedMs: fc.integer({ min: 0, max: 600_000 }) },
+            { requiredKeys: [] },
+          ),
         ),
         pool: fc.constant(true),
         maxConnections: fc.integer({ min: 1, max: 50 }),
@@ -243,7 +303,12 @@ describe('config fuzz (fast-check)', () => {
       { requiredKeys: [] },
     );
     const smtpExtras = fc.record(
-      { name: fc.constantFrom('mail.example.com', 'host.example.org'), connectionTimeoutMs: fc.integer({ min: 1, max: 120_000 }), greetingTimeoutMs: fc.integer({ min: 1, max: 60_000 }), socketTimeoutMs: fc.integer({ min: 1, max: 600_000 }) },
+      {
+        name: fc.constantFrom('mail.example.com', 'host.example.org'),
+        connectionTimeoutMs: fc.integer({ min: 1, max: 120_000 }),
+        greetingTimeoutMs: fc.integer({ min: 1, max: 60_000 }),
+        socketTimeoutMs: fc.integer({ min: 1, max: 600_000 }),
+      },
       { requiredKeys: [] },
     );
     const smtpStrategies = ['app-password', 'ip-relay', 'oauth2', 'service-account'];
@@ -251,7 +316,9 @@ describe('config fuzz (fast-check)', () => {
       fc.property(fc.constantFrom(...smtpStrategies), options, smtpExtras, (strategy, extra, smtpExtra) => {
         const base = validConfigs()[strategy]!;
         // pool options only with pool: true, as documented.
-        const common = extra.pool ? extra : Object.fromEntries(Object.entries(extra).filter(([k]) => !['maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'].includes(k)));
+        const common = extra.pool
+          ? extra
+          : Object.fromEntries(Object.entries(extra).filter(([k]) => !['maxConnections', 'maxMessages', 'rateDelta', 'rateLimit'].includes(k)));
         const input = { ...base, ...common, smtp: { ...(base.smtp as object), ...smtpExtra } };
         expect(construct(input)).toEqual({ built: true, issues: 0 });
       }),
@@ -302,4 +369,3 @@ describe('config fuzz (fast-check)', () => {
     });
   });
 });
-

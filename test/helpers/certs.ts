@@ -23,7 +23,12 @@ export function testCert(opts: { expired?: boolean; host?: string } = {}): Promi
       { name: 'basicConstraints', cA: true },
       {
         name: 'subjectAltName',
-        altNames: opts.host ? [{ type: 2, value: opts.host }] : [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }],
+        altNames: opts.host
+          ? [{ type: 2, value: opts.host }]
+          : [
+              { type: 2, value: 'localhost' },
+              { type: 7, ip: '127.0.0.1' },
+            ],
       },
     ],
   }).then((pems) => ({ key: pems.private, cert: pems.cert }));

@@ -15,7 +15,10 @@ export interface ChildResult<T> {
  * loop alive after it was done.
  */
 export async function runChild<T>(script: string, env: Record<string, string>, opts: { nodeArgs?: string[]; exitBoundMs: number }): Promise<ChildResult<T>> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));

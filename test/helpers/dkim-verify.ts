@@ -62,7 +62,9 @@ export function verifyDkim(raw: Buffer, publicKey: KeyObject): DkimVerification 
     if (eq > 0) tags[part.slice(0, eq).trim()] = part.slice(eq + 1).replace(/\s+/g, '');
   }
   const [headerMode, bodyMode = 'simple'] = (tags.c ?? 'simple/simple').split('/');
-  const bodyHash = createHash('sha256').update(canonicalBody(body, bodyMode === 'relaxed'), 'binary').digest('base64');
+  const bodyHash = createHash('sha256')
+    .update(canonicalBody(body, bodyMode === 'relaxed'), 'binary')
+    .digest('base64');
   const bodyHashMatches = bodyHash === tags.bh;
 
   const relaxed = headerMode === 'relaxed';
@@ -77,6 +79,10 @@ export function verifyDkim(raw: Buffer, publicKey: KeyObject): DkimVerification 
   }
   const withoutB = { name: signature.name, raw: signature.raw.replace(/(;\s*b=)[^;]*/, '$1') };
   data += canonicalHeader(withoutB, relaxed);
-  const valid = bodyHashMatches && createVerify('RSA-SHA256').update(data, 'binary').verify(publicKey, Buffer.from(tags.b ?? '', 'base64'));
+  const valid =
+    bodyHashMatches &&
+    createVerify('RSA-SHA256')
+      .update(data, 'binary')
+      .verify(publicKey, Buffer.from(tags.b ?? '', 'base64'));
   return { valid, bodyHashMatches, tags };
 }

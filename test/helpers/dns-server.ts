@@ -61,11 +61,24 @@ export async function startDnsServer(zone: Zone, behaviour: DnsBehaviour = 'zone
       }
       if (type === 'TXT') {
         for (const txt of records.TXT ?? []) {
-          response.answers.push({ name: question.name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 60, data: Array.isArray(txt) ? txt : txtChunks(txt) } as never);
+          response.answers.push({
+            name: question.name,
+            type: Packet.TYPE.TXT,
+            class: Packet.CLASS.IN,
+            ttl: 60,
+            data: Array.isArray(txt) ? txt : txtChunks(txt),
+          } as never);
         }
       } else if (type === 'MX') {
         for (const mx of records.MX ?? []) {
-          response.answers.push({ name: question.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 60, exchange: mx.exchange, priority: mx.priority } as never);
+          response.answers.push({
+            name: question.name,
+            type: Packet.TYPE.MX,
+            class: Packet.CLASS.IN,
+            ttl: 60,
+            exchange: mx.exchange,
+            priority: mx.priority,
+          } as never);
         }
       }
       send(response);

@@ -32,7 +32,10 @@ export function doctorKeys(): DoctorKeys {
 
 const dkim = (key: TestKey) => `v=DKIM1; k=rsa; p=${key.p}`;
 const GOOGLE_SPF = 'v=spf1 include:_spf.google.com ~all';
-const GOOGLE_MX = [{ exchange: 'aspmx.l.google.com', priority: 1 }, { exchange: 'alt1.aspmx.l.google.com', priority: 5 }];
+const GOOGLE_MX = [
+  { exchange: 'aspmx.l.google.com', priority: 1 },
+  { exchange: 'alt1.aspmx.l.google.com', priority: 5 },
+];
 const DMARC = (domain: string) => `v=DMARC1; p=reject; rua=mailto:dmarc@${domain}`;
 
 /**
@@ -114,7 +117,15 @@ const PASS: Record<CheckId, CheckStatus> = {
 };
 
 export const DOCTOR_CASES: DoctorCase[] = [
-  { name: 'a domain that passes everything', domain: 'good.example', strategy: 'oauth2', checks: PASS, allSenders: ['pass', []], bulkSenders: ['pass', []], exit: 0 },
+  {
+    name: 'a domain that passes everything',
+    domain: 'good.example',
+    strategy: 'oauth2',
+    checks: PASS,
+    allSenders: ['pass', []],
+    bulkSenders: ['pass', []],
+    exit: 0,
+  },
   {
     name: 'no SPF record',
     domain: 'nospf.example',

@@ -43,7 +43,11 @@ export function faultMessage(id: string, extra: Record<string, unknown> = {}) {
 export type Outcome = { id: string; ok: true } | { id: string; ok: false; error: GmailTransportError };
 
 /** Sends every message and waits for all of them, keeping each one's outcome. */
-export async function sendAll(mailer: GmailTransporter, ids: readonly string[], extra: (id: string) => Record<string, unknown> = () => ({})): Promise<Outcome[]> {
+export async function sendAll(
+  mailer: GmailTransporter,
+  ids: readonly string[],
+  extra: (id: string) => Record<string, unknown> = () => ({}),
+): Promise<Outcome[]> {
   return Promise.all(
     ids.map((id) =>
       mailer.sendMail(faultMessage(id, extra(id))).then(

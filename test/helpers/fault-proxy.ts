@@ -30,10 +30,7 @@ export type Reply421Point = 'greeting' | 'ehlo' | 'mail' | 'dot';
 
 /** What the proxy does with one connection. */
 export type Fault =
-  | { kind: 'pass' }
-  | { kind: 'drop'; at: DropPoint; afterBytes?: number }
-  | { kind: 'stall'; at: StallPoint }
-  | { kind: 'reply421'; at: Reply421Point };
+  { kind: 'pass' } | { kind: 'drop'; at: DropPoint; afterBytes?: number } | { kind: 'stall'; at: StallPoint } | { kind: 'reply421'; at: Reply421Point };
 
 export const PASS: Fault = { kind: 'pass' };
 export const drop = (at: DropPoint, afterBytes?: number): Fault => ({ kind: 'drop', at, ...(afterBytes !== undefined ? { afterBytes } : {}) });
@@ -108,7 +105,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const server: Server = createServer((raw) => {
-    const record: ProxiedConnection = { index: connections.length, fault: typeof plan === 'function' ? plan(connections.length) : plan, faulted: false, dots: 0, clientBytes: 0 };
+    const record: ProxiedConnection = {
+      index: connections.length,
+      fault: typeof plan === 'function' ? plan(connections.length) : plan,
+      faulted: false,
+      dots: 0,
+      clientBytes: 0,
+    };
     connections.push(record);
     openClients.add(raw);
     raw.on('error', () => undefined);

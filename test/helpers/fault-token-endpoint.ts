@@ -56,7 +56,12 @@ export async function startTokenEndpoint(prefix = 'ya29.FAKE-FAULT'): Promise<Br
   const issue = (res: ServerResponse, expiresInS: number): void => {
     const token = `${prefix}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
     issued.set(token, Date.now() + expiresInS * 1000);
-    send(res, 200, 'application/json', JSON.stringify({ access_token: token, expires_in: expiresInS, token_type: 'Bearer', scope: 'https://mail.google.com/' }));
+    send(
+      res,
+      200,
+      'application/json',
+      JSON.stringify({ access_token: token, expires_in: expiresInS, token_type: 'Bearer', scope: 'https://mail.google.com/' }),
+    );
   };
 
   const endpoint: BreakableTokenEndpoint = {

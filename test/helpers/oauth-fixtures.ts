@@ -14,7 +14,14 @@ export function uniqueClientId(): string {
 
 /** An oauth2 config's credentials (a fresh client id, so a cold token cache) and token endpoint. */
 export function oauth2Credentials(user: string, tokenUrl: string) {
-  return { strategy: 'oauth2' as const, user, clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, endpoints: { token: tokenUrl } };
+  return {
+    strategy: 'oauth2' as const,
+    user,
+    clientId: uniqueClientId(),
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    endpoints: { token: tokenUrl },
+  };
 }
 
 /** The `smtp` override that points a strategy at a local implicit-TLS test server. */

@@ -118,7 +118,10 @@ export interface PrinterJob {
  * every reply plus the one that decided (the reply to the final dot when it got that far).
  */
 export async function printerSend(port: number, job: PrinterJob): Promise<{ replies: string[]; final: string; ehlo: string }> {
-  const client = await RawSmtpClient.connect(port, { ...(job.implicitTls ? { implicitTls: true, ca: job.implicitTls.ca } : {}), ...(job.localAddress ? { localAddress: job.localAddress } : {}) });
+  const client = await RawSmtpClient.connect(port, {
+    ...(job.implicitTls ? { implicitTls: true, ca: job.implicitTls.ca } : {}),
+    ...(job.localAddress ? { localAddress: job.localAddress } : {}),
+  });
   try {
     const greeting = await client.read();
     if (!greeting.startsWith('220')) return { replies: client.replies, final: greeting, ehlo: '' };
@@ -155,7 +158,9 @@ export async function printerSend(port: number, job: PrinterJob): Promise<{ repl
 
 /** A small scan-to-mail message, CRLF line ends, with a base64 "PDF" attachment. */
 export function scanMessage(opts: { from: string; to: string; subject?: string; attachmentBytes?: number; messageId?: string }): string {
-  const attachment = Buffer.alloc(opts.attachmentBytes ?? 600, 0x25).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const attachment = Buffer.alloc(opts.attachmentBytes ?? 600, 0x25)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n');
   return [
     `From: Office Scanner <${opts.from}>`,
     `To: ${opts.to}`,

@@ -26,7 +26,9 @@ export async function freePort(): Promise<number> {
 
 /** Starts redis-server on `port` (persistence off) and resolves once it accepts connections. */
 export function spawnRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise<ChildProcess>((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer): void => {

@@ -41,7 +41,11 @@ export const STEP_OF_PHASE: Record<SmtpFixturePhase, ScriptedStep> = {
 /** A script answering `reply` at `phase`; an XOAUTH2 challenge is followed by its 535, as Gmail does. */
 export function scriptFor(phase: SmtpFixturePhase, reply: string): SessionScript {
   if (phase === 'auth' && reply.startsWith('334 ')) {
-    return { replies: { auth: [reply, '535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x1-gsmtp'] } };
+    return {
+      replies: {
+        auth: [reply, '535-5.7.8 Username and Password not accepted. Learn more at\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x1-gsmtp'],
+      },
+    };
   }
   return { replies: { [STEP_OF_PHASE[phase]]: reply } };
 }
@@ -50,7 +54,11 @@ export function scriptFor(phase: SmtpFixturePhase, reply: string): SessionScript
  * The config of a user of `strategy` pointed at the scripted server over implicit TLS, with
  * credentials where the strategy has some (so that a leak would show), and retries off.
  */
-export function replayConfig(strategy: Exclude<ReplayStrategy, 'oauth2'>, server: Pick<ScriptedSmtpServer, 'port' | 'cert'>, extra: Record<string, unknown> = {}): FailoverRouteConfig {
+export function replayConfig(
+  strategy: Exclude<ReplayStrategy, 'oauth2'>,
+  server: Pick<ScriptedSmtpServer, 'port' | 'cert'>,
+  extra: Record<string, unknown> = {},
+): FailoverRouteConfig {
   const smtp = { host: '127.0.0.1', port: server.port, secure: true, tls: { ca: [server.cert] } };
   // Each replay sends as the same mailbox; Google's daily-limit reply would mark it spent in
   // this process's sending budget and stop the next test's route: replays turn the budget off.

@@ -152,7 +152,9 @@ describe('retries never deliver a message twice', () => {
     const server = await serverWith(firstTimeOnly({ drop: 'mid-data', dropAfterBytes: 64 * 1024 }));
     const { mailer, retries } = transporter(server);
     const big = BIG_ATTACHMENT.toString('latin1');
-    const err = (await mailer.sendMail({ ...MESSAGE, attachments: [{ filename: 'big.txt', content: Readable.from([big]) }] }).catch((e: unknown) => e)) as GmailTransportError;
+    const err = (await mailer
+      .sendMail({ ...MESSAGE, attachments: [{ filename: 'big.txt', content: Readable.from([big]) }] })
+      .catch((e: unknown) => e)) as GmailTransportError;
     mailer.close();
     expect(err).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true, phase: 'data' });
     expect(server.connections).toBe(1);

@@ -30,7 +30,11 @@ const REFRESH_A = '1//FAKE-REFRESH-A-25bb';
 const REFRESH_MALLORY = '1//FAKE-REFRESH-MALLORY-25cc';
 
 function rsaKey(): { privateKey: string; publicKey: string } {
-  return generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  return generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
 }
 const KEY_A = rsaKey();
 const KEY_MALLORY = rsaKey();
@@ -117,8 +121,13 @@ const msw = setupServer(
     const owner = google.ownerOf(token);
     const status = owner === undefined ? 401 : owner !== user ? 403 : 200;
     apiSends.push({ user, token, status });
-    if (status === 401) return HttpResponse.json({ error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } }, { status });
-    if (status === 403) return HttpResponse.json({ error: { code: 403, message: `Delegation denied for ${user}`, errors: [{ reason: 'forbidden' }], status: 'PERMISSION_DENIED' } }, { status });
+    if (status === 401)
+      return HttpResponse.json({ error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } }, { status });
+    if (status === 403)
+      return HttpResponse.json(
+        { error: { code: 403, message: `Delegation denied for ${user}`, errors: [{ reason: 'forbidden' }], status: 'PERMISSION_DENIED' } },
+        { status },
+      );
     return HttpResponse.json({ id: `msg-${apiSends.length}`, threadId: 't', labelIds: ['SENT'] });
   }),
 );
@@ -170,7 +179,9 @@ if (!HAS_REDIS) {
     });
 
     /** Runs `work` with a client of the test's own on the shared redis-server. */
-    async function withRedis<T>(work: (client: { flushAll(): Promise<unknown>; keys(pattern: string): Promise<string[]>; get(key: string): Promise<string | null> }) => Promise<T>): Promise<T> {
+    async function withRedis<T>(
+      work: (client: { flushAll(): Promise<unknown>; keys(pattern: string): Promise<string[]>; get(key: string): Promise<string | null> }) => Promise<T>,
+    ): Promise<T> {
       const client = createClient({ url: redis.url });
       await client.connect();
       try {
@@ -269,7 +280,9 @@ if (!HAS_REDIS) {
           const again = transport(strategy, a, sharedStore(), extra);
           await send(again.mailer, 'from A again');
           expect(again.tokens.map((t) => t.source)).toEqual(['store']);
-          expect(google.requests).toEqual([{ url: GOOGLE_TOKEN_URL, grant: strategy === 'service-account' ? 'urn:ietf:params:oauth:grant-type:jwt-bearer' : 'refresh_token', ok: true }]);
+          expect(google.requests).toEqual([
+            { url: GOOGLE_TOKEN_URL, grant: strategy === 'service-account' ? 'urn:ietf:params:oauth:grant-type:jwt-bearer' : 'refresh_token', ok: true },
+          ]);
           expect(delivered()).toHaveLength(2);
           const mark = presented().length;
 

@@ -8,7 +8,17 @@ import { tempDirs } from '../helpers/temp-dirs.js';
 const tempDir = tempDirs('send-log-file-');
 
 function record(time: number, id: string, extra: Partial<SendRecord> = {}): SendRecord {
-  return { id, time: new Date(time).toISOString(), strategy: 'app-password', from: 'me@gmail.com', to: ['you@example.com'], status: 'delivered', latencyMs: 5, attempts: 1, ...extra };
+  return {
+    id,
+    time: new Date(time).toISOString(),
+    strategy: 'app-password',
+    from: 'me@gmail.com',
+    to: ['you@example.com'],
+    status: 'delivered',
+    latencyMs: 5,
+    attempts: 1,
+    ...extra,
+  };
 }
 
 function append(file: SendLogFile, rec: SendRecord): Promise<void> {
@@ -20,7 +30,15 @@ const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Bo
 describe('SendLogFile', () => {
   it('retention: removes the files whose day ended more than retentionDays ago, by the injected clock, and nothing else', async () => {
     const dir = tempDir();
-    const names = ['send-2024-01-01.jsonl', 'send-2024-01-30.jsonl', 'send-2024-01-31.jsonl', 'send-2024-02-29.jsonl', 'notes.txt', 'send-2024-01-01.jsonl.bak', 'send-2024-1-1.jsonl'];
+    const names = [
+      'send-2024-01-01.jsonl',
+      'send-2024-01-30.jsonl',
+      'send-2024-01-31.jsonl',
+      'send-2024-02-29.jsonl',
+      'notes.txt',
+      'send-2024-01-01.jsonl.bak',
+      'send-2024-1-1.jsonl',
+    ];
     for (const name of names) writeFileSync(join(dir, name), '{}\n');
     // 2024-03-01 12:00 UTC, 30 days: the cut-off is 2024-01-31 12:00, so the 31st (ending
     // 2024-02-01 00:00) is still within the window and the 30th (ending at 31st 00:00) is not.
@@ -29,7 +47,14 @@ describe('SendLogFile', () => {
     const file = new SendLogFile({ dir, retentionDays: 30, onFailure: (f) => failures.push(f), now: () => now });
     await append(file, record(now, 'a'));
     await file.close();
-    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'send-2024-01-01.jsonl.bak', 'send-2024-01-31.jsonl', 'send-2024-02-29.jsonl', 'send-2024-03-01.jsonl', 'send-2024-1-1.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'notes.txt',
+      'send-2024-01-01.jsonl.bak',
+      'send-2024-01-31.jsonl',
+      'send-2024-02-29.jsonl',
+      'send-2024-03-01.jsonl',
+      'send-2024-1-1.jsonl',
+    ]);
     expect(failures).toEqual([]);
   });
 

@@ -41,7 +41,17 @@ const appends = Array.from(
   (_, i) =>
     new Promise<void>((resolve) =>
       file.append(
-        { id: `${name}-bulk-${i}`, time: new Date().toISOString(), strategy: 'app-password', from: 'me@gmail.com', to: ['c@example.com'], status: 'delivered', latencyMs: 1, attempts: 1, subject: `${name}:${'y'.repeat(3_000 + ((i * 997) % 6_000))}` },
+        {
+          id: `${name}-bulk-${i}`,
+          time: new Date().toISOString(),
+          strategy: 'app-password',
+          from: 'me@gmail.com',
+          to: ['c@example.com'],
+          status: 'delivered',
+          latencyMs: 1,
+          attempts: 1,
+          subject: `${name}:${'y'.repeat(3_000 + ((i * 997) % 6_000))}`,
+        },
         resolve,
       ),
     ),

@@ -29,7 +29,19 @@ describe('several processes writing one send-log folder (issue 21)', () => {
       const startAt = String(Date.now() + 4_000);
       const children = await Promise.all(
         Array.from({ length: PROCESSES }, (_, n) =>
-          runChild<Report>(CHILD, { LOG_DIR: dir, CHILD: `p${n}`, MESSAGES: String(MESSAGES), BULK: String(BULK), START_AT: startAt, SMTP_PORT: String(server.port), SMTP_CA: server.cert }, { exitBoundMs: 10_000 }),
+          runChild<Report>(
+            CHILD,
+            {
+              LOG_DIR: dir,
+              CHILD: `p${n}`,
+              MESSAGES: String(MESSAGES),
+              BULK: String(BULK),
+              START_AT: startAt,
+              SMTP_PORT: String(server.port),
+              SMTP_CA: server.cert,
+            },
+            { exitBoundMs: 10_000 },
+          ),
         ),
       );
       for (const child of children) {

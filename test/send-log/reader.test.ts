@@ -34,7 +34,14 @@ describe('readSendLog', () => {
     writeFileSync(join(dir, 'send-2024-05-06.jsonl'), line(record('2024-05-06T23:59:59.999Z', 'day6')));
     writeFileSync(
       join(dir, 'send-2024-05-07.jsonl'),
-      [record('2024-05-07T10:00:00.002Z', 'b'), record('2024-05-07T10:00:00.001Z', 'a'), record('2024-05-07T10:00:00.003Z', 'c'), record('2024-05-07T10:00:00.003Z', 'c2')].map(line).join(''),
+      [
+        record('2024-05-07T10:00:00.002Z', 'b'),
+        record('2024-05-07T10:00:00.001Z', 'a'),
+        record('2024-05-07T10:00:00.003Z', 'c'),
+        record('2024-05-07T10:00:00.003Z', 'c2'),
+      ]
+        .map(line)
+        .join(''),
     );
     writeFileSync(join(dir, 'unrelated.jsonl'), line(record('2030-01-01T00:00:00.000Z', 'not-a-log-file')));
     expect(await ids({ dir })).toEqual(['c2', 'c', 'b', 'a', 'day6']);
@@ -82,8 +89,14 @@ describe('readSendLog', () => {
       expect(parseTimeBound('2024-05-07T09:30+0900', 'start')).toBe(Date.parse('2024-05-07T00:30:00Z'));
       expect(parseTimeBound('2024-05-07T00:30Z', 'start')).toBe(Date.parse('2024-05-07T00:30:00Z'));
       const dir = tempDir();
-      writeFileSync(join(dir, 'send-2024-05-06.jsonl'), [record('2024-05-06T14:59:59.999Z', 'jst-6th'), record('2024-05-06T15:00:00.000Z', 'jst-7th-start')].map(line).join(''));
-      writeFileSync(join(dir, 'send-2024-05-07.jsonl'), [record('2024-05-07T14:59:59.999Z', 'jst-7th-end'), record('2024-05-07T15:00:00.000Z', 'jst-8th')].map(line).join(''));
+      writeFileSync(
+        join(dir, 'send-2024-05-06.jsonl'),
+        [record('2024-05-06T14:59:59.999Z', 'jst-6th'), record('2024-05-06T15:00:00.000Z', 'jst-7th-start')].map(line).join(''),
+      );
+      writeFileSync(
+        join(dir, 'send-2024-05-07.jsonl'),
+        [record('2024-05-07T14:59:59.999Z', 'jst-7th-end'), record('2024-05-07T15:00:00.000Z', 'jst-8th')].map(line).join(''),
+      );
       expect(await ids({ dir, since: '2024-05-07', until: '2024-05-07' })).toEqual(['jst-7th-end', 'jst-7th-start']);
     });
 

@@ -17,7 +17,8 @@ const GMAIL_ACCEPTED = '250 2.0.0 OK  1715071234 d9443c01a7336-1f2a3b4c5d6sm1234
 const QUEUE_ID = 'd9443c01a7336-1f2a3b4c5d6sm1234567ad.54';
 // Real Google replies (test/fixtures/google-replies.json).
 const REPLY_421 = '421 4.7.0 Temporary System Problem.  Try again later (10). q123-v6sm5523809pfq.169 - gsmtp';
-const REPLY_550 = "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address for typos or\n550 5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser a1si123.9 - gsmtp";
+const REPLY_550 =
+  "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address for typos or\n550 5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser a1si123.9 - gsmtp";
 const FAST_RETRY = { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 10_000 };
 const SUBJECT = '月次報告 (scan 0042)';
 
@@ -122,7 +123,13 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     mailer.close();
     expect(error?.code).toBe('RECIPIENT_REJECTED');
     expect(records).toEqual([
-      expect.objectContaining({ status: 'refused', code: 'RECIPIENT_REJECTED', to: ['nobody@example.com'], attempts: 1, response: REPLY_550.replace(/\n/g, ' ') }),
+      expect.objectContaining({
+        status: 'refused',
+        code: 'RECIPIENT_REJECTED',
+        to: ['nobody@example.com'],
+        attempts: 1,
+        response: REPLY_550.replace(/\n/g, ' '),
+      }),
     ]);
     expect(records[0]).not.toHaveProperty('size');
     expect(records[0]).not.toHaveProperty('upstreamId');
@@ -163,17 +170,16 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     const backup = await scripted({ replies: { dot: GMAIL_ACCEPTED } });
     const config = {
       strategy: 'failover',
-      transports: [
-        replayConfig('app-password', busy, { retry: FAST_RETRY }),
-        { ...replayConfig('app-password', backup), user: 'backup@gmail.com' },
-      ],
+      transports: [replayConfig('app-password', busy, { retry: FAST_RETRY }), { ...replayConfig('app-password', backup), user: 'backup@gmail.com' }],
       ...log(),
     } as GmailTransportConfig;
     const mailer = createGmailTransport(config);
     const { records } = await sendAndRead(mailer, dir, MESSAGE);
     mailer.close();
     expect(busy.connections).toBe(2);
-    expect(records).toEqual([expect.objectContaining({ strategy: 'app-password', route: 1, user: 'backup@gmail.com', status: 'delivered', attempts: 3, upstreamId: QUEUE_ID })]);
+    expect(records).toEqual([
+      expect.objectContaining({ strategy: 'app-password', route: 1, user: 'backup@gmail.com', status: 'delivered', attempts: 3, upstreamId: QUEUE_ID }),
+    ]);
   });
 
   it('a failover whose every route fails: one record naming the last route', async () => {
@@ -192,22 +198,47 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
   });
 
   it('the Gmail API: the message id Gmail returned as upstreamId, the mailbox as user', async () => {
-    const mailer = createGmailTransport({ strategy: 'gmail-api', user: 'office@example.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, ...log() });
+    const mailer = createGmailTransport({
+      strategy: 'gmail-api',
+      user: 'office@example.com',
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      ...log(),
+    });
     const { info, records } = await sendAndRead(mailer, dir, { ...MESSAGE, from: 'office@example.com' });
     mailer.close();
     expect(records).toEqual([
-      expect.objectContaining({ strategy: 'gmail-api', user: 'office@example.com', status: 'delivered', upstreamId: '18f4c2a9e1b7d3c0', messageId: info!.messageId, size: gmailSends.at(-1)!.length, attempts: 1 }),
+      expect.objectContaining({
+        strategy: 'gmail-api',
+        user: 'office@example.com',
+        status: 'delivered',
+        upstreamId: '18f4c2a9e1b7d3c0',
+        messageId: info!.messageId,
+        size: gmailSends.at(-1)!.length,
+        attempts: 1,
+      }),
     ]);
   });
 
   it('a refresh token Google refused: refused, OAUTH_INVALID_GRANT, before any message was built', async () => {
     authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } };
     try {
-      const mailer = createGmailTransport({ strategy: 'gmail-api', user: 'office@example.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, ...log() });
+      const mailer = createGmailTransport({
+        strategy: 'gmail-api',
+        user: 'office@example.com',
+        clientId: uniqueClientId(),
+        clientSecret: CLIENT_SECRET,
+        refreshToken: REFRESH_TOKEN,
+        retry: false,
+        ...log(),
+      });
       const { error, records } = await sendAndRead(mailer, dir, { ...MESSAGE, from: 'office@example.com' });
       mailer.close();
       expect(error?.code).toBe('OAUTH_INVALID_GRANT');
-      expect(records).toEqual([expect.objectContaining({ strategy: 'gmail-api', user: 'office@example.com', status: 'refused', code: 'OAUTH_INVALID_GRANT', attempts: 1 })]);
+      expect(records).toEqual([
+        expect.objectContaining({ strategy: 'gmail-api', user: 'office@example.com', status: 'refused', code: 'OAUTH_INVALID_GRANT', attempts: 1 }),
+      ]);
     } finally {
       authority.behaviour = { kind: 'ok' };
     }
@@ -219,7 +250,9 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
       const mailer = createGmailTransport({ ...replayConfig('app-password', server), ...log() } as GmailTransportConfig);
       const { records } = await sendAndRead(mailer, dir, { ...MESSAGE, to: ['customer@example.com', 'gone@example.com'] });
       mailer.close();
-      expect(records).toEqual([expect.objectContaining({ status: 'delivered', to: ['customer@example.com', 'gone@example.com'], rejected: ['gone@example.com'] })]);
+      expect(records).toEqual([
+        expect.objectContaining({ status: 'delivered', to: ['customer@example.com', 'gone@example.com'], rejected: ['gone@example.com'] }),
+      ]);
     } finally {
       await server.close();
     }
@@ -232,7 +265,16 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     const { error, records } = await sendAndRead(mailer, dir, { ...MESSAGE, to: '"Customer, Inc." <customer@example.com>', cc: ['boss@example.com'] });
     mailer.close();
     expect(error?.code).toBe('UNKNOWN');
-    expect(records).toEqual([expect.objectContaining({ status: 'refused', code: 'UNKNOWN', attempts: 0, from: 'me@gmail.com', to: ['customer@example.com', 'boss@example.com'], subject: SUBJECT })]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        status: 'refused',
+        code: 'UNKNOWN',
+        attempts: 0,
+        from: 'me@gmail.com',
+        to: ['customer@example.com', 'boss@example.com'],
+        subject: SUBJECT,
+      }),
+    ]);
     expect(server.connections).toBe(0);
   });
 
@@ -253,7 +295,11 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     const run = async (...args: string[]) => {
       let stdout = '';
       let stderr = '';
-      const code = await main(['log', '--dir', dir, ...args], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, cwd: process.cwd() });
+      const code = await main(['log', '--dir', dir, ...args], {
+        stdout: { write: (t: string) => (stdout += t) },
+        stderr: { write: (t: string) => (stderr += t) },
+        cwd: process.cwd(),
+      });
       return { code, stdout, stderr };
     };
     const newestFirst = () => [...linesIn(dir)].reverse();
@@ -270,7 +316,12 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
       const { code, stdout } = await run('--format', 'json');
       expect(code).toBe(0);
       expect(stdout.endsWith('\n')).toBe(true);
-      expect(stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual(newestFirst());
+      expect(
+        stdout
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as unknown),
+      ).toEqual(newestFirst());
     });
 
     it('CSV: a UTF-8 byte-order mark, a header row, one row per record, Japanese intact', async () => {
@@ -280,7 +331,27 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
       expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       const rows = parseCsv(stdout.slice(1));
       const [header, ...body] = rows;
-      expect(header).toEqual(['id', 'time', 'strategy', 'route', 'user', 'from', 'to', 'rejected', 'messageId', 'size', 'status', 'code', 'response', 'upstreamId', 'latencyMs', 'attempts', 'subject', 'account', 'client']);
+      expect(header).toEqual([
+        'id',
+        'time',
+        'strategy',
+        'route',
+        'user',
+        'from',
+        'to',
+        'rejected',
+        'messageId',
+        'size',
+        'status',
+        'code',
+        'response',
+        'upstreamId',
+        'latencyMs',
+        'attempts',
+        'subject',
+        'account',
+        'client',
+      ]);
       const records = newestFirst();
       expect(body).toHaveLength(records.length);
       body.forEach((row, i) => {
@@ -304,7 +375,11 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
       records.forEach((record, i) => {
         const local = new Date(record.time);
         const two = (n: number) => String(n).padStart(2, '0');
-        expect(lines[i + 1]!.startsWith(`${local.getFullYear()}-${two(local.getMonth() + 1)}-${two(local.getDate())} ${two(local.getHours())}:${two(local.getMinutes())}:${two(local.getSeconds())}`)).toBe(true);
+        expect(
+          lines[i + 1]!.startsWith(
+            `${local.getFullYear()}-${two(local.getMonth() + 1)}-${two(local.getDate())} ${two(local.getHours())}:${two(local.getMinutes())}:${two(local.getSeconds())}`,
+          ),
+        ).toBe(true);
         expect(lines[i + 1]!.slice(statusColumn).startsWith(record.status)).toBe(true);
       });
       expect(stdout).toContain('DELIVERY_UNCERTAIN');
@@ -313,15 +388,35 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
 
     it('filters: status, recipient, sender domain, limit, time window', async () => {
       const refused = await run('--status', 'refused', '--format', 'json');
-      expect(refused.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).code)).toEqual(['UNKNOWN', 'OAUTH_INVALID_GRANT', 'RECIPIENT_REJECTED']);
+      expect(
+        refused.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as SendRecord).code),
+      ).toEqual(['UNKNOWN', 'OAUTH_INVALID_GRANT', 'RECIPIENT_REJECTED']);
       const several = await run('--status', 'deferred,uncertain', '--format', 'json');
       expect(several.stdout.trimEnd().split('\n')).toHaveLength(3);
       const nobody = await run('--to', 'NOBODY@example.com', '--format', 'json');
-      expect(nobody.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).status)).toEqual(['refused']);
+      expect(
+        nobody.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as SendRecord).status),
+      ).toEqual(['refused']);
       const office = await run('--from', '@EXAMPLE.com', '--format', 'json');
-      expect(office.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as SendRecord).status)).toEqual(['refused', 'delivered']);
+      expect(
+        office.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as SendRecord).status),
+      ).toEqual(['refused', 'delivered']);
       const two = await run('--limit', '2', '--format', 'json');
-      expect(two.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(newestFirst().slice(0, 2));
+      expect(
+        two.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l) as unknown),
+      ).toEqual(newestFirst().slice(0, 2));
       const future = await run('--since', new Date(Date.now() + 60_000).toISOString(), '--format', 'json');
       expect(future.stdout).toBe('');
       const gone = await run('--until', '2001-01-01');
@@ -419,8 +514,15 @@ describe('sendLog options', () => {
     expect(err.code).toBeDefined();
     expect(server.accepted).toBe(1);
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toEqual({ code: 'SEND_LOG_WRITE_FAILED', message: `could not record 1 message in the send log at ${join(blocker, 'log')} (ENOTDIR)`, strategy: 'app-password' });
-    expect(logged).toEqual([expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' }), expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' })]);
+    expect(warnings[0]).toEqual({
+      code: 'SEND_LOG_WRITE_FAILED',
+      message: `could not record 1 message in the send log at ${join(blocker, 'log')} (ENOTDIR)`,
+      strategy: 'app-password',
+    });
+    expect(logged).toEqual([
+      expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' }),
+      expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' }),
+    ]);
   });
 
   it.each([
@@ -435,7 +537,9 @@ describe('sendLog options', () => {
     [{ sendLog: { write: 'stdout' } }, 'sendLog.write must be a function'],
   ])('%j is CONFIG_INVALID naming the field', (extra, issue) => {
     const server = { port: 1, cert: '' };
-    expect(() => createGmailTransport(replayConfig('app-password', server, extra))).toThrowError(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(issue) as string }) as Error);
+    expect(() => createGmailTransport(replayConfig('app-password', server, extra))).toThrowError(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(issue) as string }) as Error,
+    );
   });
 
   it('a failover takes sendLog on itself, not on its routes', () => {

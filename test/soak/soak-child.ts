@@ -24,18 +24,22 @@ const clock: Clock = {
   random: () => Math.random(),
 };
 
-const mailer = createTransportWith({
-  ...oauth2FromEnv(),
-  smtp: localSmtpFromEnv(),
-  pool: true,
-  maxConnections: 5,
-  maxMessages: Infinity,
-  // On this clock an attempt's real milliseconds count CLOCK_SCALE times over: the bound on elapsed
-  // time is lifted so that only `attempts` decides, as the parent predicts.
-  retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10, maxElapsedMs: 24 * 3_600_000 },
-  // Tens of thousands of messages as one mailbox, far past Google's daily limits.
-  budget: false,
-}, undefined, { clock });
+const mailer = createTransportWith(
+  {
+    ...oauth2FromEnv(),
+    smtp: localSmtpFromEnv(),
+    pool: true,
+    maxConnections: 5,
+    maxMessages: Infinity,
+    // On this clock an attempt's real milliseconds count CLOCK_SCALE times over: the bound on elapsed
+    // time is lifted so that only `attempts` decides, as the parent predicts.
+    retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 10, maxElapsedMs: 24 * 3_600_000 },
+    // Tens of thousands of messages as one mailbox, far past Google's daily limits.
+    budget: false,
+  },
+  undefined,
+  { clock },
+);
 let tokenEvents = 0;
 let retryEvents = 0;
 const warnings: TransportEvents['warning'][] = [];
@@ -61,7 +65,11 @@ async function run(prefix: string, count: number, window: number): Promise<{ acc
         await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', subject: id, text: 'soak', headers: { [need('ID_HEADER')]: id } });
         accepted++;
       } catch (err) {
-        rejected.push(isGmailTransportError(err) ? { id, code: err.code, retryable: err.retryable, ...(err.phase ? { phase: err.phase } : {}) } : { id, code: `untyped: ${String(err)}` });
+        rejected.push(
+          isGmailTransportError(err)
+            ? { id, code: err.code, retryable: err.retryable, ...(err.phase ? { phase: err.phase } : {}) }
+            : { id, code: `untyped: ${String(err)}` },
+        );
       }
     }
   };

@@ -60,69 +60,73 @@ describe(`soak: ${MESSAGES.toLocaleString('en')} messages on a clock ${SCALE}x r
     await tokens.close();
   });
 
-  it('every message delivered exactly once or rejected with a typed error; the heap after GC stays within 10% of the start', { timeout: Math.max(180_000, MESSAGES * 10) }, async () => {
-    const { report, exit, stderr } = await runChild<ChildReport>(
-      CHILD,
-      {
-        CLIENT_ID: uniqueClientId(),
-        CLIENT_SECRET,
-        REFRESH_TOKEN,
-        TOKEN_URL: tokens.url,
-        SMTP_PORT: String(server.port),
-        SMTP_CA: (await testCert()).cert,
-        MESSAGES: String(MESSAGES),
-        WARMUP: String(WARMUP),
-        WINDOW: '100',
-        ID_HEADER,
-        CLOCK_EPOCH: String(Date.now()),
-        CLOCK_SCALE: String(SCALE),
-      },
-      { nodeArgs: ['--expose-gc'], exitBoundMs: 5_000 },
-    );
-    expect(exit, `the soak process did not exit on its own after close(): ${stderr}`).toBe(0);
+  it(
+    'every message delivered exactly once or rejected with a typed error; the heap after GC stays within 10% of the start',
+    { timeout: Math.max(180_000, MESSAGES * 10) },
+    async () => {
+      const { report, exit, stderr } = await runChild<ChildReport>(
+        CHILD,
+        {
+          CLIENT_ID: uniqueClientId(),
+          CLIENT_SECRET,
+          REFRESH_TOKEN,
+          TOKEN_URL: tokens.url,
+          SMTP_PORT: String(server.port),
+          SMTP_CA: (await testCert()).cert,
+          MESSAGES: String(MESSAGES),
+          WARMUP: String(WARMUP),
+          WINDOW: '100',
+          ID_HEADER,
+          CLOCK_EPOCH: String(Date.now()),
+          CLOCK_SCALE: String(SCALE),
+        },
+        { nodeArgs: ['--expose-gc'], exitBoundMs: 5_000 },
+      );
+      expect(exit, `the soak process did not exit on its own after close(): ${stderr}`).toBe(0);
 
-    // What the seed says must happen: a message is rejected when all its attempts draw a 421.
-    const predict = (ids: string[]) => {
-      const rejected = ids.filter((id) => Array.from({ length: ATTEMPTS }, (_, i) => refused(id, i + 1)).every(Boolean));
-      let refusals = 0;
-      for (const id of ids) for (let a = 1; a <= ATTEMPTS && refused(id, a); a++) refusals++;
-      return { rejected, refusals };
-    };
-    const warmIds = Array.from({ length: WARMUP }, (_, i) => `w${i}`);
-    const mainIds = Array.from({ length: MESSAGES }, (_, i) => `m${i}`);
-    const expected = predict([...warmIds, ...mainIds]);
+      // What the seed says must happen: a message is rejected when all its attempts draw a 421.
+      const predict = (ids: string[]) => {
+        const rejected = ids.filter((id) => Array.from({ length: ATTEMPTS }, (_, i) => refused(id, i + 1)).every(Boolean));
+        let refusals = 0;
+        for (const id of ids) for (let a = 1; a <= ATTEMPTS && refused(id, a); a++) refusals++;
+        return { rejected, refusals };
+      };
+      const warmIds = Array.from({ length: WARMUP }, (_, i) => `w${i}`);
+      const mainIds = Array.from({ length: MESSAGES }, (_, i) => `m${i}`);
+      const expected = predict([...warmIds, ...mainIds]);
 
-    const rejected = [...report.warmup.rejected, ...report.main.rejected];
-    const duplicated = [...server.delivered].filter(([, n]) => n > 1);
-    const deliveredMain = mainIds.filter((id) => server.delivered.has(id)).length;
-    const rejectedMain = report.main.rejected.length;
-    const heapGrowth = report.heapEnd / report.heapStart - 1;
-    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-    process.stdout.write(
-      `soak: ${MESSAGES} messages in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(MESSAGES / (report.durationMs / 1000))} msg/s), ` +
-        `${deliveredMain} delivered + ${rejectedMain} rejected (TEMPORARY_FAILURE after ${ATTEMPTS} x 421), ` +
-        `${server.stats.refused421} x 421 in all, ${tokens.requests} token requests, ${server.stats.connections} connections; ` +
-        `heap after GC: ${mb(report.heapStart)} at the start, ${mb(report.heapEnd)} at the end (${(heapGrowth * 100).toFixed(1)}%)\n`,
-    );
+      const rejected = [...report.warmup.rejected, ...report.main.rejected];
+      const duplicated = [...server.delivered].filter(([, n]) => n > 1);
+      const deliveredMain = mainIds.filter((id) => server.delivered.has(id)).length;
+      const rejectedMain = report.main.rejected.length;
+      const heapGrowth = report.heapEnd / report.heapStart - 1;
+      const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+      process.stdout.write(
+        `soak: ${MESSAGES} messages in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(MESSAGES / (report.durationMs / 1000))} msg/s), ` +
+          `${deliveredMain} delivered + ${rejectedMain} rejected (TEMPORARY_FAILURE after ${ATTEMPTS} x 421), ` +
+          `${server.stats.refused421} x 421 in all, ${tokens.requests} token requests, ${server.stats.connections} connections; ` +
+          `heap after GC: ${mb(report.heapStart)} at the start, ${mb(report.heapEnd)} at the end (${(heapGrowth * 100).toFixed(1)}%)\n`,
+      );
 
-    expect(report.escaped).toEqual([]);
-    expect(duplicated).toEqual([]);
-    // Delivered + rejected = every message; nobody lost, nobody twice.
-    expect(deliveredMain + rejectedMain).toBe(MESSAGES);
-    expect(report.main.accepted).toBe(deliveredMain);
-    expect(server.delivered.size + rejected.length).toBe(WARMUP + MESSAGES);
-    for (const r of rejected) expect(r).toMatchObject({ code: 'TEMPORARY_FAILURE', retryable: true, phase: 'data' });
-    // Exactly the seed's prediction: which messages were rejected, and how many 421s were given.
-    expect(rejected.map((r) => r.id).sort()).toEqual([...expected.rejected].sort());
-    expect(server.stats.refused421).toBe(expected.refusals);
-    expect(report.retryEvents).toBe(expected.refusals - expected.rejected.length);
-    // Tokens expired and were refreshed before use throughout: no login was refused.
-    expect(server.stats.loginsRefused).toBe(0);
-    expect(tokens.requests).toBe(report.tokenEvents);
-    expect(tokens.requests).toBeGreaterThan(1);
-    // At most one request per refresh window (55 simulated minutes).
-    expect(tokens.requests).toBeLessThanOrEqual(Math.ceil(report.totalMs / ((TOKEN_LIFETIME_MS - EAGER_REFRESH_MS) / SCALE)) + 1);
-    expect(report.warnings).toEqual([]);
-    expect(Math.abs(heapGrowth)).toBeLessThanOrEqual(0.1);
-  });
+      expect(report.escaped).toEqual([]);
+      expect(duplicated).toEqual([]);
+      // Delivered + rejected = every message; nobody lost, nobody twice.
+      expect(deliveredMain + rejectedMain).toBe(MESSAGES);
+      expect(report.main.accepted).toBe(deliveredMain);
+      expect(server.delivered.size + rejected.length).toBe(WARMUP + MESSAGES);
+      for (const r of rejected) expect(r).toMatchObject({ code: 'TEMPORARY_FAILURE', retryable: true, phase: 'data' });
+      // Exactly the seed's prediction: which messages were rejected, and how many 421s were given.
+      expect(rejected.map((r) => r.id).sort()).toEqual([...expected.rejected].sort());
+      expect(server.stats.refused421).toBe(expected.refusals);
+      expect(report.retryEvents).toBe(expected.refusals - expected.rejected.length);
+      // Tokens expired and were refreshed before use throughout: no login was refused.
+      expect(server.stats.loginsRefused).toBe(0);
+      expect(tokens.requests).toBe(report.tokenEvents);
+      expect(tokens.requests).toBeGreaterThan(1);
+      // At most one request per refresh window (55 simulated minutes).
+      expect(tokens.requests).toBeLessThanOrEqual(Math.ceil(report.totalMs / ((TOKEN_LIFETIME_MS - EAGER_REFRESH_MS) / SCALE)) + 1);
+      expect(report.warnings).toEqual([]);
+      expect(Math.abs(heapGrowth)).toBeLessThanOrEqual(0.1);
+    },
+  );
 });

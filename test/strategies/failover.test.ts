@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspect } from 'node:util';
 import { Readable } from 'node:stream';
-import { createGmailTransport, isGmailTransportError, type ErrorCode, type FailoverRouteConfig, type GmailTransportError, type TransportEvents } from '../../src/index.js';
+import {
+  createGmailTransport,
+  isGmailTransportError,
+  type ErrorCode,
+  type FailoverRouteConfig,
+  type GmailTransportError,
+  type TransportEvents,
+} from '../../src/index.js';
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { replayConfig, secretForms, SECRETS } from '../helpers/replay.js';
 import { testCert } from '../helpers/certs.js';
@@ -60,9 +67,21 @@ runStrategyContract('failover', {
   readmeConfig: { strategy: 'failover', transports: [] },
   invalid: [
     { title: 'no transports', config: () => ({ strategy: 'failover' }), paths: ['transports'] },
-    { title: 'a failover inside a failover', config: (s) => ({ strategy: 'failover', transports: [routeAt(s, 0), { strategy: 'failover', transports: [] }] }), paths: ['transports[1].strategy'] },
-    { title: "a route's own bad field", config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), appPassword: 'not-an-app-password' }] }), paths: ['transports[0].appPassword'] },
-    { title: 'a send log on a route', config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), sendLog: { dir: 'logs' } }] }), paths: ['transports[0].sendLog'] },
+    {
+      title: 'a failover inside a failover',
+      config: (s) => ({ strategy: 'failover', transports: [routeAt(s, 0), { strategy: 'failover', transports: [] }] }),
+      paths: ['transports[1].strategy'],
+    },
+    {
+      title: "a route's own bad field",
+      config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), appPassword: 'not-an-app-password' }] }),
+      paths: ['transports[0].appPassword'],
+    },
+    {
+      title: 'a send log on a route',
+      config: (s) => ({ strategy: 'failover', transports: [{ ...routeAt(s, 0), sendLog: { dir: 'logs' } }] }),
+      paths: ['transports[0].sendLog'],
+    },
   ],
 });
 
@@ -73,7 +92,12 @@ describe('failover strategy: config', () => {
         createGmailTransport({
           strategy: 'failover',
           cooldownMs: -1,
-          transports: [{ strategy: 'app-password', user: 'me@gmail.com', appPassword: 'not-an-app-password' }, 'smtp://x' as never, { strategy: 'failover', transports: [] } as never, { strategy: 'nope' } as never],
+          transports: [
+            { strategy: 'app-password', user: 'me@gmail.com', appPassword: 'not-an-app-password' },
+            'smtp://x' as never,
+            { strategy: 'failover', transports: [] } as never,
+            { strategy: 'nope' } as never,
+          ],
         });
       } catch (e) {
         return e as GmailTransportError;
@@ -81,7 +105,13 @@ describe('failover strategy: config', () => {
       return undefined;
     })();
     expect(err?.code).toBe('CONFIG_INVALID');
-    expect(err?.issues?.map((i) => i.path)).toEqual(['cooldownMs', 'transports[0].appPassword', 'transports[1]', 'transports[2].strategy', 'transports[3].strategy']);
+    expect(err?.issues?.map((i) => i.path)).toEqual([
+      'cooldownMs',
+      'transports[0].appPassword',
+      'transports[1]',
+      'transports[2].strategy',
+      'transports[3].strategy',
+    ]);
     expect(JSON.stringify(err)).not.toContain('not-an-app-password');
   });
 
@@ -90,7 +120,9 @@ describe('failover strategy: config', () => {
     [{ transports: [] }, 'transports'],
     [{ transports: { strategy: 'relay' } }, 'transports'],
   ])('refuses %j', (extra, path) => {
-    expect(() => createGmailTransport({ strategy: 'failover', ...extra } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', issues: [expect.objectContaining({ path })] }));
+    expect(() => createGmailTransport({ strategy: 'failover', ...extra } as never)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', issues: [expect.objectContaining({ path })] }),
+    );
   });
 });
 
@@ -144,8 +176,24 @@ describe('failover strategy: sending', () => {
   it.each<[string, SessionScript | 'closed' | 'untrusted', ErrorCode]>([
     ['refused connection', 'closed', 'CONNECTION_FAILED'],
     ['untrusted certificate', 'untrusted', 'TLS_FAILED'],
-    ['refused login', { replies: { auth: '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x-gsmtp' } }, 'AUTH_INVALID_CREDENTIALS'],
-    ['app password required', { replies: { auth: '534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13-gsmtp' } }, 'AUTH_APP_PASSWORD_REQUIRED'],
+    [
+      'refused login',
+      {
+        replies: {
+          auth: '535-5.7.8 Username and Password not accepted. For more information, go to\n535 5.7.8  https://support.google.com/mail/?p=BadCredentials x-gsmtp',
+        },
+      },
+      'AUTH_INVALID_CREDENTIALS',
+    ],
+    [
+      'app password required',
+      {
+        replies: {
+          auth: '534-5.7.9 Application-specific password required. Learn more at\n534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor o13-gsmtp',
+        },
+      },
+      'AUTH_APP_PASSWORD_REQUIRED',
+    ],
     ['relay denied', { replies: { mail: '550 5.7.0 Mail relay denied.' } }, 'RELAY_DENIED'],
   ])('fails over on a broken route: %s', async (_name, behaviour, code) => {
     const a = await server(typeof behaviour === 'object' ? behaviour : {});
@@ -153,7 +201,8 @@ describe('failover strategy: sending', () => {
     const transports = routes(a, b);
     if (behaviour === 'closed') await a.close();
     // Trusting another CA: the handshake fails before any credential is sent.
-    if (behaviour === 'untrusted') transports[0] = replayConfig('app-password', { port: a.port, cert: (await testCert({ host: 'other.example' })).cert }, { retry: false });
+    if (behaviour === 'untrusted')
+      transports[0] = replayConfig('app-password', { port: a.port, cert: (await testCert({ host: 'other.example' })).cert }, { retry: false });
     const { mailer, events } = failoverTransport(transports);
     await mailer.sendMail(MESSAGE);
     mailer.close();
@@ -162,7 +211,11 @@ describe('failover strategy: sending', () => {
   });
 
   it.each<[string, SessionScript, ErrorCode]>([
-    ['recipient unknown', { replies: { rcpt: '550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 x-gsmtp' } }, 'RECIPIENT_REJECTED'],
+    [
+      'recipient unknown',
+      { replies: { rcpt: '550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 x-gsmtp' } },
+      'RECIPIENT_REJECTED',
+    ],
     ['message too big', { replies: { dot: "552-5.2.3 Your message exceeded Google's message size limits.\n552 5.2.3 x-gsmtp" } }, 'MESSAGE_REJECTED'],
     ['SPF/DKIM', { replies: { dot: '550-5.7.26 This mail has been blocked because the sender is unauthenticated.\n550 5.7.26 x-gsmtp' } }, 'POLICY_REJECTED'],
     ['syntax', { replies: { rcpt: '555 5.5.2 Syntax error. n68sm3960564vkd.0 - gsmtp' } }, 'SYNTAX_ERROR'],
@@ -223,7 +276,10 @@ describe('failover strategy: when every route fails', () => {
   });
 
   it("takes the last route's code when no failure may pass, and says when the first cool-down ends", async () => {
-    const [a, b] = [await server({ replies: { dot: QUOTA } }), await server({ replies: { dot: '550-5.7.1 Daily SMTP relay limit exceeded for customer.\n550 5.7.1 x-gsmtp' } })];
+    const [a, b] = [
+      await server({ replies: { dot: QUOTA } }),
+      await server({ replies: { dot: '550-5.7.1 Daily SMTP relay limit exceeded for customer.\n550 5.7.1 x-gsmtp' } }),
+    ];
     const { mailer } = failoverTransport(routes(a, b), { cooldownMs: 3_600_000 });
     const first = (await mailer.sendMail(MESSAGE).catch((e: unknown) => e)) as GmailTransportError;
     expect(first).toMatchObject({ code: 'QUOTA_EXCEEDED', retryable: false, route: 1 });

@@ -54,17 +54,38 @@ const server = setupServer(
   }),
   http.post(`${API}/gmail/v1/users/:user/messages/send`, async ({ request, params }) => {
     const body = (await request.json()) as { raw: string };
-    const call: GmailCall = { kind: 'json', url: new URL(request.url), user: String(params.user), authorization: request.headers.get('authorization'), contentType: request.headers.get('content-type'), rawField: body.raw, raw: Buffer.from(body.raw, 'base64url') };
+    const call: GmailCall = {
+      kind: 'json',
+      url: new URL(request.url),
+      user: String(params.user),
+      authorization: request.headers.get('authorization'),
+      contentType: request.headers.get('content-type'),
+      rawField: body.raw,
+      raw: Buffer.from(body.raw, 'base64url'),
+    };
     calls.push(call);
     return reply(call, calls.length);
   }),
   http.post(`${API}/upload/gmail/v1/users/:user/messages/send`, async ({ request, params }) => {
-    const call: GmailCall = { kind: 'upload', url: new URL(request.url), user: String(params.user), authorization: request.headers.get('authorization'), contentType: request.headers.get('content-type'), raw: Buffer.from(await request.arrayBuffer()) };
+    const call: GmailCall = {
+      kind: 'upload',
+      url: new URL(request.url),
+      user: String(params.user),
+      authorization: request.headers.get('authorization'),
+      contentType: request.headers.get('content-type'),
+      raw: Buffer.from(await request.arrayBuffer()),
+    };
     calls.push(call);
     return reply(call, calls.length);
   }),
   http.get(`${API}/gmail/v1/users/:user/profile`, ({ request, params }) => {
-    const call: GmailCall = { kind: 'profile', url: new URL(request.url), user: String(params.user), authorization: request.headers.get('authorization'), contentType: null };
+    const call: GmailCall = {
+      kind: 'profile',
+      url: new URL(request.url),
+      user: String(params.user),
+      authorization: request.headers.get('authorization'),
+      contentType: null,
+    };
     calls.push(call);
     return profileReply(call, calls.length);
   }),
@@ -88,7 +109,15 @@ afterEach(() => {
 /** A refresh-token config with a mailbox and client of its own, so tokens and limits never carry over between tests. */
 function config(extra: Partial<GmailApiConfig> = {}): GmailApiConfig {
   const n = ++seq;
-  return { strategy: 'gmail-api', user: `sender${n}@example.com`, clientId: `client-${n}.apps.googleusercontent.com`, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, ...extra } as GmailApiConfig;
+  return {
+    strategy: 'gmail-api',
+    user: `sender${n}@example.com`,
+    clientId: `client-${n}.apps.googleusercontent.com`,
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    retry: false,
+    ...extra,
+  } as GmailApiConfig;
 }
 
 function transport(cfg: GmailApiConfig): GmailTransporter {
@@ -148,8 +177,16 @@ runStrategyContract<GmailApiServer>('gmail-api', {
   secrets: [...SECRETS, 'FAKE-LOCAL-ACCESS-'],
   readmeConfig: { strategy: 'gmail-api', user: 'me@example.com', clientId: 'x', clientSecret: 'x', refreshToken: 'x' },
   invalid: [
-    { title: 'no credentials', config: (api) => pointedAt(api, { clientId: undefined, clientSecret: undefined, refreshToken: undefined }), paths: ['clientId'] },
-    { title: 'plain http to an API base that is not loopback', config: (api) => pointedAt(api, { endpoints: { gmailApi: 'http://gmail.example.com', token: `${api.url}/token` } }), paths: ['endpoints.gmailApi'] },
+    {
+      title: 'no credentials',
+      config: (api) => pointedAt(api, { clientId: undefined, clientSecret: undefined, refreshToken: undefined }),
+      paths: ['clientId'],
+    },
+    {
+      title: 'plain http to an API base that is not loopback',
+      config: (api) => pointedAt(api, { endpoints: { gmailApi: 'http://gmail.example.com', token: `${api.url}/token` } }),
+      paths: ['endpoints.gmailApi'],
+    },
     { title: 'maxConcurrent below 1', config: (api) => pointedAt(api, { maxConcurrent: 0 }), paths: ['maxConcurrent'] },
   ],
 });
@@ -245,7 +282,14 @@ describe('gmail-api: sending', () => {
 
   it('refuses a message over 35 MB before any request, token included', async () => {
     const mailer = transport(config());
-    const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x', attachments: [{ filename: 'huge.bin', content: Buffer.alloc(27 * 1024 * 1024, 1) }] }));
+    const err = await failure(
+      mailer.sendMail({
+        from: 'me@example.com',
+        to: 'you@example.com',
+        text: 'x',
+        attachments: [{ filename: 'huge.bin', content: Buffer.alloc(27 * 1024 * 1024, 1) }],
+      }),
+    );
     expect(err).toMatchObject({ code: 'MESSAGE_REJECTED', retryable: false, phase: 'api', strategy: 'gmail-api' });
     expect(err.hint).toContain('35 MB');
     expect(calls).toHaveLength(0);
@@ -254,7 +298,9 @@ describe('gmail-api: sending', () => {
 
   it('refuses an envelope that differs from the headers with CONFIG_INVALID, before any request', async () => {
     const mailer = transport(config());
-    const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', envelope: { from: 'bounce@example.com', to: ['other@example.com'] }, text: 'x' }));
+    const err = await failure(
+      mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', envelope: { from: 'bounce@example.com', to: ['other@example.com'] }, text: 'x' }),
+    );
     expect(err).toMatchObject({ code: 'CONFIG_INVALID', retryable: false, phase: 'config', strategy: 'gmail-api' });
     expect((err.issues as { path: string }[]).map((i) => i.path)).toEqual(['envelope.from', 'envelope.to']);
     expect(err.hint).toMatch(/envelope/);
@@ -264,7 +310,13 @@ describe('gmail-api: sending', () => {
 
   it('accepts an envelope that says what the headers say', async () => {
     const mailer = transport(config());
-    const info = await mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', bcc: 'b@example.com', envelope: { from: 'ME@example.com', to: ['b@example.com', 'you@example.com'] }, text: 'x' });
+    const info = await mailer.sendMail({
+      from: 'me@example.com',
+      to: 'you@example.com',
+      bcc: 'b@example.com',
+      envelope: { from: 'ME@example.com', to: ['b@example.com', 'you@example.com'] },
+      text: 'x',
+    });
     expect(info.accepted).toEqual(['you@example.com', 'b@example.com']);
     expect(calls).toHaveLength(1);
   });
@@ -310,7 +362,9 @@ interface Fixture {
   reply: { status: number; body: unknown };
   retryable: boolean;
 }
-const fixtures = (JSON.parse(readFileSync(new URL('../fixtures/google-replies.json', import.meta.url), 'utf8')) as Fixture[]).filter((f) => f.phase === 'gmail-api');
+const fixtures = (JSON.parse(readFileSync(new URL('../fixtures/google-replies.json', import.meta.url), 'utf8')) as Fixture[]).filter(
+  (f) => f.phase === 'gmail-api',
+);
 
 const EXPECTED_CODE: Record<string, string> = {
   'gmailapi-400-invalid-to-header': 'RECIPIENT_REJECTED',
@@ -334,7 +388,13 @@ describe('gmail-api: Google HTTP errors through sendMail (fixtures)', () => {
       reply = () => HttpResponse.json(fixture.reply.body as Record<string, unknown>, { status: fixture.reply.status });
       const mailer = transport(config());
       const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x' }));
-      expect(err).toMatchObject({ code: EXPECTED_CODE[fixture.id], retryable: fixture.retryable, phase: 'api', strategy: 'gmail-api', httpStatus: fixture.reply.status });
+      expect(err).toMatchObject({
+        code: EXPECTED_CODE[fixture.id],
+        retryable: fixture.retryable,
+        phase: 'api',
+        strategy: 'gmail-api',
+        httpStatus: fixture.reply.status,
+      });
       expect(typeof err.hint).toBe('string');
       expect(err.messageId).toMatch(/^<.+>$/);
       // A 401 is answered with one refresh and one resend; nothing else is resent by the route.
@@ -387,7 +447,8 @@ describe('gmail-api: Retry-After', () => {
   it('the retry waits at least as long as Google asked, then delivers once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
-      reply = (call, index) => (index === 1 ? HttpResponse.json(limited.reply.body as Record<string, unknown>, { status: 429, headers: { 'Retry-After': '7' } }) : ok(call, index));
+      reply = (call, index) =>
+        index === 1 ? HttpResponse.json(limited.reply.body as Record<string, unknown>, { status: 429, headers: { 'Retry-After': '7' } }) : ok(call, index);
       const mailer = transport(config({ retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 60_000 } }));
       const retries: TransportEvents['retry'][] = [];
       mailer.on('retry', (event) => {
@@ -455,7 +516,9 @@ describe('gmail-api: requests in flight per mailbox', () => {
     const cfg = config();
     const first = transport(cfg);
     const second = transport({ ...cfg });
-    const sends = [first, second, first, second, first].map((m, i) => m.sendMail({ from: 'me@example.com', to: 'you@example.com', subject: `s${i}`, text: 'x' }));
+    const sends = [first, second, first, second, first].map((m, i) =>
+      m.sendMail({ from: 'me@example.com', to: 'you@example.com', subject: `s${i}`, text: 'x' }),
+    );
     await drain(gate, 2, 5);
     await Promise.all(sends);
     expect(gate.max()).toBe(2);
@@ -493,7 +556,11 @@ describe('gmail-api: verify()', () => {
   });
 
   it('a token endpoint failure surfaces as the token error (invalid_grant), without secrets', async () => {
-    server.use(http.post(TOKEN_URL, () => HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 }), { once: true }));
+    server.use(
+      http.post(TOKEN_URL, () => HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 }), {
+        once: true,
+      }),
+    );
     const err = await failure(transport(config()).verify());
     expect(err).toMatchObject({ code: 'OAUTH_INVALID_GRANT', retryable: false });
     expect(calls).toHaveLength(0);
@@ -576,8 +643,17 @@ describe('gmail-api as a failover route', () => {
     });
     const parentLines: Line[] = [];
     const ownLines: Line[] = [];
-    const own = config({ logger: recorder(ownLines), locale: 'ja', retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 10_000 } } as Partial<GmailApiConfig>);
-    const mailer = transport({ strategy: 'failover', logger: recorder(parentLines), locale: 'en', transports: [relayTo(deadPort), own] } as unknown as GmailApiConfig);
+    const own = config({
+      logger: recorder(ownLines),
+      locale: 'ja',
+      retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 2, maxElapsedMs: 10_000 },
+    } as Partial<GmailApiConfig>);
+    const mailer = transport({
+      strategy: 'failover',
+      logger: recorder(parentLines),
+      locale: 'en',
+      transports: [relayTo(deadPort), own],
+    } as unknown as GmailApiConfig);
     const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x' }));
     expect(calls).toHaveLength(2);
     const routeErrors = err.errors as Array<{ route: number; code: string; hint?: string }>;
@@ -588,7 +664,9 @@ describe('gmail-api as a failover route', () => {
     // Route 0 inherited the failover's English; route 1 set Japanese.
     expect(routeErrors[0]!.hint).toMatch(/^[\x20-\x7e]+$/);
     expect(routeErrors[1]!.hint).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
-    expect(ownLines.filter((l) => l.line.event === 'retry')).toEqual([{ level: 'info', line: expect.objectContaining({ event: 'retry', route: 1, attempt: 1, code: 'RATE_LIMITED' }) }]);
+    expect(ownLines.filter((l) => l.line.event === 'retry')).toEqual([
+      { level: 'info', line: expect.objectContaining({ event: 'retry', route: 1, attempt: 1, code: 'RATE_LIMITED' }) },
+    ]);
     expect(parentLines.filter((l) => l.line.event === 'retry')).toEqual([]);
     // The failover's own events stay with the failover's logger.
     expect(parentLines.map((l) => l.line.event)).toContain('failover');

@@ -32,7 +32,11 @@ runStrategyContract('ip-relay', {
     { title: 'STARTTLS port with implicit TLS off on 465', config: () => ({ ...readmeConfig, smtp: { port: 465, secure: false } }), paths: ['smtp.secure'] },
     {
       title: 'auth without required STARTTLS',
-      config: (s) => ({ ...pointedAt(s), auth: { user: 'app@example.com', appPassword: APP_PASSWORD }, smtp: { host: '127.0.0.1', port: s.port, requireTLS: false } }),
+      config: (s) => ({
+        ...pointedAt(s),
+        auth: { user: 'app@example.com', appPassword: APP_PASSWORD },
+        smtp: { host: '127.0.0.1', port: s.port, requireTLS: false },
+      }),
       paths: ['smtp.requireTLS'],
     },
   ],

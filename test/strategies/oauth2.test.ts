@@ -41,7 +41,11 @@ runStrategyContract('oauth2', {
     { title: 'user is not an address', config: (s) => ({ ...config(s), user: 'me' }), paths: ['user'] },
     { title: 'an access token given as refresh token', config: (s) => ({ ...config(s), refreshToken: 'ya29.FAKE-ACCESS-given' }), paths: ['refreshToken'] },
     { title: 'service account fields on oauth2', config: (s) => ({ ...config(s), keyFile: '/tmp/key.json' }), paths: ['keyFile'] },
-    { title: 'token endpoint over plain http to a remote host', config: (s) => ({ ...config(s), endpoints: { token: 'http://tokens.example.com/token' } }), paths: ['endpoints.token'] },
+    {
+      title: 'token endpoint over plain http to a remote host',
+      config: (s) => ({ ...config(s), endpoints: { token: 'http://tokens.example.com/token' } }),
+      paths: ['endpoints.token'],
+    },
     { title: 'unknown endpoint', config: (s) => ({ ...config(s), endpoints: { gmailApi: 'https://example.com' } }), paths: ['endpoints.gmailApi'] },
     { title: 'a token store without delete', config: (s) => ({ ...config(s), tokenStore: { get() {}, set() {} } }), paths: ['tokenStore'] },
     { title: 'a short encryption key', config: (s) => ({ ...config(s), tokenEncryptionKey: 'FAKE-short-key' }), paths: ['tokenEncryptionKey'] },
@@ -103,7 +107,7 @@ describe('oauth2 strategy', () => {
   it('ip-relay accepts oauth2 credentials in place of an app password', async () => {
     const relay = await startRecordingServer({ checkAuth: (auth) => auth.method === 'XOAUTH2' && authority.isValid(auth.accessToken) });
     try {
-        const mailer = createGmailTransport({
+      const mailer = createGmailTransport({
         strategy: 'ip-relay',
         domain: 'example.com',
         auth: { type: 'oauth2', user: 'relay@example.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN },
@@ -123,7 +127,11 @@ describe('oauth2 strategy', () => {
   it('ip-relay reports bad oauth2 credentials under auth.*, and keeps the app-password form', () => {
     const err = (() => {
       try {
-        createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', auth: { type: 'oauth2', user: 'relay@example.com', clientId: 'x', clientSecret: CLIENT_SECRET } as never });
+        createGmailTransport({
+          strategy: 'ip-relay',
+          domain: 'example.com',
+          auth: { type: 'oauth2', user: 'relay@example.com', clientId: 'x', clientSecret: CLIENT_SECRET } as never,
+        });
       } catch (e) {
         return e;
       }
@@ -132,7 +140,11 @@ describe('oauth2 strategy', () => {
     expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
     expect((err as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(['auth.refreshToken']);
     expectNoSecret(err, SECRETS);
-    expect(() => createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', auth: { user: 'relay@example.com', appPassword: 'abcd efgh ijkl mnop' } })).not.toThrow();
-    expect(() => createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', auth: { type: 'telepathy', user: 'a@b.co' } as never })).toThrow(/auth\.type/);
+    expect(() =>
+      createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', auth: { user: 'relay@example.com', appPassword: 'abcd efgh ijkl mnop' } }),
+    ).not.toThrow();
+    expect(() => createGmailTransport({ strategy: 'ip-relay', domain: 'example.com', auth: { type: 'telepathy', user: 'a@b.co' } as never })).toThrow(
+      /auth\.type/,
+    );
   });
 });

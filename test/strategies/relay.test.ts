@@ -52,7 +52,12 @@ describe('relay strategy: presets', () => {
 
   for (const row of presets) {
     it(`resolves ${row.preset}${'region' in row ? ` (${row.region})` : ''} to ${row.host}:587 with required STARTTLS`, () => {
-      const config = { strategy: 'relay', preset: row.preset, ...('region' in row ? { region: row.region } : {}), auth: { user: 'u', pass: RELAY_PASSWORD } } as RelayConfig;
+      const config = {
+        strategy: 'relay',
+        preset: row.preset,
+        ...('region' in row ? { region: row.region } : {}),
+        auth: { user: 'u', pass: RELAY_PASSWORD },
+      } as RelayConfig;
       expect(endpointOf(config)).toEqual({ host: row.host, port: 587, secure: false, requireTLS: true });
     });
   }
@@ -191,6 +196,8 @@ describe('relay strategy: the endpoint in one place (issue 19)', () => {
 
   it('still takes the host in either place alone', () => {
     expect((resolveConfig({ strategy: 'relay', host: 'a.example' }).options as { endpoint: { host: string } }).endpoint.host).toBe('a.example');
-    expect((resolveConfig({ strategy: 'relay', smtp: { host: 'b.example' } } as RelayConfig).options as { endpoint: { host: string } }).endpoint.host).toBe('b.example');
+    expect((resolveConfig({ strategy: 'relay', smtp: { host: 'b.example' } } as RelayConfig).options as { endpoint: { host: string } }).endpoint.host).toBe(
+      'b.example',
+    );
   });
 });

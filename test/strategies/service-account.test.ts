@@ -46,11 +46,31 @@ runStrategyContract('service-account', {
   invalid: [
     { title: 'no key at all', config: (s) => ({ ...config(s), serviceAccount: undefined }), paths: ['serviceAccount'] },
     { title: 'both serviceAccount and keyFile', config: (s) => ({ ...config(s), keyFile: join(dir, 'k.json') }), paths: ['keyFile'] },
-    { title: 'a key without private_key', config: (s) => ({ ...config(s), serviceAccount: keyJson({ private_key: undefined }) }), paths: ['serviceAccount.private_key'] },
-    { title: 'a private key that is not PEM', config: (s) => ({ ...config(s), serviceAccount: keyJson({ private_key: `garbage ${PEM_BODY}` }) }), paths: ['serviceAccount.private_key'] },
-    { title: 'an OAuth client file instead of a key', config: (s) => ({ ...config(s), serviceAccount: { ...keyJson(), type: 'authorized_user' } }), paths: ['serviceAccount.type'] },
-    { title: 'a key file that does not exist', config: (s) => ({ ...config(s), serviceAccount: undefined, keyFile: join(dir, 'missing.json') }), paths: ['keyFile'] },
-    { title: 'key JSON text that does not parse', config: (s) => ({ ...config(s), serviceAccount: `{"private_key": "${PEM_BODY}"` }), paths: ['serviceAccount'] },
+    {
+      title: 'a key without private_key',
+      config: (s) => ({ ...config(s), serviceAccount: keyJson({ private_key: undefined }) }),
+      paths: ['serviceAccount.private_key'],
+    },
+    {
+      title: 'a private key that is not PEM',
+      config: (s) => ({ ...config(s), serviceAccount: keyJson({ private_key: `garbage ${PEM_BODY}` }) }),
+      paths: ['serviceAccount.private_key'],
+    },
+    {
+      title: 'an OAuth client file instead of a key',
+      config: (s) => ({ ...config(s), serviceAccount: { ...keyJson(), type: 'authorized_user' } }),
+      paths: ['serviceAccount.type'],
+    },
+    {
+      title: 'a key file that does not exist',
+      config: (s) => ({ ...config(s), serviceAccount: undefined, keyFile: join(dir, 'missing.json') }),
+      paths: ['keyFile'],
+    },
+    {
+      title: 'key JSON text that does not parse',
+      config: (s) => ({ ...config(s), serviceAccount: `{"private_key": "${PEM_BODY}"` }),
+      paths: ['serviceAccount'],
+    },
     { title: 'no mailbox to impersonate', config: (s) => ({ ...config(s), user: undefined }), paths: ['user'] },
     { title: 'refresh-token fields on service-account', config: (s) => ({ ...config(s), refreshToken: '1//x' }), paths: ['refreshToken'] },
   ],
@@ -93,7 +113,12 @@ describe('service-account strategy', () => {
     writeFileSync(file, JSON.stringify(sa), { mode: 0o600 });
     const fromFile = createGmailTransport({ strategy: 'service-account', user: MAILBOX, keyFile: file, smtp: localSmtp(server) });
     await fromFile.sendMail({ from: MAILBOX, to: 'you@example.com', text: 'x' });
-    const fromText = createGmailTransport({ strategy: 'service-account', user: 'other@example.com', serviceAccount: JSON.stringify(sa), smtp: localSmtp(server) });
+    const fromText = createGmailTransport({
+      strategy: 'service-account',
+      user: 'other@example.com',
+      serviceAccount: JSON.stringify(sa),
+      smtp: localSmtp(server),
+    });
     await fromText.sendMail({ from: 'other@example.com', to: 'you@example.com', text: 'x' });
     expect(authority.requests.map((r) => [r.claims!.iss, r.claims!.sub, r.signatureValid])).toEqual([
       [sa.client_email, MAILBOX, true],

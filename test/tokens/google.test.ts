@@ -31,7 +31,12 @@ function oauth2(): GmailTransportConfig {
 }
 
 function serviceAccount(): GmailTransportConfig {
-  return { strategy: 'service-account', user: 'staff@example.com', serviceAccount: { ...saKey.json, client_email: `${uniqueClientId()}@x.iam.gserviceaccount.com` }, smtp: localSmtp(server) };
+  return {
+    strategy: 'service-account',
+    user: 'staff@example.com',
+    serviceAccount: { ...saKey.json, client_email: `${uniqueClientId()}@x.iam.gserviceaccount.com` },
+    smtp: localSmtp(server),
+  };
 }
 
 /** Sends one message and returns the error, with the events seen on the way. */
@@ -88,7 +93,11 @@ describe('token endpoint errors are final, typed and carry no secret', () => {
   });
 
   it('issue 25: terminal control characters are taken out of the endpoint text, and an `error` echoing a secret is dropped', async () => {
-    authority.behaviour = { kind: 'reply', status: 400, body: { error: 'invalid_grant', error_description: 'Token \u001b[2Jhas been\r expired\u009b31m \u202eor revoked.\u0007' } };
+    authority.behaviour = {
+      kind: 'reply',
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Token \u001b[2Jhas been\r expired\u009b31m \u202eor revoked.\u0007' },
+    };
     const { err } = await failingSend(oauth2());
     expect(err).toMatchObject({ code: 'OAUTH_INVALID_GRANT', reason: 'invalid_grant' });
     const message = (err as Error).message;

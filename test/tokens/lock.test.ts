@@ -37,8 +37,20 @@ describe('an explicit tokenLock, for stores that cannot lock by themselves', () 
   function twoProcesses(lock?: TokenLock) {
     const values = new Map<string, string>();
     const handle = (): TokenStore => ({ get: (k) => values.get(k), set: (k, v) => void values.set(k, v), delete: (k) => values.delete(k) });
-    const base = { strategy: 'oauth2', user: 'me@gmail.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, smtp: localSmtp(server), retry: false, ...(lock ? { tokenLock: lock } : {}) };
-    return [createGmailTransport({ ...base, tokenStore: handle() } as GmailTransportConfig), createGmailTransport({ ...base, tokenStore: handle() } as GmailTransportConfig)] as const;
+    const base = {
+      strategy: 'oauth2',
+      user: 'me@gmail.com',
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      smtp: localSmtp(server),
+      retry: false,
+      ...(lock ? { tokenLock: lock } : {}),
+    };
+    return [
+      createGmailTransport({ ...base, tokenStore: handle() } as GmailTransportConfig),
+      createGmailTransport({ ...base, tokenStore: handle() } as GmailTransportConfig),
+    ] as const;
   }
 
   const send = (m: ReturnType<typeof createGmailTransport>) => m.sendMail({ from: 'me@gmail.com', to: 'you@example.com', text: 'x' });
@@ -131,7 +143,16 @@ if (!HAS_REDIS) {
       async function runProcesses(n: number, env: Record<string, string>) {
         const children = Array.from({ length: n }, () =>
           spawn(process.execPath, ['--import', 'tsx', CHILD], {
-            env: { ...process.env, REDIS_URL: redis.url, TOKEN_URL: tokenServer.url, SMTP_PORT: String(smtp.port), SMTP_CA: smtp.cert, CLIENT_SECRET, REFRESH_TOKEN, ...env },
+            env: {
+              ...process.env,
+              REDIS_URL: redis.url,
+              TOKEN_URL: tokenServer.url,
+              SMTP_PORT: String(smtp.port),
+              SMTP_CA: smtp.cert,
+              CLIENT_SECRET,
+              REFRESH_TOKEN,
+              ...env,
+            },
             stdio: ['pipe', 'pipe', 'pipe'],
           }),
         );
@@ -230,7 +251,17 @@ if (!HAS_REDIS) {
         await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', text: 'before' });
         await own.stop();
         // A new connection asks for a token again; Redis is gone, the provider's memory answers.
-        const second = createGmailTransport({ strategy: 'oauth2', user: 'me@gmail.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, tokenStore: store, tokenStoreTimeoutMs: 500, smtp: localSmtp(smtp), retry: false });
+        const second = createGmailTransport({
+          strategy: 'oauth2',
+          user: 'me@gmail.com',
+          clientId: uniqueClientId(),
+          clientSecret: CLIENT_SECRET,
+          refreshToken: REFRESH_TOKEN,
+          tokenStore: store,
+          tokenStoreTimeoutMs: 500,
+          smtp: localSmtp(smtp),
+          retry: false,
+        });
         second.on('warning', (w) => warnings.push(w));
         await mailer.sendMail({ from: 'me@gmail.com', to: 'you@example.com', text: 'after' });
         await second.sendMail({ from: 'me@gmail.com', to: 'you@example.com', text: 'other credentials, store down' });

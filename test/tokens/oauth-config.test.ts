@@ -62,7 +62,21 @@ describe('parseOAuthSettings', () => {
   });
 
   it('OAUTH_KEYS lists every key the OAuth strategies accept', () => {
-    for (const key of ['user', 'clientId', 'clientSecret', 'refreshToken', 'serviceAccount', 'keyFile', 'scopes', 'tokenStore', 'tokenLock', 'tokenEncryptionKey', 'tokenStoreTimeoutMs', 'eagerRefreshMs', 'endpoints']) {
+    for (const key of [
+      'user',
+      'clientId',
+      'clientSecret',
+      'refreshToken',
+      'serviceAccount',
+      'keyFile',
+      'scopes',
+      'tokenStore',
+      'tokenLock',
+      'tokenEncryptionKey',
+      'tokenStoreTimeoutMs',
+      'eagerRefreshMs',
+      'endpoints',
+    ]) {
       expect(OAUTH_KEYS).toContain(key);
     }
   });

@@ -55,7 +55,8 @@ beforeEach(() => {
       sends.push({ at: clock.now(), token });
       const issued = issuedAt.get(token);
       // Google refuses a token past its hour.
-      if (issued === undefined || clock.now() >= issued + HOUR_MS) return HttpResponse.json({ error: { code: 401, message: 'Invalid Credentials', status: 'UNAUTHENTICATED' } }, { status: 401 });
+      if (issued === undefined || clock.now() >= issued + HOUR_MS)
+        return HttpResponse.json({ error: { code: 401, message: 'Invalid Credentials', status: 'UNAUTHENTICATED' } }, { status: 401 });
       return HttpResponse.json({ id: `m${sends.length}`, threadId: 't', labelIds: ['SENT'] });
     }),
   );
@@ -63,7 +64,15 @@ beforeEach(() => {
 
 describe('tokens over simulated hours (injected clock, Google-length tokens, default eagerRefreshMs)', () => {
   it('a send every minute for three hours: each token is refreshed eagerRefreshMs before its hour ends, none is ever used late', async () => {
-    const config = { strategy: 'gmail-api', user: USER, clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, retry: false, budget: false } as GmailApiConfig;
+    const config = {
+      strategy: 'gmail-api',
+      user: USER,
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      retry: false,
+      budget: false,
+    } as GmailApiConfig;
     const mailer = createTransportWith(config, undefined, { clock });
     const tokenEvents: number[] = [];
     mailer.on('token', (e) => tokenEvents.push(e.expiresAt));

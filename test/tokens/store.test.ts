@@ -56,7 +56,17 @@ describe('token stores that fail never stop mail', () => {
   });
 
   function config(tokenStore: unknown, extra: Record<string, unknown> = {}): GmailTransportConfig {
-    return { strategy: 'oauth2', user: 'me@gmail.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, smtp: localSmtp(server), retry: false, tokenStore, ...extra } as GmailTransportConfig;
+    return {
+      strategy: 'oauth2',
+      user: 'me@gmail.com',
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      smtp: localSmtp(server),
+      retry: false,
+      tokenStore,
+      ...extra,
+    } as GmailTransportConfig;
   }
 
   async function sendAll(mailer: ReturnType<typeof createGmailTransport>, n: number) {
@@ -91,7 +101,11 @@ describe('token stores that fail never stop mail', () => {
   });
 
   it('a store that never answers is bounded by tokenStoreTimeoutMs', async () => {
-    const hanging: TokenStore = { get: () => new Promise(() => undefined), set: () => new Promise(() => undefined), delete: () => new Promise(() => undefined) };
+    const hanging: TokenStore = {
+      get: () => new Promise(() => undefined),
+      set: () => new Promise(() => undefined),
+      delete: () => new Promise(() => undefined),
+    };
     const mailer = createGmailTransport(config(hanging, { tokenStoreTimeoutMs: 50 }));
     const warnings: TransportEvents['warning'][] = [];
     mailer.on('warning', (w) => warnings.push(w));
@@ -162,7 +176,15 @@ describe('encryption at rest', () => {
   function pair(firstExtra: Record<string, unknown>, secondExtra: Record<string, unknown>) {
     const values = new Map<string, string>();
     const handle = (): TokenStore => ({ get: (k) => values.get(k), set: (k, v) => void values.set(k, v), delete: (k) => values.delete(k) });
-    const base = { strategy: 'oauth2', user: 'me@gmail.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, smtp: localSmtp(server), retry: false };
+    const base = {
+      strategy: 'oauth2',
+      user: 'me@gmail.com',
+      clientId: uniqueClientId(),
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      smtp: localSmtp(server),
+      retry: false,
+    };
     const first = createGmailTransport({ ...base, tokenStore: handle(), ...firstExtra } as GmailTransportConfig);
     const second = createGmailTransport({ ...base, tokenStore: handle(), ...secondExtra } as GmailTransportConfig);
     const warnings: TransportEvents['warning'][] = [];

@@ -19,7 +19,16 @@ import { expectNoSecretIn } from '../helpers/fault-harness.js';
 import { testCert } from '../helpers/certs.js';
 
 const USER = 'me@gmail.com';
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'GLOBAL_AGENT_HTTP_PROXY', 'GLOBAL_AGENT_HTTPS_PROXY'] as const;
+const PROXY_VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'GLOBAL_AGENT_HTTP_PROXY',
+  'GLOBAL_AGENT_HTTPS_PROXY',
+] as const;
 const stockHttpsAgent = https.globalAgent;
 
 interface ConnectProxy {
@@ -266,7 +275,12 @@ describe('failed token answers with headers gaxios redacts (runtime fetch)', () 
 
   it('invalid_grant is still OAUTH_INVALID_GRANT, final, with no secret in it', async () => {
     for (const name of PROXY_VARIABLES) delete process.env[name];
-    endpoint.answer = () => ({ kind: 'status', status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, headers: { 'x-client-secret-hint': 'rotate', authorization: 'Bearer echo' } });
+    endpoint.answer = () => ({
+      kind: 'status',
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' },
+      headers: { 'x-client-secret-hint': 'rotate', authorization: 'Bearer echo' },
+    });
     const before = { requests: endpoint.requests, delivered: smtp.messages.length };
 
     const error = await sendOne().then(
@@ -318,7 +332,8 @@ describe('failed token answers with headers gaxios redacts (runtime fetch)', () 
   it('a 503 is still transient: the token request is retried and the message goes out once', async () => {
     for (const name of PROXY_VARIABLES) delete process.env[name];
     const first = endpoint.requests + 1;
-    endpoint.answer = (n) => (n === first ? { kind: 'status', status: 503, body: { error: 'backend_error' }, headers: { authentication: 'x' } } : { kind: 'token' });
+    endpoint.answer = (n) =>
+      n === first ? { kind: 'status', status: 503, body: { error: 'backend_error' }, headers: { authentication: 'x' } } : { kind: 'token' };
     const before = { requests: endpoint.requests, delivered: smtp.messages.length };
 
     await sendOne();

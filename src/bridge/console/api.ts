@@ -61,7 +61,8 @@ export async function handleApi(ctx: RequestContext, logins: ConsoleLogins): Pro
   if (route === 'POST /api/test') {
     // JSON only: a form on another site cannot send it without the browser asking first
     // (CORS preflight), so a browser's remembered Basic credentials cannot be used against it.
-    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return sendJson(res, 415, { error: 'send a JSON body: {"to": "you@example.com"}' });
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+      return sendJson(res, 415, { error: 'send a JSON body: {"to": "you@example.com"}' });
     let body: { to?: unknown; from?: unknown };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
@@ -71,7 +72,11 @@ export async function handleApi(ctx: RequestContext, logins: ConsoleLogins): Pro
     const to = body?.to;
     const from = body?.from ?? defaultFrom(host);
     if (!isOneAddress(to)) return sendJson(res, 400, { error: 'invalid field', issues: [{ path: 'to', message: 'must be one e-mail address' }] });
-    if (!isOneAddress(from)) return sendJson(res, 400, { error: 'invalid field', issues: [{ path: 'from', message: 'must be one e-mail address (the upstream has no user to default to)' }] });
+    if (!isOneAddress(from))
+      return sendJson(res, 400, {
+        error: 'invalid field',
+        issues: [{ path: 'from', message: 'must be one e-mail address (the upstream has no user to default to)' }],
+      });
     const result = await sendTest(host, { to, from, admin: ctx.authenticatedUser ?? '', client: ctx.client, locale: localeOf(url) });
     return sendJson(res, result.ok ? 200 : 502, result);
   }

@@ -29,7 +29,11 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
   const google = host.config.upstreamStrategy === 'oauth2' && admin.refreshTokenFile ? new GoogleConnect(host) : undefined;
   const logins = new ConsoleLogins(admin.users, host.config.limits);
   const tls = host.config.tls;
-  const names = new Set([host.config.hostname.toLowerCase(), admin.listen.host.toLowerCase(), ...(tls?.kind === 'self-signed' ? (tls.hostnames ?? []).map((h) => h.toLowerCase()) : [])]);
+  const names = new Set([
+    host.config.hostname.toLowerCase(),
+    admin.listen.host.toLowerCase(),
+    ...(tls?.kind === 'self-signed' ? (tls.hostnames ?? []).map((h) => h.toLowerCase()) : []),
+  ]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -37,7 +41,15 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
     if (!isOwnHost(req.headers.host, names)) return sendText(res, 400, 'Unknown host name\n');
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const cookies = parseCookies(req.headers.cookie);
-    const ctx: RequestContext = { req, res, url, cookies, locale: pickLocale(req, url.searchParams, cookies), client: normalizeAddress(req.socket.remoteAddress ?? ''), host };
+    const ctx: RequestContext = {
+      req,
+      res,
+      url,
+      cookies,
+      locale: pickLocale(req, url.searchParams, cookies),
+      client: normalizeAddress(req.socket.remoteAddress ?? ''),
+      host,
+    };
     const chosen = url.searchParams.get('lang');
     if (chosen === 'en' || chosen === 'ja') res.setHeader('set-cookie', cookie(LANG_COOKIE, chosen, { secure, maxAgeSeconds: 365 * 86_400 }));
     const method = req.method ?? 'GET';
@@ -60,7 +72,10 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
 
     if (path === '/login') return login(ctx);
     const session = sessions.get(cookies.get(SESSION));
-    if (!session) return method === 'GET' ? redirect(res, '/login') : sendHtml(res, 403, page(ctx, { title: 'Forbidden', body: notice('error', t(ctx.locale, 'error.forbidden')) }));
+    if (!session)
+      return method === 'GET'
+        ? redirect(res, '/login')
+        : sendHtml(res, 403, page(ctx, { title: 'Forbidden', body: notice('error', t(ctx.locale, 'error.forbidden')) }));
     ctx.session = session;
 
     if (method === 'POST') {
@@ -77,7 +92,11 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
       if (path === '/google/paste' && google) {
         const outcome = await google.paste(form.get('address') ?? '');
         if (typeof outcome !== 'string') return redirect(res, '/google');
-        return sendHtml(res, 400, googlePage(ctx, google.state, { kind: 'error', text: t(ctx.locale, outcome === 'no-flow' ? 'google.noFlow' : 'google.notOurs') }));
+        return sendHtml(
+          res,
+          400,
+          googlePage(ctx, google.state, { kind: 'error', text: t(ctx.locale, outcome === 'no-flow' ? 'google.noFlow' : 'google.notOurs') }),
+        );
       }
       if (path === '/devices/unlock') return sendHtml(res, 200, unlock(ctx, form.get('address') ?? ''));
       if (path === '/test') {
@@ -160,7 +179,10 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
         if (!res.headersSent) sendText(res, 413, 'Request too large\n');
         return;
       }
-      host.logger?.error?.({ event: 'admin-error', code: (err as { code?: unknown }).code ?? 'error' }, 'gmail-transport bridge: the console failed to answer a request');
+      host.logger?.error?.(
+        { event: 'admin-error', code: (err as { code?: unknown }).code ?? 'error' },
+        'gmail-transport bridge: the console failed to answer a request',
+      );
       if (!res.headersSent) sendText(res, 500, 'Internal error\n');
       else res.destroy();
     });

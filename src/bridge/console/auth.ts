@@ -4,7 +4,8 @@ import { AuthLockout, UNKNOWN_ACCOUNT } from '../lockout.js';
 import { DEFAULT_SCRYPT, verifyPassword, type ParsedPasswordHash } from '../password-hash.js';
 
 /** The verdict on one login attempt. */
-export type LoginVerdict = { ok: true; user: string } | { ok: false; reason: 'failed' | 'locked'; lockedUntil?: number; startedLockout?: { failures: number; until: number } };
+export type LoginVerdict =
+  { ok: true; user: string } | { ok: false; reason: 'failed' | 'locked'; lockedUntil?: number; startedLockout?: { failures: number; until: number } };
 
 /**
  * Checks admin logins, from the form and from HTTP Basic alike, with the same lockout rules as
@@ -63,9 +64,21 @@ export function parseBasicAuth(header: string | undefined): { user: string; pass
  * Logs a refused login, and the lockout it started. `user` only when it is a real admin user:
  * a password is sometimes typed into the user field.
  */
-export function reportFailure(logger: Logger | undefined, client: string, user: string | undefined, verdict: LoginVerdict & { ok: false }, via: 'form' | 'basic'): void {
-  logger?.warn?.({ event: 'admin-login-failed', client, ...(user ? { admin: user } : {}), reason: verdict.reason, via }, 'gmail-transport bridge: failed login to the admin console');
+export function reportFailure(
+  logger: Logger | undefined,
+  client: string,
+  user: string | undefined,
+  verdict: LoginVerdict & { ok: false },
+  via: 'form' | 'basic',
+): void {
+  logger?.warn?.(
+    { event: 'admin-login-failed', client, ...(user ? { admin: user } : {}), reason: verdict.reason, via },
+    'gmail-transport bridge: failed login to the admin console',
+  );
   if (verdict.startedLockout) {
-    logger?.warn?.({ event: 'admin-lockout', client, failures: verdict.startedLockout.failures, until: verdict.startedLockout.until }, 'gmail-transport bridge: address locked out of the admin console after failed logins');
+    logger?.warn?.(
+      { event: 'admin-lockout', client, failures: verdict.startedLockout.failures, until: verdict.startedLockout.until },
+      'gmail-transport bridge: address locked out of the admin console after failed logins',
+    );
   }
 }

@@ -45,7 +45,7 @@ export function parseAdmin(check: ConfigChecker, raw: Raw, hasTls: boolean, base
   if (secure && !hasTls) {
     atListen.fail(
       'host',
-      'is not a loopback address, so the console is served over HTTPS with the bridge\'s certificate: set tls (key and cert, or selfSigned: true), or listen on 127.0.0.1',
+      "is not a loopback address, so the console is served over HTTPS with the bridge's certificate: set tls (key and cert, or selfSigned: true), or listen on 127.0.0.1",
       'Add "tls": { "selfSigned": true } to the bridge config, or keep admin.listen.host at 127.0.0.1 and open the console on the bridge machine.',
     );
   }
@@ -83,7 +83,11 @@ function parseUsers(check: ConfigChecker, admin: Raw): Map<string, ParsedPasswor
   const hint = 'Add "users": [{ "user": "admin", "passwordHash": "…" }] to admin, with the line `gmail-transport hash-password` prints for the password.';
   // Every request to the console and its API is authenticated: without a user nobody could log in.
   if (!Array.isArray(value) || value.length === 0) {
-    check.fail('users', value === undefined ? 'is required: at least one admin user' : `must be a non-empty list of { user, passwordHash }, got ${describeType(value)}`, hint);
+    check.fail(
+      'users',
+      value === undefined ? 'is required: at least one admin user' : `must be a non-empty list of { user, passwordHash }, got ${describeType(value)}`,
+      hint,
+    );
     return undefined;
   }
   const users = new Map<string, ParsedPasswordHash>();
@@ -102,7 +106,8 @@ function parseUsers(check: ConfigChecker, admin: Raw): Map<string, ParsedPasswor
     if (user !== undefined) seen.add(user);
     const text = at.string(item, 'passwordHash', { required: true });
     const hash = text !== undefined ? parsePasswordHash(text) : undefined;
-    if (text !== undefined && !hash) at.fail('passwordHash', 'is not a password hash from `gmail-transport hash-password` ($scrypt$ln=…,r=…,p=…$salt$hash)', hint);
+    if (text !== undefined && !hash)
+      at.fail('passwordHash', 'is not a password hash from `gmail-transport hash-password` ($scrypt$ln=…,r=…,p=…$salt$hash)', hint);
     if (user !== undefined && hash && !duplicate) users.set(user, hash);
   });
   return users.size === value.length ? users : undefined;

@@ -58,8 +58,23 @@ export class GoogleConnect {
     const pkce = createPkce();
     const state = createState();
     const listener = await listenOnLoopback({ port: 0, state, onRefused: () => undefined });
-    const url = consentUrl({ authEndpoint: this.#endpoints.auth, clientId: upstream.clientId, redirectUri: listener.redirectUri, state, challenge: pkce.challenge, ...(upstream.user ? { loginHint: upstream.user } : {}) });
-    const pending: Pending = { state, verifier: new Secret(pkce.verifier), listener, url, redirectUri: listener.redirectUri, startedAt: Date.now(), settled: false };
+    const url = consentUrl({
+      authEndpoint: this.#endpoints.auth,
+      clientId: upstream.clientId,
+      redirectUri: listener.redirectUri,
+      state,
+      challenge: pkce.challenge,
+      ...(upstream.user ? { loginHint: upstream.user } : {}),
+    });
+    const pending: Pending = {
+      state,
+      verifier: new Secret(pkce.verifier),
+      listener,
+      url,
+      redirectUri: listener.redirectUri,
+      startedAt: Date.now(),
+      settled: false,
+    };
     this.#pending = pending;
     this.#state = { kind: 'waiting', url, redirectUri: listener.redirectUri, startedAt: pending.startedAt };
     void listener.waitForConsent(CONSENT_TIMEOUT_MS).then((outcome) => this.#settle(pending, outcome, true));
@@ -125,9 +140,19 @@ export class GoogleConnect {
       host.replaceRefreshToken(result.refreshToken);
       const who = account.address ?? upstream.user ?? '';
       host.logger?.info?.({ event: 'admin-google-connected', account: who }, 'gmail-transport bridge: a new refresh token from the console is in use');
-      done({ kind: 'connected', account: who, at: Date.now() }, { status: 200, title: 'Access granted', text: 'The bridge has its new refresh token. You can close this tab and return to the console.' });
+      done(
+        { kind: 'connected', account: who, at: Date.now() },
+        { status: 200, title: 'Access granted', text: 'The bridge has its new refresh token. You can close this tab and return to the console.' },
+      );
     } catch (err) {
-      done(failed({ code: (err as { code?: string }).code ?? 'UNKNOWN', message: 'Could not keep the refresh token', hint: 'Check that the bridge may write admin.refreshTokenFile.' }), { status: 500, title: 'Failed', text: 'See the bridge console.' });
+      done(
+        failed({
+          code: (err as { code?: string }).code ?? 'UNKNOWN',
+          message: 'Could not keep the refresh token',
+          hint: 'Check that the bridge may write admin.refreshTokenFile.',
+        }),
+        { status: 500, title: 'Failed', text: 'See the bridge console.' },
+      );
     } finally {
       await pending.listener.close();
       if (this.#pending === pending) this.#pending = undefined;

@@ -30,7 +30,10 @@ export async function startConsole(host: ConsoleHost): Promise<RunningConsole> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const code = err.code ?? 'error';
-      const hint = code === 'EADDRINUSE' ? 'Another program uses this port; pick another admin.listen.port or stop it.' : 'Check admin.listen.host: it must be an address of this machine.';
+      const hint =
+        code === 'EADDRINUSE'
+          ? 'Another program uses this port; pick another admin.listen.port or stop it.'
+          : 'Check admin.listen.host: it must be an address of this machine.';
       reject(
         new GmailTransportError({
           code: 'CONFIG_INVALID',

@@ -15,28 +15,34 @@ const NAV: Array<{ path: string; key: MessageKey }> = [
 export function page(ctx: RequestContext, opts: { title: string; body: SafeHtml; active?: string }): SafeHtml {
   const { locale, session } = ctx;
   const nav = session
-    ? html`<nav><ul>${NAV.filter((item) => item.path !== '/google' || ctx.host.config.upstreamStrategy === 'oauth2').map((item) => html`<li><a href="${item.path}"${item.path === opts.active ? html` aria-current="page"` : ''}>${t(locale, item.key)}</a></li>`)}</ul>
-<form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${session.csrf}"><span class="user">${session.user}</span> <button type="submit">${t(locale, 'nav.logout')}</button></form></nav>`
+    ? html`<nav>
+        <ul>
+          ${NAV.filter((item) => item.path !== '/google' || ctx.host.config.upstreamStrategy === 'oauth2').map((item) => html`<li><a href="${item.path}" ${item.path === opts.active ? html` aria-current="page"` : ''}>${t(locale, item.key)}</a></li>`)}
+        </ul>
+        <form method="post" action="/logout" class="logout">
+          <input type="hidden" name="_csrf" value="${session.csrf}" /><span class="user">${session.user}</span>
+          <button type="submit">${t(locale, 'nav.logout')}</button>
+        </form>
+      </nav>`
     : '';
   return html`<!doctype html>
-<html lang="${locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · ${t(locale, 'title')}</title>
-<link rel="stylesheet" href="/static/console.css">
-<script src="/static/console.js" defer></script>
-</head>
-<body>
-<header><span class="brand">${t(locale, 'title')}</span>${languageSwitch(ctx)}</header>
-${nav}
-<main>
-<h1>${opts.title}</h1>
-${opts.body}
-</main>
-</body>
-</html>
-`;
+    <html lang="${locale}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${opts.title} · ${t(locale, 'title')}</title>
+        <link rel="stylesheet" href="/static/console.css" />
+        <script src="/static/console.js" defer></script>
+      </head>
+      <body>
+        <header><span class="brand">${t(locale, 'title')}</span>${languageSwitch(ctx)}</header>
+        ${nav}
+        <main>
+          <h1>${opts.title}</h1>
+          ${opts.body}
+        </main>
+      </body>
+    </html> `;
 }
 
 /** Links to the same page in the other language, keeping the page's query (its filters). */
@@ -44,7 +50,9 @@ function languageSwitch(ctx: RequestContext): SafeHtml {
   const link = (lang: Locale, label: string) => {
     const query = new URLSearchParams(ctx.url.searchParams);
     query.set('lang', lang);
-    return lang === ctx.locale ? html`<strong lang="${lang}">${label}</strong>` : html`<a href="${ctx.url.pathname}?${query.toString()}" lang="${lang}" hreflang="${lang}">${label}</a>`;
+    return lang === ctx.locale
+      ? html`<strong lang="${lang}">${label}</strong>`
+      : html`<a href="${ctx.url.pathname}?${query.toString()}" lang="${lang}" hreflang="${lang}">${label}</a>`;
   };
   return html`<span class="lang">${link('en', 'English')} | ${link('ja', '日本語')}</span>`;
 }

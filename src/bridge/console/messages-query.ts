@@ -96,6 +96,7 @@ async function* guard(records: AsyncIterableIterator<SendRecord>): AsyncIterable
 }
 
 function asFilterError(err: unknown): unknown {
-  if (isGmailTransportError(err) && err.code === 'CONFIG_INVALID') return new FilterError((err.issues ?? []).map((i) => ({ path: i.path, message: i.message })));
+  if (isGmailTransportError(err) && err.code === 'CONFIG_INVALID')
+    return new FilterError((err.issues ?? []).map((i) => ({ path: i.path, message: i.message })));
   return err;
 }

@@ -11,9 +11,10 @@ export function metricsText(activity: ConsoleActivity, smtpLockout: AuthLockout)
   const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
   family('gmail_transport_bridge_messages_total', 'counter', 'Messages devices handed over, by outcome and upstream error code.');
-  for (const { outcome, code, count } of activity.messages.values()) lines.push(`gmail_transport_bridge_messages_total{outcome="${label(outcome)}",code="${label(code)}"} ${count}`);
+  for (const { outcome, code, count } of activity.messages.values())
+    lines.push(`gmail_transport_bridge_messages_total{outcome="${label(outcome)}",code="${label(code)}"} ${count}`);
 
-  family('gmail_transport_bridge_upstream_latency_seconds', 'histogram', 'Time from the end of a message to the upstream\'s answer.');
+  family('gmail_transport_bridge_upstream_latency_seconds', 'histogram', "Time from the end of a message to the upstream's answer.");
   LATENCY_BUCKETS.forEach((le, i) => lines.push(`gmail_transport_bridge_upstream_latency_seconds_bucket{le="${le}"} ${activity.latency.buckets[i]}`));
   lines.push(`gmail_transport_bridge_upstream_latency_seconds_bucket{le="+Inf"} ${activity.latency.count}`);
   lines.push(`gmail_transport_bridge_upstream_latency_seconds_sum ${activity.latency.sumSeconds}`);

@@ -10,11 +10,11 @@ import { notice, page } from './layout.js';
 export function loginPage(ctx: RequestContext, token: string, error?: string): SafeHtml {
   const { locale } = ctx;
   const body = html`${error ? notice('error', error) : ''}
-<form method="post" action="/login" class="stack login">
-<input type="hidden" name="_csrf" value="${token}">
-<label>${t(locale, 'login.user')} <input type="text" name="user" autocomplete="username" required autofocus></label>
-<label>${t(locale, 'login.password')} <input type="password" name="password" autocomplete="current-password" required></label>
-<button type="submit">${t(locale, 'login.submit')}</button>
-</form>`;
+    <form method="post" action="/login" class="stack login">
+      <input type="hidden" name="_csrf" value="${token}" />
+      <label>${t(locale, 'login.user')} <input type="text" name="user" autocomplete="username" required autofocus /></label>
+      <label>${t(locale, 'login.password')} <input type="password" name="password" autocomplete="current-password" required /></label>
+      <button type="submit">${t(locale, 'login.submit')}</button>
+    </form>`;
   return page(ctx, { title: t(locale, 'login.title'), body });
 }

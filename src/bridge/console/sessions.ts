@@ -95,5 +95,12 @@ export function parseCookies(header: string | undefined): Map<string, string> {
  * page sends it along), Secure under TLS. `maxAgeSeconds: 0` deletes it.
  */
 export function cookie(name: string, value: string, opts: { secure: boolean; maxAgeSeconds?: number }): string {
-  return [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', ...(opts.secure ? ['Secure'] : []), ...(opts.maxAgeSeconds !== undefined ? [`Max-Age=${opts.maxAgeSeconds}`] : [])].join('; ');
+  return [
+    `${name}=${value}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    ...(opts.secure ? ['Secure'] : []),
+    ...(opts.maxAgeSeconds !== undefined ? [`Max-Age=${opts.maxAgeSeconds}`] : []),
+  ].join('; ');
 }

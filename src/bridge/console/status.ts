@@ -38,9 +38,7 @@ export async function statusOf(host: ConsoleHost, locale: Locale): Promise<Conso
     upstream: { strategy: config.upstreamStrategy, ...(typeof upstream.user === 'string' ? { user: upstream.user } : {}) },
     listening: [...host.addresses()],
     ...(activity.lastDelivery ? { lastDelivery: { ...activity.lastDelivery, time: iso(activity.lastDelivery.time) } } : {}),
-    ...(failure
-      ? { lastFailure: { ...failure, time: iso(failure.time), ...(failure.code !== 'LOCAL' ? { hint: hintFor(failure.code, locale) } : {}) } }
-      : {}),
+    ...(failure ? { lastFailure: { ...failure, time: iso(failure.time), ...(failure.code !== 'LOCAL' ? { hint: hintFor(failure.code, locale) } : {}) } } : {}),
     token: usesTokens
       ? {
           ...(activity.token ? { validUntil: iso(activity.token.expiresAt) } : {}),

@@ -39,7 +39,11 @@ export async function sendTest(host: ConsoleHost, opts: { to: string; from: stri
   try {
     const info = (await host.upstream().sendMail(data)) as { response?: unknown; messageId?: unknown };
     host.logger?.info?.({ event: 'admin-test', admin: opts.admin, outcome: 'accepted' }, 'gmail-transport bridge: test message accepted by the upstream');
-    return { ok: true, ...(typeof info.response === 'string' ? { response: info.response } : {}), ...(typeof info.messageId === 'string' ? { messageId: info.messageId } : {}) };
+    return {
+      ok: true,
+      ...(typeof info.response === 'string' ? { response: info.response } : {}),
+      ...(typeof info.messageId === 'string' ? { messageId: info.messageId } : {}),
+    };
   } catch (thrown) {
     // GmailTransportError's message, hint and response carry no secret by contract.
     const err = isGmailTransportError(thrown) ? thrown : mapError(thrown);
@@ -60,18 +64,19 @@ export function testPage(ctx: RequestContext, form: { to?: string; from?: string
     : 'invalid' in result
       ? notice('error', t(locale, 'test.badAddress'))
       : result.ok
-        ? notice('ok', html`${t(locale, 'test.ok')}${result.response ? html`<br>${t(locale, 'test.reply')}: <code>${result.response}</code>` : ''}`)
+        ? notice('ok', html`${t(locale, 'test.ok')}${result.response ? html`<br />${t(locale, 'test.reply')}: <code>${result.response}</code>` : ''}`)
         : notice(
             'error',
-            html`${t(locale, 'test.failed')}<br><code class="code">${result.code}</code> ${result.message}${result.response ? html`<br>${t(locale, 'test.reply')}: <code>${result.response}</code>` : ''}${result.hint ? html`<p class="hint"><strong>${t(locale, 'status.hint')}:</strong> ${result.hint}</p>` : ''}`,
+            html`${t(locale, 'test.failed')}<br /><code class="code">${result.code}</code>
+              ${result.message}${result.response ? html`<br />${t(locale, 'test.reply')}: <code>${result.response}</code>` : ''}${result.hint ? html`<p class="hint"><strong>${t(locale, 'status.hint')}:</strong> ${result.hint}</p>` : ''}`,
           );
   const body = html`<p>${t(locale, 'test.intro')}</p>
-${outcome}
-<form method="post" action="/test" class="stack">
-<input type="hidden" name="_csrf" value="${session?.csrf ?? ''}">
-<label>${t(locale, 'test.from')} <input type="email" name="from" value="${from}" required></label>
-<label>${t(locale, 'test.to')} <input type="email" name="to" value="${form.to ?? ''}" required autofocus></label>
-<button type="submit">${t(locale, 'test.send')}</button>
-</form>`;
+    ${outcome}
+    <form method="post" action="/test" class="stack">
+      <input type="hidden" name="_csrf" value="${session?.csrf ?? ''}" />
+      <label>${t(locale, 'test.from')} <input type="email" name="from" value="${from}" required /></label>
+      <label>${t(locale, 'test.to')} <input type="email" name="to" value="${form.to ?? ''}" required autofocus /></label>
+      <button type="submit">${t(locale, 'test.send')}</button>
+    </form>`;
   return page(ctx, { title: t(locale, 'test.title'), body, active: '/test' });
 }

@@ -92,7 +92,10 @@ export class FailoverRoute implements Route {
         this.#ctx.emit('delivered', { route: index, strategy: slot.config.strategy, failedOver, ...(messageId ? { messageId } : {}) });
         return info;
       } catch (thrown) {
-        const error = withRoute(isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }), index);
+        const error = withRoute(
+          isGmailTransportError(thrown) ? thrown : mapError(thrown, { strategy: slot.config.strategy, locale: slot.config.locale }),
+          index,
+        );
         const coolFor = this.#coolFor(error);
         if (coolFor > 0) {
           slot.coolingUntil = this.#ctx.clock.now() + coolFor;
@@ -135,7 +138,11 @@ export class FailoverRoute implements Route {
     });
     if (errors.length === results.length) throw allRoutesFailed(errors);
     for (const error of errors) {
-      this.#ctx.emit('warning', { code: error.code, message: `Failover route ${error.route} failed verification: ${error.message}`, strategy: error.strategy ?? this.strategy });
+      this.#ctx.emit('warning', {
+        code: error.code,
+        message: `Failover route ${error.route} failed verification: ${error.message}`,
+        strategy: error.strategy ?? this.strategy,
+      });
     }
     return true;
   }
@@ -149,7 +156,9 @@ export class FailoverRoute implements Route {
   }
 
   async budgetStatus(): Promise<BudgetStatus[]> {
-    const perRoute = await Promise.all(this.#slots.map(async (slot, index) => ((await slot.route.budgetStatus?.()) ?? []).map((s) => ({ ...s, route: index }))));
+    const perRoute = await Promise.all(
+      this.#slots.map(async (slot, index) => ((await slot.route.budgetStatus?.()) ?? []).map((s) => ({ ...s, route: index }))),
+    );
     return perRoute.flat();
   }
 

@@ -43,7 +43,12 @@ interface ComposeOptions {
  * headers name no recipient: all before any request.
  */
 export async function composeForGmail(mail: OutgoingMail, options: ComposeOptions): Promise<ComposedMessage> {
-  const node = mail.message as unknown as { keepBcc: boolean; createReadStream(): Readable; messageId(): string; getEnvelope(): { from: string | false; to: string[] } };
+  const node = mail.message as unknown as {
+    keepBcc: boolean;
+    createReadStream(): Readable;
+    messageId(): string;
+    getEnvelope(): { from: string | false; to: string[] };
+  };
   const cached = composed.get(node);
   if (cached) return cached;
   // Restored at once: in a failover, the next route may be SMTP, where a kept Bcc header would
@@ -147,7 +152,10 @@ function checkEnvelope(
   if (!given || typeof given !== 'object') return;
   const issues: { path: string; message: string }[] = [];
   if (given.from !== undefined && lower(requested.from) !== lower(headers.from)) {
-    issues.push({ path: 'envelope.from', message: 'differs from the From header; the Gmail API sends from the account and cannot take a separate envelope sender' });
+    issues.push({
+      path: 'envelope.from',
+      message: 'differs from the From header; the Gmail API sends from the account and cannot take a separate envelope sender',
+    });
   }
   if (given.to !== undefined || given.cc !== undefined || given.bcc !== undefined) {
     const wanted = new Set(requested.to.map((a) => a.toLowerCase()));

@@ -73,7 +73,8 @@ export class GmailApiRoute implements Route {
       noteSize(mail, composed.raw.length);
       const cancel: Cancel | undefined = signal && {
         signal,
-        error: () => abortError(signal, { strategy: STRATEGY, locale: this.#locale, phase: 'api', ...(composed.messageId ? { messageId: composed.messageId } : {}) }),
+        error: () =>
+          abortError(signal, { strategy: STRATEGY, locale: this.#locale, phase: 'api', ...(composed.messageId ? { messageId: composed.messageId } : {}) }),
       };
       if (cancel?.signal.aborted) throw cancel.error();
       const response = await this.#authorized((token) => this.#sendRequest(composed, token, signal), composed.messageId, cancel);
@@ -127,7 +128,13 @@ export class GmailApiRoute implements Route {
       // The JSON form carries the message as base64url in `raw` (4/3 of its size, in memory).
       const body = Buffer.from(JSON.stringify({ raw: composed.raw.toString('base64url') }));
       return gmailFetch(
-        { method: 'POST', url: `${this.#mailboxUrl('/gmail/v1')}/messages/send`, token: token.token, body: { bytes: body, contentType: 'application/json' }, ...(signal ? { signal } : {}) },
+        {
+          method: 'POST',
+          url: `${this.#mailboxUrl('/gmail/v1')}/messages/send`,
+          token: token.token,
+          body: { bytes: body, contentType: 'application/json' },
+          ...(signal ? { signal } : {}),
+        },
         context,
       );
     }
@@ -174,7 +181,12 @@ export class GmailApiRoute implements Route {
       started = true;
       return request(token);
     });
-    return raceAbort(run, cancel?.signal, () => cancel!.error(), () => !started);
+    return raceAbort(
+      run,
+      cancel?.signal,
+      () => cancel!.error(),
+      () => !started,
+    );
   }
 
   async #token(forceRefresh: boolean, messageId?: string): Promise<AccessToken> {

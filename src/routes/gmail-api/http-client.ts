@@ -96,7 +96,13 @@ export async function gmailFetch(request: GmailRequest, ctx: ClientContext): Pro
       response = await fetch(request.url, init);
     } catch (err) {
       if (caller?.aborted) {
-        throw abortError(caller, { strategy: ctx.strategy, locale: ctx.locale, phase: 'api', body: progress.body, ...(ctx.messageId ? { messageId: ctx.messageId } : {}) });
+        throw abortError(caller, {
+          strategy: ctx.strategy,
+          locale: ctx.locale,
+          phase: 'api',
+          body: progress.body,
+          ...(ctx.messageId ? { messageId: ctx.messageId } : {}),
+        });
       }
       throw networkError(err, progress.body, ctx);
     }

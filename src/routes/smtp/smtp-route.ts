@@ -81,7 +81,12 @@ export class SmtpRoute implements Route {
         // A plain function: nodemailer calls it as a method of its XOAuth2 object, whose
         // `accessToken` is then the token the server just refused; naming it lets the provider
         // tell a refusal it already answered (another connection's) from a new one.
-        provisionCallback(this: { accessToken?: unknown } | undefined, _user: string, renew: boolean, callback: (err: Error | null, token?: string, expires?: number) => void) {
+        provisionCallback(
+          this: { accessToken?: unknown } | undefined,
+          _user: string,
+          renew: boolean,
+          callback: (err: Error | null, token?: string, expires?: number) => void,
+        ) {
           const refused = renew && typeof this?.accessToken === 'string' ? new Secret(this.accessToken) : undefined;
           tokens.getAccessToken({ forceRefresh: renew, ...(refused ? { rejectedToken: refused } : {}) }).then(
             // nodemailer reuses a token until the expiry given here without asking again: give

@@ -30,7 +30,8 @@ export class TlsModeCheck {
   suspect(err: unknown): TlsModeSuspect | undefined {
     const e = (typeof err === 'object' && err !== null ? err : {}) as { timeoutType?: unknown; command?: unknown; originalCode?: unknown; message?: unknown };
     if (!this.endpoint.secure) return e.timeoutType === 'GREETING_TIMEOUT' && !this.#silentPort ? 'implicit-tls-server' : undefined;
-    const wrongVersion = e.originalCode === 'ERR_SSL_WRONG_VERSION_NUMBER' || (typeof e.message === 'string' && /wrong version number|packet length too long/i.test(e.message));
+    const wrongVersion =
+      e.originalCode === 'ERR_SSL_WRONG_VERSION_NUMBER' || (typeof e.message === 'string' && /wrong version number|packet length too long/i.test(e.message));
     return e.command === 'CONN' && wrongVersion ? 'plaintext-server' : undefined;
   }
 

@@ -16,7 +16,14 @@ beforeAll(async () => {
   });
   // One message from the printer, logged in, and one refused upstream.
   const send = (to: string, subject: string) =>
-    printerSend(b.port, { startTls: { ca: b.cert }, user: 'scanner-2f', pass: PRINTER_PASSWORD, from: 'scans@example.com', to: [to], message: scanMessage({ from: 'scans@example.com', to, subject }) });
+    printerSend(b.port, {
+      startTls: { ca: b.cert },
+      user: 'scanner-2f',
+      pass: PRINTER_PASSWORD,
+      from: 'scans@example.com',
+      to: [to],
+      message: scanMessage({ from: 'scans@example.com', to, subject }),
+    });
   expect((await send('sato@example.co.jp', 'Scan 0001')).final).toMatch(/^250 /);
   expect((await send('gone@example.com', 'Scan 0002')).final).toMatch(/^550 /);
 });
@@ -24,7 +31,12 @@ afterAll(() => b.stop());
 
 describe('console HTTP API (issue 22)', () => {
   it('answers 401 with a Basic challenge without credentials, and with wrong ones', async () => {
-    for (const headers of [{}, { authorization: basic('admin', 'FAKE-WRONG-PW-1') }, { authorization: basic('nobody', ADMIN_PASSWORD) }, { authorization: 'Bearer x' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { authorization: basic('admin', 'FAKE-WRONG-PW-1') },
+      { authorization: basic('nobody', ADMIN_PASSWORD) },
+      { authorization: 'Bearer x' },
+    ] as Record<string, string>[]) {
       const answer = await call(`${b.base}/api/status`, { headers });
       expect(answer.status).toBe(401);
       expect(answer.headers['www-authenticate']).toMatch(/^Basic realm="gmail-transport bridge"/);
@@ -50,7 +62,7 @@ describe('console HTTP API (issue 22)', () => {
     expect(ja.lastFailure.hint).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
   });
 
-  it('GET /api/messages: JSON with filters, CSV with the log command\'s header', async () => {
+  it("GET /api/messages: JSON with filters, CSV with the log command's header", async () => {
     const all = JSON.parse((await call(`${b.base}/api/messages`, { headers: auth() })).body);
     expect(all.records.map((r: { to: string[] }) => r.to[0])).toEqual(['gone@example.com', 'sato@example.co.jp']);
     expect(all.truncated).toBe(false);
@@ -82,7 +94,11 @@ describe('console HTTP API (issue 22)', () => {
 
   it('POST /api/test sends through the running upstream and reports its reply; refusals come back with code and hint', async () => {
     const before = b.upstream.accepted.length;
-    const ok = await call(`${b.base}/api/test`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ to: 'tanaka@example.co.jp', from: 'scans@example.com' }) });
+    const ok = await call(`${b.base}/api/test`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ to: 'tanaka@example.co.jp', from: 'scans@example.com' }),
+    });
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ ok: true, response: expect.stringMatching(/^250 /) });
     expect(b.upstream.accepted.length).toBe(before + 1);
@@ -91,16 +107,28 @@ describe('console HTTP API (issue 22)', () => {
     const log = JSON.parse((await call(`${b.base}/api/messages?account=admin:admin`, { headers: auth() })).body);
     expect(log.records[0]).toMatchObject({ to: ['tanaka@example.co.jp'], status: 'delivered' });
 
-    const refused = await call(`${b.base}/api/test`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ to: 'gone@example.com', from: 'scans@example.com' }) });
+    const refused = await call(`${b.base}/api/test`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ to: 'gone@example.com', from: 'scans@example.com' }),
+    });
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body)).toMatchObject({ ok: false, code: 'RECIPIENT_REJECTED', hint: expect.any(String), message: expect.any(String) });
   });
 
   it('POST /api/test refuses a form body (415), a bad address and a list (400)', async () => {
-    const form = await call(`${b.base}/api/test`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' }, body: 'to=a@example.com' });
+    const form = await call(`${b.base}/api/test`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'to=a@example.com',
+    });
     expect(form.status).toBe(415);
     for (const to of ['not-an-address', 'a@example.com, b@example.com', '"x" <a@example.com>']) {
-      const answer = await call(`${b.base}/api/test`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ to, from: 'scans@example.com' }) });
+      const answer = await call(`${b.base}/api/test`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify({ to, from: 'scans@example.com' }),
+      });
       expect(answer.status).toBe(400);
     }
   });
@@ -130,7 +158,9 @@ describe('console HTTP API (issue 22)', () => {
   });
 
   it('no secret in any API answer or log line', async () => {
-    const answers = await Promise.all(['/api/status', '/api/messages', '/api/messages?format=csv', '/metrics'].map((p) => call(`${b.base}${p}`, { headers: auth() })));
+    const answers = await Promise.all(
+      ['/api/status', '/api/messages', '/api/messages?format=csv', '/metrics'].map((p) => call(`${b.base}${p}`, { headers: auth() })),
+    );
     const text = answers.map((a) => a.body).join('\n') + b.logs.map((l) => l.line).join('\n');
     for (const secret of [ADMIN_PASSWORD, PRINTER_PASSWORD, b.adminHash, b.printerHash, b.adminHash.split('$').at(-1)!]) expect(text).not.toContain(secret);
   });
@@ -140,7 +170,8 @@ describe('console API lockout (issue 22)', () => {
   it('locks an address out after repeated wrong passwords: 429 with Retry-After, even for the right one', async () => {
     const local = await startConsoleBridge({ baseDir: tempDir() });
     try {
-      for (let i = 0; i < 2; i++) expect((await call(`${local.base}/api/status`, { headers: { authorization: basic('admin', `FAKE-GUESS-${i}`) } })).status).toBe(401);
+      for (let i = 0; i < 2; i++)
+        expect((await call(`${local.base}/api/status`, { headers: { authorization: basic('admin', `FAKE-GUESS-${i}`) } })).status).toBe(401);
       // The third failure (limits.authFailuresBeforeLockout) starts the lockout.
       expect((await call(`${local.base}/api/status`, { headers: { authorization: basic('admin', 'FAKE-GUESS-2') } })).status).toBe(429);
       const locked = await call(`${local.base}/api/status`, { headers: { authorization: basic('admin', ADMIN_PASSWORD) } });

@@ -31,11 +31,26 @@ beforeAll(async () => {
     upstream: { decide: (m) => (m.to.includes('gone@example.co.jp') ? '550 5.1.1 The email account that you tried to reach does not exist.' : undefined) },
   });
   // Earlier days of the log, as they read in an office.
-  const day = (daysAgo: number, hour: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 11) + `${String(hour).padStart(2, '0')}:12:05.000Z`;
+  const day = (daysAgo: number, hour: number) =>
+    new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 11) + `${String(hour).padStart(2, '0')}:12:05.000Z`;
   writeRecords(b.sendLogDir, [
     record({ time: day(2, 0), subject: '見積書_2025-03.pdf', to: ['keiri@example.co.jp'], account: 'scanner-2f' }),
-    record({ time: day(2, 1), subject: 'スキャン文書', to: ['tanaka@example.co.jp'], account: 'network:192.168.10.40', client: '192.168.10.40', from: 'fax@example.co.jp' }),
-    record({ time: day(1, 2), subject: 'スキャン文書', to: ['suzuki@example.co.jp'], status: 'deferred', code: 'TEMPORARY_FAILURE', response: '421 4.7.0 Try again later, closing connection.' }),
+    record({
+      time: day(2, 1),
+      subject: 'スキャン文書',
+      to: ['tanaka@example.co.jp'],
+      account: 'network:192.168.10.40',
+      client: '192.168.10.40',
+      from: 'fax@example.co.jp',
+    }),
+    record({
+      time: day(1, 2),
+      subject: 'スキャン文書',
+      to: ['suzuki@example.co.jp'],
+      status: 'deferred',
+      code: 'TEMPORARY_FAILURE',
+      response: '421 4.7.0 Try again later, closing connection.',
+    }),
   ]);
 });
 afterAll(async () => {
@@ -108,7 +123,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
     await context.close();
   });
 
-  it('English: send a test message and see the upstream\'s reply', async () => {
+  it("English: send a test message and see the upstream's reply", async () => {
     const { context, page } = await loggedIn('en-US');
     await page.click('nav >> text=Test mail');
     // The relay upstream has no mailbox of its own to default to.
@@ -124,7 +139,8 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
   });
 
   it('English: unlock an address locked out after failed logins; the device logs in again', async () => {
-    for (let i = 0; i < 3; i++) expect((await sendScan('sato@example.co.jp', 'x', { localAddress: '127.0.0.7', pass: `FAKE-WRONG-${i}` })).final).toMatch(/^535 /);
+    for (let i = 0; i < 3; i++)
+      expect((await sendScan('sato@example.co.jp', 'x', { localAddress: '127.0.0.7', pass: `FAKE-WRONG-${i}` })).final).toMatch(/^535 /);
     expect((await sendScan('sato@example.co.jp', 'x', { localAddress: '127.0.0.7' })).final).toMatch(/^421 /);
     const { context, page } = await loggedIn('en-US');
     await page.click('nav >> text=Devices');
@@ -140,7 +156,7 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
     await context.close();
   });
 
-  it('Japanese from the browser\'s language, with a switch to English', async () => {
+  it("Japanese from the browser's language, with a switch to English", async () => {
     for (let i = 0; i < 3; i++) await sendScan('sato@example.co.jp', 'x', { localAddress: '127.0.0.8', pass: `FAKE-WRONG-${i}` });
     const { context, page, dialogs } = await loggedIn('ja-JP');
     expect(await page.locator('html').getAttribute('lang')).toBe('ja');
@@ -171,7 +187,17 @@ describe.skipIf(!hasChromium)('admin console in a real browser (issue 22)', () =
   });
 
   it('XSS payloads in subject, address and account render as text and run nothing', async () => {
-    writeRecords(b.sendLogDir, [record({ time: new Date().toISOString(), subject: XSS_SUBJECT, to: [XSS_TO], account: XSS_ACCOUNT, status: 'refused', code: 'RECIPIENT_REJECTED', response: '550 5.1.1 <script>alert(1)</script>' })]);
+    writeRecords(b.sendLogDir, [
+      record({
+        time: new Date().toISOString(),
+        subject: XSS_SUBJECT,
+        to: [XSS_TO],
+        account: XSS_ACCOUNT,
+        status: 'refused',
+        code: 'RECIPIENT_REJECTED',
+        response: '550 5.1.1 <script>alert(1)</script>',
+      }),
+    ]);
     const { context, page, dialogs } = await loggedIn('en-US');
     await page.goto(`${b.base}/messages?status=refused`);
     const table = page.locator('table.messages');

@@ -40,7 +40,8 @@ describe('admin config (issue 22)', () => {
     expect(err.code).toBe('CONFIG_INVALID');
     expect(err.issues?.map((i) => i.path)).toEqual(['admin.listen.host']);
     expect(err.message).toMatch(/HTTPS/);
-    for (const host of ['0.0.0.0', '::', 'bridge.office.example']) expect(refusal({ ...base(), admin: { ...admin, listen: { host } } }).issues?.map((i) => i.path)).toEqual(['admin.listen.host']);
+    for (const host of ['0.0.0.0', '::', 'bridge.office.example'])
+      expect(refusal({ ...base(), admin: { ...admin, listen: { host } } }).issues?.map((i) => i.path)).toEqual(['admin.listen.host']);
     const ok = resolveBridgeConfig({ ...base(), tls: { selfSigned: true }, admin });
     expect(ok.admin).toMatchObject({ listen: { host: '192.168.10.2', port: 8443 }, secure: true });
   });
@@ -50,16 +51,33 @@ describe('admin config (issue 22)', () => {
     expect(refusal({ ...base(), admin: { users: [] } }).issues?.map((i) => i.path)).toEqual(['admin.users']);
     const err = refusal({
       ...base(),
-      admin: { users: [{ user: 'admin', passwordHash: 'FAKE-CLEAR-PW-0000' }, { user: 'a b', passwordHash: hash }, { user: 'admin', passwordHash: hash }], metricsNetworks: ['0.0.0.0/0', 'nonsense'], extra: 1 },
+      admin: {
+        users: [
+          { user: 'admin', passwordHash: 'FAKE-CLEAR-PW-0000' },
+          { user: 'a b', passwordHash: hash },
+          { user: 'admin', passwordHash: hash },
+        ],
+        metricsNetworks: ['0.0.0.0/0', 'nonsense'],
+        extra: 1,
+      },
     });
-    expect(err.issues?.map((i) => i.path).sort()).toEqual(['admin.extra', 'admin.metricsNetworks[0]', 'admin.metricsNetworks[1]', 'admin.users[0].passwordHash', 'admin.users[1].user', 'admin.users[2].user']);
+    expect(err.issues?.map((i) => i.path).sort()).toEqual([
+      'admin.extra',
+      'admin.metricsNetworks[0]',
+      'admin.metricsNetworks[1]',
+      'admin.users[0].passwordHash',
+      'admin.users[1].user',
+      'admin.users[2].user',
+    ]);
     // Fields are named, values never quoted.
     expect(JSON.stringify(err)).not.toContain('FAKE-CLEAR-PW');
     expect(String(err)).not.toContain('FAKE-CLEAR-PW');
   });
 
   it('checks the port', () => {
-    expect(refusal({ ...base(), admin: { listen: { port: 70000 }, users: [{ user: 'admin', passwordHash: hash }] } }).issues?.map((i) => i.path)).toEqual(['admin.listen.port']);
+    expect(refusal({ ...base(), admin: { listen: { port: 70000 }, users: [{ user: 'admin', passwordHash: hash }] } }).issues?.map((i) => i.path)).toEqual([
+      'admin.listen.port',
+    ]);
   });
 });
 
@@ -67,11 +85,20 @@ describe('admin.refreshTokenFile (issue 22)', () => {
   const tempDir = tempDirs('console-config-');
   const oauth2 = (extra: Record<string, unknown> = {}) => ({
     allowNetworks: ['192.168.10.0/24'],
-    upstream: { strategy: 'oauth2', user: 'scans@example.com', clientId: 'x.apps.googleusercontent.com', clientSecret: 'FAKE-CLIENT-SECRET-cf1', refreshToken: 'FAKE-CONFIG-REFRESH-cf1', ...extra },
+    upstream: {
+      strategy: 'oauth2',
+      user: 'scans@example.com',
+      clientId: 'x.apps.googleusercontent.com',
+      clientSecret: 'FAKE-CLIENT-SECRET-cf1',
+      refreshToken: 'FAKE-CONFIG-REFRESH-cf1',
+      ...extra,
+    },
   });
 
   it('is for an oauth2 upstream only', () => {
-    expect(refusal({ ...base(), admin: { users: [{ user: 'admin', passwordHash: hash }], refreshTokenFile: 'refresh-token' } }).issues?.map((i) => i.path)).toEqual(['admin.refreshTokenFile']);
+    expect(
+      refusal({ ...base(), admin: { users: [{ user: 'admin', passwordHash: hash }], refreshTokenFile: 'refresh-token' } }).issues?.map((i) => i.path),
+    ).toEqual(['admin.refreshTokenFile']);
   });
 
   it('a kept token replaces upstream.refreshToken; none kept yet leaves it', () => {

@@ -29,17 +29,30 @@ const mock = setupServer(
     if (form.get('grant_type') === 'refresh_token') {
       refreshGrants.push(form.get('refresh_token') ?? '');
       // A revoked token, as Google answers it.
-      if (form.get('refresh_token') === REVOKED_REFRESH) return HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 });
+      if (form.get('refresh_token') === REVOKED_REFRESH)
+        return HttpResponse.json({ error: 'invalid_grant', error_description: 'Token has been expired or revoked.' }, { status: 400 });
       return HttpResponse.json({ access_token: `ya29.FAKE-ACCESS-${refreshGrants.length}`, expires_in: 3599, token_type: 'Bearer' });
     }
     const challenge = consent?.searchParams.get('code_challenge');
     const verifier = form.get('code_verifier') ?? '';
-    if (createHash('sha256').update(verifier).digest('base64url') !== challenge || form.get('code') !== CODE || form.get('redirect_uri') !== consent?.searchParams.get('redirect_uri')) {
+    if (
+      createHash('sha256').update(verifier).digest('base64url') !== challenge ||
+      form.get('code') !== CODE ||
+      form.get('redirect_uri') !== consent?.searchParams.get('redirect_uri')
+    ) {
       return HttpResponse.json({ error: 'invalid_grant', error_description: 'Bad Request' }, { status: 400 });
     }
-    return HttpResponse.json({ access_token: 'ya29.FAKE-ACCESS-consent', expires_in: 3599, refresh_token: NEW_REFRESH, scope: 'https://mail.google.com/', token_type: 'Bearer' });
+    return HttpResponse.json({
+      access_token: 'ya29.FAKE-ACCESS-consent',
+      expires_in: 3599,
+      refresh_token: NEW_REFRESH,
+      scope: 'https://mail.google.com/',
+      token_type: 'Bearer',
+    });
   }),
-  http.get('https://gmail.googleapis.com/gmail/v1/users/me/profile', () => HttpResponse.json({ emailAddress: account, messagesTotal: 1, threadsTotal: 1, historyId: '1' })),
+  http.get('https://gmail.googleapis.com/gmail/v1/users/me/profile', () =>
+    HttpResponse.json({ emailAddress: account, messagesTotal: 1, threadsTotal: 1, historyId: '1' }),
+  ),
 );
 
 const tempDir = tempDirs('console-google-');
@@ -66,7 +79,11 @@ beforeAll(async () => {
       tokenEncryptionKey: SEAL_KEY,
       smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [upstream.cert] } },
     },
-    admin: { listen: { host: '127.0.0.1', port: 0 }, users: [{ user: 'admin', passwordHash: await fastHash(ADMIN_PASSWORD) }], refreshTokenFile: 'refresh-token' },
+    admin: {
+      listen: { host: '127.0.0.1', port: 0 },
+      users: [{ user: 'admin', passwordHash: await fastHash(ADMIN_PASSWORD) }],
+      refreshTokenFile: 'refresh-token',
+    },
   };
   b = await startBridge(options);
   base = b.bridge.admin!.url.replace(/\/$/, '');
@@ -81,7 +98,11 @@ afterAll(async () => {
 });
 
 const post = (cookie: string, path: string, fields: Record<string, string>) =>
-  call(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(fields).toString() });
+  call(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams(fields).toString(),
+  });
 
 /** Starts Connect Google and returns the consent URL the page links to. */
 async function start(cookie: string, csrf: string): Promise<URL> {
@@ -92,10 +113,15 @@ async function start(cookie: string, csrf: string): Promise<URL> {
   return consent;
 }
 
-const sendTest = () => call(`${base}/api/test`, { method: 'POST', headers: { authorization: basic('admin', ADMIN_PASSWORD), 'content-type': 'application/json' }, body: JSON.stringify({ to: 'sato@example.co.jp' }) });
+const sendTest = () =>
+  call(`${base}/api/test`, {
+    method: 'POST',
+    headers: { authorization: basic('admin', ADMIN_PASSWORD), 'content-type': 'application/json' },
+    body: JSON.stringify({ to: 'sato@example.co.jp' }),
+  });
 
 describe('Connect Google from the console (issue 22)', () => {
-  it('browser on the bridge machine: Google\'s redirect reaches the bridge, the token is kept sealed (0600) and used at once', async () => {
+  it("browser on the bridge machine: Google's redirect reaches the bridge, the token is kept sealed (0600) and used at once", async () => {
     const { cookie, csrf } = await login(base);
     expect((await sendTest()).status).toBe(200);
     expect(refreshGrants.at(-1)).toBe(OLD_REFRESH);
@@ -125,7 +151,7 @@ describe('Connect Google from the console (issue 22)', () => {
     for (const secret of [CODE, CLIENT_SECRET, NEW_REFRESH, OLD_REFRESH]) expect(everything).not.toContain(secret);
   });
 
-  it('browser on another PC: the pasted address finishes the sign-in; another sign-in\'s address is refused', async () => {
+  it("browser on another PC: the pasted address finishes the sign-in; another sign-in's address is refused", async () => {
     rmSync(join(baseDir, 'refresh-token'));
     const { cookie, csrf } = await login(base);
     const url = await start(cookie, csrf);
@@ -134,7 +160,10 @@ describe('Connect Google from the console (issue 22)', () => {
     expect(stranger.status).toBe(400);
     expect(stranger.body).toContain('does not belong to the sign-in started here');
     expect(existsSync(join(baseDir, 'refresh-token'))).toBe(false);
-    const pasted = await post(cookie, '/google/paste', { _csrf: csrf, address: `${redirect}?state=${url.searchParams.get('state')}&code=${CODE}&scope=https%3A%2F%2Fmail.google.com%2F` });
+    const pasted = await post(cookie, '/google/paste', {
+      _csrf: csrf,
+      address: `${redirect}?state=${url.searchParams.get('state')}&code=${CODE}&scope=https%3A%2F%2Fmail.google.com%2F`,
+    });
     expect(pasted.status).toBe(303);
     expect((await call(`${base}/google`, { headers: { cookie } })).body).toContain('Connected: scans@example.com');
     expect(existsSync(join(baseDir, 'refresh-token'))).toBe(true);
@@ -142,12 +171,15 @@ describe('Connect Google from the console (issue 22)', () => {
     expect((await post(cookie, '/google/start', {})).status).toBe(403);
   });
 
-  it('another account than the upstream\'s user is refused and nothing is kept', async () => {
+  it("another account than the upstream's user is refused and nothing is kept", async () => {
     rmSync(join(baseDir, 'refresh-token'), { force: true });
     account = 'someone@example.com';
     const { cookie, csrf } = await login(base);
     const url = await start(cookie, csrf);
-    const pasted = await post(cookie, '/google/paste', { _csrf: csrf, address: `${url.searchParams.get('redirect_uri')}?state=${url.searchParams.get('state')}&code=${CODE}` });
+    const pasted = await post(cookie, '/google/paste', {
+      _csrf: csrf,
+      address: `${url.searchParams.get('redirect_uri')}?state=${url.searchParams.get('state')}&code=${CODE}`,
+    });
     expect(pasted.status).toBe(303);
     const page = await call(`${base}/google`, { headers: { cookie } });
     expect(page.body).toContain('ACCOUNT_MISMATCH');
@@ -167,10 +199,19 @@ describe('token state on the status page and in metrics (issue 22)', () => {
     expect(Number(/^gmail_transport_bridge_token_refreshes_total (\d+)$/m.exec(metrics)![1])).toBeGreaterThanOrEqual(1);
   });
 
-  it('after invalid_grant, the status page says what to do, in the page\'s language', async () => {
-    const revoked = await startBridge({ ...options, baseDir: tempDir(), upstream: { ...(options.upstream as object), refreshToken: REVOKED_REFRESH } as never, admin: { ...options.admin!, refreshTokenFile: undefined } });
+  it("after invalid_grant, the status page says what to do, in the page's language", async () => {
+    const revoked = await startBridge({
+      ...options,
+      baseDir: tempDir(),
+      upstream: { ...(options.upstream as object), refreshToken: REVOKED_REFRESH } as never,
+      admin: { ...options.admin!, refreshTokenFile: undefined },
+    });
     try {
-      const result = await printerSend(revoked.port, { from: 'scans@example.com', to: ['sato@example.co.jp'], message: scanMessage({ from: 'scans@example.com', to: 'sato@example.co.jp' }) });
+      const result = await printerSend(revoked.port, {
+        from: 'scans@example.com',
+        to: ['sato@example.co.jp'],
+        message: scanMessage({ from: 'scans@example.com', to: 'sato@example.co.jp' }),
+      });
       expect(result.final).toMatch(/^4/);
       const url = revoked.bridge.admin!.url;
       const status = JSON.parse((await call(`${url}api/status`, { headers: { authorization: basic('admin', ADMIN_PASSWORD) } })).body);

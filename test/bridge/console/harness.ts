@@ -24,7 +24,12 @@ export interface ConsoleBridge extends RunningBridge {
  * A bridge with the admin console on an ephemeral loopback port (HTTP), a printer account, the
  * loopback network allowed, a send log with subjects, and a scripted upstream behind it.
  */
-export async function startConsoleBridge(opts: { baseDir: string; upstream?: ScriptedUpstreamOptions; bridge?: Partial<Omit<BridgeOptions, 'logger'>>; admin?: Partial<NonNullable<BridgeOptions['admin']>> }): Promise<ConsoleBridge> {
+export async function startConsoleBridge(opts: {
+  baseDir: string;
+  upstream?: ScriptedUpstreamOptions;
+  bridge?: Partial<Omit<BridgeOptions, 'logger'>>;
+  admin?: Partial<NonNullable<BridgeOptions['admin']>>;
+}): Promise<ConsoleBridge> {
   const upstream = await startScriptedUpstream(opts.upstream);
   const adminHash = await fastHash(ADMIN_PASSWORD);
   const printerHash = await fastHash(PRINTER_PASSWORD);
@@ -66,7 +71,11 @@ export function call(url: string, opts: { method?: string; headers?: Record<stri
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { method: opts.method ?? 'GET', headers: { ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers }, ...(opts.ca ? { ca: [opts.ca], servername: 'localhost' } : {}) },
+      {
+        method: opts.method ?? 'GET',
+        headers: { ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers },
+        ...(opts.ca ? { ca: [opts.ca], servername: 'localhost' } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -14,7 +14,15 @@ beforeAll(async () => {
   b = await startConsoleBridge({ baseDir: tempDir() });
   const now = new Date().toISOString();
   writeRecords(b.sendLogDir, [
-    record({ time: now, subject: XSS_SUBJECT, to: [`${XSS_ATTR}@example.com`], account: `<b>${XSS_ATTR}</b>`, response: `550 ${XSS_SUBJECT}`, status: 'refused', code: 'RECIPIENT_REJECTED' }),
+    record({
+      time: now,
+      subject: XSS_SUBJECT,
+      to: [`${XSS_ATTR}@example.com`],
+      account: `<b>${XSS_ATTR}</b>`,
+      response: `550 ${XSS_SUBJECT}`,
+      status: 'refused',
+      code: 'RECIPIENT_REJECTED',
+    }),
   ]);
 });
 afterAll(() => b.stop());
@@ -39,7 +47,9 @@ describe('console security (issue 22)', () => {
   it('every answer carries a CSP without inline script, and no-store, nosniff, DENY framing', async () => {
     for (const path of ['/login', '/static/console.css', '/static/nothing', '/api/status']) {
       const answer = await call(`${b.base}${path}`);
-      expect(answer.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      expect(answer.headers['content-security-policy']).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      );
       expect(answer.headers['x-content-type-options']).toBe('nosniff');
       expect(answer.headers['x-frame-options']).toBe('DENY');
     }
@@ -112,13 +122,21 @@ describe('console security (issue 22)', () => {
       socket.on('error', reject);
     });
     expect(bare).toMatch(/^HTTP\/1\.1 400 /);
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) expect((await call(`${b.base}/login`, { headers: { host } })).status).toBe(200);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect((await call(`${b.base}/login`, { headers: { host } })).status).toBe(200);
   });
 
   it('static files come from a fixed table: traversal finds nothing', async () => {
     expect((await call(`${b.base}/static/console.css`)).status).toBe(200);
     expect((await call(`${b.base}/static/console.js`)).headers['content-type']).toBe('text/javascript; charset=utf-8');
-    for (const path of ['/static/../../../../etc/passwd', '/static/%2e%2e/%2e%2e/etc/passwd', '/static/..%2f..%2fpackage.json', '/static/console.css/..', '/static//etc/passwd', '/static/console.css%00.js']) {
+    for (const path of [
+      '/static/../../../../etc/passwd',
+      '/static/%2e%2e/%2e%2e/etc/passwd',
+      '/static/..%2f..%2fpackage.json',
+      '/static/console.css/..',
+      '/static//etc/passwd',
+      '/static/console.css%00.js',
+    ]) {
       const answer = await call(`${b.base}${path}`);
       expect([303, 404]).toContain(answer.status);
       expect(answer.body).not.toMatch(/root:|"name": "gmail-transport"/);

@@ -52,7 +52,11 @@ describe('admin console through `gmail-transport serve` (issue 22)', () => {
     const answer = await call(`${url}api/status`, { headers: { authorization: basic('admin', 'FAKE-SERVE-ADMIN-PW-31') } });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body).upstream).toEqual({ strategy: 'relay' });
-    const listeningLine = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'listening');
+    const listeningLine = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.event === 'listening');
     expect(listeningLine?.admin).toBe(url);
     signals.emit('SIGTERM');
     expect(await run).toBe(0);
@@ -80,12 +84,21 @@ describe('admin console through `gmail-transport serve` (issue 22)', () => {
           endpoints: { token: token.url },
           smtp: { host: '127.0.0.1', port: upstream.port, secure: true, tls: { ca: [{ file: 'upstream-ca.pem' }] } },
         },
-        admin: { listen: { host: '127.0.0.1', port: 0 }, users: [{ user: 'admin', passwordHash: await fastHash('FAKE-SERVE-ADMIN-PW-32') }], refreshTokenFile: 'refresh-token' },
+        admin: {
+          listen: { host: '127.0.0.1', port: 0 },
+          users: [{ user: 'admin', passwordHash: await fastHash('FAKE-SERVE-ADMIN-PW-32') }],
+          refreshTokenFile: 'refresh-token',
+        },
       }),
     );
     let stdout = '';
     const signals = new EventEmitter();
-    const run = main(['serve', '--config', 'bridge.json'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, cwd: dir, signals } as never);
+    const run = main(['serve', '--config', 'bridge.json'], {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: () => true },
+      cwd: dir,
+      signals,
+    } as never);
     while (!stdout.includes('upstream-verified') && !stdout.includes('upstream-verify-failed')) await new Promise((r) => setTimeout(r, 20));
     expect(stdout).toContain('upstream-verified');
     expect(token.refreshTokens).toEqual(['FAKE-KEPT-REFRESH-sv1']);
@@ -108,5 +121,9 @@ async function startTokenEndpoint(): Promise<{ url: string; refreshTokens: strin
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, refreshTokens, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    refreshTokens,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

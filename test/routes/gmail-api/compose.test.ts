@@ -39,11 +39,20 @@ describe('composeForGmail', () => {
 
   it('stops reading at the size limit and reports MESSAGE_REJECTED with the message id', async () => {
     const mail = await outgoing({ from: 'me@example.com', to: 'a@example.com', text: 'x'.repeat(10_000) });
-    await expect(composeForGmail(mail, { ...options, maxBytes: 5_000 })).rejects.toMatchObject({ code: 'MESSAGE_REJECTED', messageId: mail.message.messageId() });
+    await expect(composeForGmail(mail, { ...options, maxBytes: 5_000 })).rejects.toMatchObject({
+      code: 'MESSAGE_REJECTED',
+      messageId: mail.message.messageId(),
+    });
   });
 
   it('compares only the envelope parts given: recipients alone leave the sender alone', async () => {
-    const mail = await outgoing({ from: 'me@example.com', to: 'a@example.com', cc: 'c@example.com', envelope: { to: ['C@example.com', 'a@example.com'] }, text: 'x' });
+    const mail = await outgoing({
+      from: 'me@example.com',
+      to: 'a@example.com',
+      cc: 'c@example.com',
+      envelope: { to: ['C@example.com', 'a@example.com'] },
+      text: 'x',
+    });
     await expect(composeForGmail(mail, options)).resolves.toMatchObject({ envelope: { from: 'me@example.com', to: ['a@example.com', 'c@example.com'] } });
     const extra = await outgoing({ from: 'me@example.com', to: 'a@example.com', envelope: { to: ['a@example.com', 'extra@example.com'] }, text: 'x' });
     await expect(composeForGmail(extra, options)).rejects.toMatchObject({ code: 'CONFIG_INVALID', issues: [{ path: 'envelope.to' }] });
@@ -64,6 +73,9 @@ describe('readHeaders', () => {
         '',
       ].join('\r\n'),
     );
-    expect(readHeaders(raw)).toEqual({ envelope: { from: 'me@example.com', to: ['a@example.com', 'b@example.com', 'c@example.com'] }, messageId: '<id-1@example.com>' });
+    expect(readHeaders(raw)).toEqual({
+      envelope: { from: 'me@example.com', to: ['a@example.com', 'b@example.com', 'c@example.com'] },
+      messageId: '<id-1@example.com>',
+    });
   });
 });

@@ -13,10 +13,12 @@ describe('joinMailboxLimiter', () => {
     const b = joinMailboxLimiter('base\nshared@example.com', 1);
     const gates = [deferred(), deferred(), deferred()];
     const started: number[] = [];
-    const runs = gates.map((gate, i) => (i % 2 ? b : a).run(async () => {
-      started.push(i);
-      await gate.promise;
-    }));
+    const runs = gates.map((gate, i) =>
+      (i % 2 ? b : a).run(async () => {
+        started.push(i);
+        await gate.promise;
+      }),
+    );
     await Promise.resolve();
     expect(started).toEqual([0]);
     expect(a.active).toBe(1);

@@ -110,7 +110,9 @@ describe('gmail-api over a local stand-in: the connection', () => {
     const mailer = transport({ retry: { attempts: 5, minDelayMs: 0, maxDelayMs: 0 } });
     const retries: TransportEvents['retry'][] = [];
     mailer.on('retry', (e) => retries.push(e));
-    const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x', attachments: [{ filename: 'a.bin', content: Buffer.alloc(size, 3) }] }));
+    const err = await failure(
+      mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x', attachments: [{ filename: 'a.bin', content: Buffer.alloc(size, 3) }] }),
+    );
     expect(err).toMatchObject({ code: 'DELIVERY_UNCERTAIN', retryable: false, phase: 'api', strategy: 'gmail-api' });
     expect(err.messageId).toMatch(/^<.+>$/);
     expect(received).toEqual([expect.objectContaining({ complete: true })]);
@@ -123,7 +125,14 @@ describe('gmail-api over a local stand-in: the connection', () => {
     const retries: TransportEvents['retry'][] = [];
     mailer.on('retry', (e) => retries.push(e));
     // Far more than the loopback socket buffers hold, so the drop lands mid-body.
-    const err = await failure(mailer.sendMail({ from: 'me@example.com', to: 'you@example.com', text: 'x', attachments: [{ filename: 'big.bin', content: Buffer.alloc(20 * 1024 * 1024, 1) }] }));
+    const err = await failure(
+      mailer.sendMail({
+        from: 'me@example.com',
+        to: 'you@example.com',
+        text: 'x',
+        attachments: [{ filename: 'big.bin', content: Buffer.alloc(20 * 1024 * 1024, 1) }],
+      }),
+    );
     expect(err).toMatchObject({ code: 'CONNECTION_FAILED', retryable: true, phase: 'api' });
     expect(retries).toEqual([expect.objectContaining({ code: 'CONNECTION_FAILED', attempt: 1 })]);
     expect(received).toHaveLength(2);

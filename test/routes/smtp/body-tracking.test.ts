@@ -95,7 +95,14 @@ async function rawServer(dropAt: DropAt): Promise<RawServer> {
 
 /** nodemailer's own SMTPTransport or SMTPPool, with our tracking put in front of each send, as the SMTP route does. */
 function trackedMailer(port: number, pool: boolean) {
-  const inner = createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, logger: false, ...(pool ? { pool: true, maxConnections: 1, maxRequeues: 0 } : {}) } as Parameters<typeof createTransport>[0]).transporter as unknown as Transport<SentMessageInfo> & { close(): void };
+  const inner = createTransport({
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    logger: false,
+    ...(pool ? { pool: true, maxConnections: 1, maxRequeues: 0 } : {}),
+  } as Parameters<typeof createTransport>[0]).transporter as unknown as Transport<SentMessageInfo> & { close(): void };
   const seen: BodyProgress[] = [];
   const outer: Transport<SentMessageInfo> & { close(): void } = {
     name: 'canary',
@@ -167,14 +174,28 @@ describe.each([
   it('the promise, end to end: lost after the dot is DELIVERY_UNCERTAIN and never resent; lost before it is retried', async () => {
     const retry = { attempts: 2, minDelayMs: 1, maxDelayMs: 2 };
     const after = await rawServer('after-dot');
-    const uncertain = createGmailTransport({ strategy: 'relay', host: '127.0.0.1', port: after.port, smtp: { requireTLS: false }, retry, ...(pool ? { pool: true } : {}) });
+    const uncertain = createGmailTransport({
+      strategy: 'relay',
+      host: '127.0.0.1',
+      port: after.port,
+      smtp: { requireTLS: false },
+      retry,
+      ...(pool ? { pool: true } : {}),
+    });
     const err = await uncertain.sendMail(message(1)).catch((e: unknown) => e);
     uncertain.close();
     expect(isGmailTransportError(err) && [err.code, err.retryable]).toEqual(['DELIVERY_UNCERTAIN', false]);
     expect(after.events.filter((e) => e === 'DATA')).toHaveLength(1);
 
     const before = await rawServer('mid-body');
-    const lost = createGmailTransport({ strategy: 'relay', host: '127.0.0.1', port: before.port, smtp: { requireTLS: false }, retry, ...(pool ? { pool: true } : {}) });
+    const lost = createGmailTransport({
+      strategy: 'relay',
+      host: '127.0.0.1',
+      port: before.port,
+      smtp: { requireTLS: false },
+      retry,
+      ...(pool ? { pool: true } : {}),
+    });
     const err2 = await lost.sendMail(message(2, BIG)).catch((e: unknown) => e);
     lost.close();
     expect(isGmailTransportError(err2) && [err2.code, err2.retryable]).toEqual(['CONNECTION_FAILED', true]);

@@ -33,10 +33,38 @@ function smtpOf(server: RecordingServer, secure: boolean) {
 }
 
 const configs: Record<string, (server: RecordingServer, secure: boolean) => GmailTransportConfig> = {
-  'app-password': (server, secure) => ({ strategy: 'app-password', user: 'me@gmail.com', appPassword: APP_PASSWORD, smtp: smtpOf(server, secure), retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 } }),
-  relay: (server, secure) => ({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure, auth: { user: 'relay-user', pass: RELAY_PASSWORD }, smtp: { tls: { ca: [server.cert] } }, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 } }),
-  oauth2: (server, secure) => ({ strategy: 'oauth2', user: 'me@gmail.com', clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, smtp: smtpOf(server, secure), retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 } }),
-  'ip-relay with an app password': (server, secure) => ({ strategy: 'ip-relay', domain: 'example.com', auth: { user: 'me@example.com', appPassword: APP_PASSWORD }, smtp: smtpOf(server, secure), retry: false }),
+  'app-password': (server, secure) => ({
+    strategy: 'app-password',
+    user: 'me@gmail.com',
+    appPassword: APP_PASSWORD,
+    smtp: smtpOf(server, secure),
+    retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 },
+  }),
+  relay: (server, secure) => ({
+    strategy: 'relay',
+    host: '127.0.0.1',
+    port: server.port,
+    secure,
+    auth: { user: 'relay-user', pass: RELAY_PASSWORD },
+    smtp: { tls: { ca: [server.cert] } },
+    retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 },
+  }),
+  oauth2: (server, secure) => ({
+    strategy: 'oauth2',
+    user: 'me@gmail.com',
+    clientId: uniqueClientId(),
+    clientSecret: CLIENT_SECRET,
+    refreshToken: REFRESH_TOKEN,
+    smtp: smtpOf(server, secure),
+    retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 },
+  }),
+  'ip-relay with an app password': (server, secure) => ({
+    strategy: 'ip-relay',
+    domain: 'example.com',
+    auth: { user: 'me@example.com', appPassword: APP_PASSWORD },
+    smtp: smtpOf(server, secure),
+    retry: false,
+  }),
 };
 
 function expectUnavailable(err: unknown, offered: RegExp): asserts err is GmailTransportError {
@@ -62,9 +90,15 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
       it.each(Object.keys(configs))('%s: verify() and sendMail() fail with AUTH_UNAVAILABLE before MAIL FROM; nothing is delivered', async (name) => {
         const mailer = createGmailTransport(configs[name]!(server, secure));
         const connections = server.connections;
-        const verifyError = await mailer.verify().then(() => 'verified', (e: unknown) => e);
+        const verifyError = await mailer.verify().then(
+          () => 'verified',
+          (e: unknown) => e,
+        );
         expectUnavailable(verifyError, /127\.0\.0\.1:\d+ offered none, these credentials need (PLAIN or LOGIN|XOAUTH2)/);
-        const sendError = await mailer.sendMail(MESSAGE).then(() => 'sent', (e: unknown) => e);
+        const sendError = await mailer.sendMail(MESSAGE).then(
+          () => 'sent',
+          (e: unknown) => e,
+        );
         expectUnavailable(sendError, /offered none/);
         mailer.close();
         // One connection for verify, one for the send: not retried.
@@ -94,7 +128,10 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
   it('a failover moves on to its next route, as for any route that cannot log in', async () => {
     const wrong = await startRecordingServer({ secure: true, noAuth: true });
     const right = await startRecordingServer({ secure: true });
-    const mailer = createGmailTransport({ strategy: 'failover', transports: [configs.relay!(wrong, true) as never, configs['app-password']!(right, true) as never] });
+    const mailer = createGmailTransport({
+      strategy: 'failover',
+      transports: [configs.relay!(wrong, true) as never, configs['app-password']!(right, true) as never],
+    });
     const events: string[] = [];
     mailer.on('failover', ({ code }) => events.push(code));
     await mailer.sendMail(MESSAGE);
@@ -108,7 +145,10 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
   it('a password against a server that offers only XOAUTH2 says what it offered', async () => {
     const server = await startRecordingServer({ secure: true, extra: { authMethods: ['XOAUTH2'] } });
     const mailer = createGmailTransport(configs.relay!(server, true));
-    const err = await mailer.sendMail(MESSAGE).then(() => 'sent', (e: unknown) => e);
+    const err = await mailer.sendMail(MESSAGE).then(
+      () => 'sent',
+      (e: unknown) => e,
+    );
     mailer.close();
     await server.close();
     expectUnavailable(err, /offered XOAUTH2, these credentials need PLAIN or LOGIN/);
@@ -119,14 +159,18 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
   it('relay auth.method LOGIN is used when offered, and refused when the server offers only PLAIN', async () => {
     const both = await startRecordingServer({ secure: true });
     const plainOnly = await startRecordingServer({ secure: true, extra: { authMethods: ['PLAIN'] } });
-    const withLogin = (server: RecordingServer) => ({ ...(configs.relay!(server, true) as object), auth: { user: 'relay-user', pass: RELAY_PASSWORD, method: 'LOGIN' } }) as GmailTransportConfig;
+    const withLogin = (server: RecordingServer) =>
+      ({ ...(configs.relay!(server, true) as object), auth: { user: 'relay-user', pass: RELAY_PASSWORD, method: 'LOGIN' } }) as GmailTransportConfig;
     const ok = createGmailTransport(withLogin(both));
     await ok.sendMail(MESSAGE);
     ok.close();
     expect(both.messages.at(-1)?.auth).toMatchObject({ method: 'LOGIN', username: 'relay-user', password: RELAY_PASSWORD });
 
     const refused = createGmailTransport(withLogin(plainOnly));
-    const err = await refused.sendMail(MESSAGE).then(() => 'sent', (e: unknown) => e);
+    const err = await refused.sendMail(MESSAGE).then(
+      () => 'sent',
+      (e: unknown) => e,
+    );
     refused.close();
     expectUnavailable(err, /offered PLAIN, these credentials need LOGIN/);
     expect(plainOnly.authAttempts).toHaveLength(0);
@@ -135,7 +179,10 @@ describe('issue 19: credentials and a server that offers no AUTH', () => {
 
   it('a refused LOGIN keeps its reply, phase and code (AUTH_INVALID_CREDENTIALS)', async () => {
     const server = await startRecordingServer({ secure: true, checkAuth: () => false });
-    const mailer = createGmailTransport({ ...(configs.relay!(server, true) as object), auth: { user: 'relay-user', pass: RELAY_PASSWORD, method: 'LOGIN' } } as GmailTransportConfig);
+    const mailer = createGmailTransport({
+      ...(configs.relay!(server, true) as object),
+      auth: { user: 'relay-user', pass: RELAY_PASSWORD, method: 'LOGIN' },
+    } as GmailTransportConfig);
     const err = (await mailer.verify().catch((e: unknown) => e)) as GmailTransportError;
     mailer.close();
     await server.close();
@@ -169,7 +216,14 @@ describe('issue 19: the CLI and the bridge do not claim a login that never happe
   it('gmail-transport verify exits 1 with AUTH_UNAVAILABLE, not "connected and authenticated"', async () => {
     await writeFile(
       join(dir, 'relay.json'),
-      JSON.stringify({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, auth: { user: 'relay-user', pass: { env: 'RELAY_PASS' } }, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } }),
+      JSON.stringify({
+        strategy: 'relay',
+        host: '127.0.0.1',
+        port: server.port,
+        secure: true,
+        auth: { user: 'relay-user', pass: { env: 'RELAY_PASS' } },
+        smtp: { tls: { ca: [{ file: 'ca.pem' }] } },
+      }),
     );
     let stdout = '';
     let stderr = '';
@@ -189,9 +243,17 @@ describe('issue 19: the CLI and the bridge do not claim a login that never happe
   });
 
   it('gmail-transport verify says "connected" without claiming a login for a config without credentials', async () => {
-    await writeFile(join(dir, 'open.json'), JSON.stringify({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } }));
+    await writeFile(
+      join(dir, 'open.json'),
+      JSON.stringify({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } }),
+    );
     let stdout = '';
-    const code = await main(['verify', '--config', 'open.json'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, env: {}, cwd: dir });
+    const code = await main(['verify', '--config', 'open.json'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      env: {},
+      cwd: dir,
+    });
     expect(code).toBe(0);
     expect(stdout).toMatch(/verify: OK \(strategy relay\): connected; this config has no credentials, so no login was made/);
     expect(stdout).not.toMatch(/authenticated/);
@@ -203,18 +265,38 @@ describe('issue 19: the CLI and the bridge do not claim a login that never happe
       JSON.stringify({
         listen: { port: 0 },
         allowNetworks: ['127.0.0.1'],
-        upstream: { strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, auth: { user: 'relay-user', pass: RELAY_PASSWORD }, smtp: { tls: { ca: [{ file: 'ca.pem' }] } } },
+        upstream: {
+          strategy: 'relay',
+          host: '127.0.0.1',
+          port: server.port,
+          secure: true,
+          auth: { user: 'relay-user', pass: RELAY_PASSWORD },
+          smtp: { tls: { ca: [{ file: 'ca.pem' }] } },
+        },
       }),
     );
     let stdout = '';
     const signals = new EventEmitter();
-    const run = main(['serve', '--config', 'bridge.json'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, cwd: dir, env: {}, signals } as never);
+    const run = main(['serve', '--config', 'bridge.json'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      cwd: dir,
+      env: {},
+      signals,
+    } as never);
     while (!/upstream-verif/.test(stdout)) await new Promise((r) => setTimeout(r, 20));
     signals.emit('SIGTERM');
     expect(await run).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.event)).not.toContain('upstream-verified');
-    expect(lines.find((l) => l.event === 'upstream-verify-failed')).toMatchObject({ level: 'error', code: 'AUTH_UNAVAILABLE', hint: expect.stringMatching(/needs no credentials/) });
+    expect(lines.find((l) => l.event === 'upstream-verify-failed')).toMatchObject({
+      level: 'error',
+      code: 'AUTH_UNAVAILABLE',
+      hint: expect.stringMatching(/needs no credentials/),
+    });
     expect(stdout).not.toContain(RELAY_PASSWORD);
   });
 });
@@ -225,10 +307,21 @@ describe('issue 19: a printer sending through a bridge whose upstream cannot log
     const bridge = createBridge({
       listen: { host: '127.0.0.1', port: 0 },
       allowNetworks: ['127.0.0.1'],
-      upstream: { strategy: 'relay', host: '127.0.0.1', port: server.port, secure: true, auth: { user: 'relay-user', pass: RELAY_PASSWORD }, smtp: { tls: { ca: [server.cert] } } },
+      upstream: {
+        strategy: 'relay',
+        host: '127.0.0.1',
+        port: server.port,
+        secure: true,
+        auth: { user: 'relay-user', pass: RELAY_PASSWORD },
+        smtp: { tls: { ca: [server.cert] } },
+      },
     });
     const [address] = await bridge.listen();
-    const result = await printerSend(address!.port, { from: 'scans@example.com', to: ['alice@example.com'], message: scanMessage({ from: 'scans@example.com', to: 'alice@example.com' }) });
+    const result = await printerSend(address!.port, {
+      from: 'scans@example.com',
+      to: ['alice@example.com'],
+      message: scanMessage({ from: 'scans@example.com', to: 'alice@example.com' }),
+    });
     await bridge.close();
     await server.close();
     expect(result.final).toMatch(/^451 4\.7\.0 /);
@@ -236,7 +329,9 @@ describe('issue 19: a printer sending through a bridge whose upstream cannot log
   });
 
   it('a MESSAGE_INVALID is refused for good (5xx), not deferred', () => {
-    const { reply, outcome } = replyForUpstreamError(mapError({ code: 'EMAXRECIPIENTS', message: 'Message has 3 recipients, which is over the 2 allowed by maxRecipients' }));
+    const { reply, outcome } = replyForUpstreamError(
+      mapError({ code: 'EMAXRECIPIENTS', message: 'Message has 3 recipients, which is over the 2 allowed by maxRecipients' }),
+    );
     expect(outcome).toBe('rejected');
     expect(reply).toMatchObject({ code: 550, enhanced: '5.1.3' });
   });

@@ -27,7 +27,13 @@ describe.each([
     vi.spyOn(Inner.prototype as unknown as { send(...args: unknown[]): void }, 'send').mockImplementation(function (this: unknown, ...args: unknown[]) {
       const [sent, callback] = args as [{ message: Root }, (err: Error | null, info: SentMessageInfo) => void];
       seen = { root: sent.message, real: realRoot as Root };
-      callback(null, { accepted: ['you@example.com'], rejected: [], envelope: { from: 'me@gmail.com', to: ['you@example.com'] }, messageId: 'x', response: '250 ok' } as never);
+      callback(null, {
+        accepted: ['you@example.com'],
+        rejected: [],
+        envelope: { from: 'me@gmail.com', to: ['you@example.com'] },
+        messageId: 'x',
+        response: '250 ok',
+      } as never);
     });
     const mailer = createGmailTransport({
       strategy: 'relay',
@@ -54,7 +60,8 @@ describe.each([
     // Every other method of the root's class, forwarded: one nodemailer does not call today.
     const methods = new Set<string>();
     for (let p = Object.getPrototypeOf(real) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
-      for (const key of Object.getOwnPropertyNames(p)) if (key !== 'constructor' && typeof Object.getOwnPropertyDescriptor(p, key)?.value === 'function') methods.add(key);
+      for (const key of Object.getOwnPropertyNames(p))
+        if (key !== 'constructor' && typeof Object.getOwnPropertyDescriptor(p, key)?.value === 'function') methods.add(key);
     }
     expect(methods.size).toBeGreaterThan(10);
     for (const key of methods) expect(typeof root[key], key).toBe('function');

@@ -60,7 +60,15 @@ async function silentPort(): Promise<CountingServer> {
 }
 
 function relay(port: number, secure: boolean, extra: Record<string, unknown> = {}): GmailTransportConfig {
-  return { strategy: 'relay', host: '127.0.0.1', port, secure, auth: { user: 'relay-user', pass: PASSWORD }, retry: RETRYING, ...extra } as GmailTransportConfig;
+  return {
+    strategy: 'relay',
+    host: '127.0.0.1',
+    port,
+    secure,
+    auth: { user: 'relay-user', pass: PASSWORD },
+    retry: RETRYING,
+    ...extra,
+  } as GmailTransportConfig;
 }
 
 async function failure(config: GmailTransportConfig, run: 'send' | 'verify' = 'send'): Promise<{ err: GmailTransportError; ms: number }> {
@@ -89,7 +97,11 @@ describe('issue 19: secure: false against a port that expects implicit TLS', () 
     const { err, ms } = await failure(relay(server.port, false));
     expect(ms).toBeLessThan(15_000);
     expect(err).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls', strategy: 'relay' });
-    expect(err.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${server.port} speaks TLS from the first byte \\(implicit TLS\\), but this connection started in plain text \\(secure: false\\)`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `127\\.0\\.0\\.1:${server.port} speaks TLS from the first byte \\(implicit TLS\\), but this connection started in plain text \\(secure: false\\)`,
+      ),
+    );
     expect(err.hint).toBe(hintFor('TLS_FAILED:implicit-tls-server'));
     expect(err.hint).toMatch(/secure: true with port 465/);
     // One attempt and one probe: three greeting time-outs would be three attempts.
@@ -140,7 +152,11 @@ describe('issue 19: secure: true against a port that starts in plain text (START
     await server.close();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(err).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls' });
-    expect(err.message).toMatch(new RegExp(`127\\.0\\.0\\.1:${server.port} greets in plain text \\(it upgrades with STARTTLS\\), but this connection expected TLS from the first byte \\(secure: true\\)`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `127\\.0\\.0\\.1:${server.port} greets in plain text \\(it upgrades with STARTTLS\\), but this connection expected TLS from the first byte \\(secure: true\\)`,
+      ),
+    );
     expect(err.hint).toBe(hintFor('TLS_FAILED:plaintext-server'));
     expect(err.hint).toMatch(/secure: false with port 587/);
     // The cause keeps what the TLS layer said.
@@ -160,7 +176,12 @@ describe('issue 19: the message carries the underlying reason, and the CLI print
     await writeFile(join(dir, 'config.json'), JSON.stringify(config));
     let stdout = '';
     let stderr = '';
-    const code = await main(['verify', '--config', 'config.json'], { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {}, cwd: dir });
+    const code = await main(['verify', '--config', 'config.json'], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: {},
+      cwd: dir,
+    });
     return { code, stdout, stderr };
   }
 
@@ -169,7 +190,9 @@ describe('issue 19: the message carries the underlying reason, and the CLI print
     const port = closed.port;
     await closed.close();
     const { err } = await failure(relay(port, true, { retry: false }));
-    expect(err.message).toBe(`Could not connect to the mail server, or the connection was lost before the message was complete: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(err.message).toBe(
+      `Could not connect to the mail server, or the connection was lost before the message was complete: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
     const cli = await verify({ strategy: 'relay', host: '127.0.0.1', port, secure: true, retry: false });
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain(`connect ECONNREFUSED 127.0.0.1:${port}`);
@@ -202,20 +225,20 @@ describe('issue 19: the message carries the underlying reason, and the CLI print
 });
 
 describe('issue 19: an internal relay without TLS', () => {
-  it.each([
-    ['454 4.7.0 TLS not available due to temporary reason'],
-    ['502 5.5.1 Unrecognized command'],
-  ])('STARTTLS answered "%s" is not retried, and the hint names smtp.requireTLS: false', async (reply) => {
-    const server = await startScriptedServer({ tls: 'starttls', script: { replies: { starttls: reply } } });
-    const { err } = await failure({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: false, retry: RETRYING });
-    const connections = server.connections;
-    await server.close();
-    expect(err).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls', responseCode: Number(reply.slice(0, 3)) });
-    expect(err.hint).toContain('smtp.requireTLS: false');
-    expect(hintFor('TLS_FAILED:starttls-unavailable', 'ja')).toContain('smtp.requireTLS: false');
-    expect(connections).toBe(1);
-    expect(server.received).toHaveLength(0);
-  });
+  it.each([['454 4.7.0 TLS not available due to temporary reason'], ['502 5.5.1 Unrecognized command']])(
+    'STARTTLS answered "%s" is not retried, and the hint names smtp.requireTLS: false',
+    async (reply) => {
+      const server = await startScriptedServer({ tls: 'starttls', script: { replies: { starttls: reply } } });
+      const { err } = await failure({ strategy: 'relay', host: '127.0.0.1', port: server.port, secure: false, retry: RETRYING });
+      const connections = server.connections;
+      await server.close();
+      expect(err).toMatchObject({ code: 'TLS_FAILED', retryable: false, phase: 'tls', responseCode: Number(reply.slice(0, 3)) });
+      expect(err.hint).toContain('smtp.requireTLS: false');
+      expect(hintFor('TLS_FAILED:starttls-unavailable', 'ja')).toContain('smtp.requireTLS: false');
+      expect(connections).toBe(1);
+      expect(server.received).toHaveLength(0);
+    },
+  );
 
   it('smtp.requireTLS: false then sends in clear to that trusted relay', async () => {
     const server = await startScriptedServer({ tls: 'starttls', script: { replies: { starttls: '454 4.7.0 TLS not available due to temporary reason' } } });
