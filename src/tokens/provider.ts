@@ -211,7 +211,10 @@ export class TokenProvider {
     const answer = await this.#fetchWithRetry();
     const now = this.#clock.now();
     // google-auth-library stamps the expiry with the system time; what counts is the lifetime.
-    const fetched: StoredToken = { token: answer.token, expiresAt: now + (answer.expiresAt - Date.now()) };
+    // Google gives it in whole seconds (`expires_in`, RFC 6749 section 5.1): rounding takes off
+    // the milliseconds that passed between that stamp and this line.
+    const lifetimeMs = Math.round((answer.expiresAt - Date.now()) / 1000) * 1000;
+    const fetched: StoredToken = { token: answer.token, expiresAt: now + lifetimeMs };
     const lifetime = fetched.expiresAt - now;
     // A skew larger than half the token's life would refresh on nearly every send.
     const skew = Math.min(this.#settings.cache.eagerRefreshMs, Math.max(0, lifetime / 2));
