@@ -1,10 +1,20 @@
 import { close, mkdir, open, readdir, unlink, writeSync } from 'node:fs';
 import { join } from 'node:path';
+// Node's own timers: the commit window is how writes are grouped, not a decision on the
+// clock that a test fakes, and a faked timer would leave sends unsettled.
+import { setTimeout as realSetTimeout } from 'node:timers';
 import type { SendRecord } from '../core/send-log.js';
 
 const DAY_MS = 86_400_000;
-/** Records that queued up while the file was being opened go out together, up to this many characters. */
+/** One write() carries at most this many characters of whole lines. */
 const MAX_BATCH_BYTES = 1_048_576;
+/**
+ * Group commit: a record waits at most this long for others to share its write(). The send it
+ * belongs to settles after the write, so this is the most a send log adds to a send's latency.
+ */
+const COMMIT_WINDOW_MS = 10;
+/** ... or less, once this many records wait: a burst is written without waiting. */
+const COMMIT_RECORDS = 128;
 const FILE_NAME = /^send-(\d{4}-\d{2}-\d{2})\.jsonl$/;
 
 /** The file of one UTC day (`YYYY-MM-DD`). */
@@ -23,18 +33,22 @@ export interface SendLogFailure {
   message: string;
 }
 
-export interface SendLogFileOptions {
+export interface SendLogFileOptions<T> {
   dir: string;
+  /** Makes the record of a queued item, when its write is due. @default the item is the record */
+  build?: (item: T) => SendRecord;
   retentionDays: number;
   onFailure: (failure: SendLogFailure) => void;
   /** The clock of the retention clean-up. @default Date.now */
   now?: () => number;
 }
 
-interface Pending {
-  day: string;
-  line: string;
+interface Pending<T> {
+  item: T;
   done: () => void;
+  /** Set when the write is due; empty when the record could not be made. */
+  day?: string;
+  line?: string;
 }
 
 /**
@@ -45,19 +59,27 @@ interface Pending {
  *   appending to the same file never interleave their bytes (on a local file system).
  * - `done` runs once write() returned: the record is in the operating system's hands (it
  *   survives a crash of this process; not a power cut: there is no fsync per record).
- * - The write is synchronous: a few hundred bytes into the page cache take microseconds, less
+ * - Group commit: records that arrive within a few milliseconds of each other (or while the
+ *   day's file is being opened) go out in one write(), in the order they arrived. Under load
+ *   one system call then carries many records; a lone record waits the window out. The
+ *   records of a batch are made and serialised together then, in one pass over the batch.
+ * - The write is synchronous: a batch of lines into the page cache takes microseconds, less
  *   than a trip through libuv's thread pool and back costs the event loop.
- * - Records that arrive while the day's file is being opened go out together, in the order
- *   they arrived.
  * - A failure is reported through `onFailure`, and `done` still runs: the log never holds up
  *   or fails a send.
  */
-export class SendLogFile {
+export class SendLogFile<T = SendRecord> {
   readonly #dir: string;
+  readonly #build: (item: T) => SendRecord;
   readonly #retentionMs: number;
   readonly #onFailure: (failure: SendLogFailure) => void;
   readonly #now: () => number;
-  #queue: Pending[] = [];
+  #queue: Pending<T>[] = [];
+  /** How many of the queued items have their line made, from the front. */
+  #made = 0;
+  /** The commit window's timer, made once and restarted for each window. */
+  #timer: ReturnType<typeof realSetTimeout> | undefined;
+  #windowOpen = false;
   #busy = false;
   #fd: number | undefined;
   #fdDay: string | undefined;
@@ -66,17 +88,32 @@ export class SendLogFile {
   #cleanup: Promise<void> | undefined;
   #idle: Array<() => void> = [];
 
-  constructor(options: SendLogFileOptions) {
+  constructor(options: SendLogFileOptions<T>) {
     this.#dir = options.dir;
+    this.#build = options.build ?? ((item) => item as unknown as SendRecord);
     this.#retentionMs = options.retentionDays * DAY_MS;
     this.#onFailure = options.onFailure;
     this.#now = options.now ?? Date.now;
   }
 
-  append(record: SendRecord, done: () => void): void {
-    this.#queue.push({ day: record.time.slice(0, 10), line: `${JSON.stringify(record)}\n`, done });
-    this.#pump();
+  append(item: T, done: () => void): void {
+    this.#queue.push({ item, done });
+    if (this.#queue.length >= COMMIT_RECORDS || this.#closed) this.#commit();
+    else if (!this.#windowOpen) {
+      this.#windowOpen = true;
+      if (this.#timer) this.#timer.refresh();
+      else this.#timer = realSetTimeout(this.#commit, COMMIT_WINDOW_MS);
+    }
   }
+
+  /**
+   * Ends the commit window: everything queued is written now. A timer that fires with the
+   * window already closed finds nothing queued, or records a write in progress will take.
+   */
+  readonly #commit = (): void => {
+    this.#windowOpen = false;
+    this.#pump();
+  };
 
   /**
    * Resolves once every record given so far is written and a clean-up in progress is done,
@@ -84,6 +121,7 @@ export class SendLogFile {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#commit();
     if (this.#busy || this.#queue.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
     await this.#cleanup;
     this.#closeFd();
@@ -91,31 +129,40 @@ export class SendLogFile {
 
   #pump(): void {
     if (this.#busy) return;
-    const first = this.#queue[0];
-    if (!first) {
+    const queue = this.#queue;
+    if (queue.length === 0) {
       if (this.#closed) this.#closeFd();
       for (const resolve of this.#idle.splice(0)) resolve();
       return;
     }
     this.#busy = true;
-    let count = 1;
-    let bytes = first.line.length;
-    for (; count < this.#queue.length && this.#queue[count]!.day === first.day; count++) {
-      bytes += this.#queue[count]!.line.length;
-      if (bytes > MAX_BATCH_BYTES) break;
+    for (; this.#made < queue.length; this.#made++) this.#make(queue[this.#made]!);
+    // The batch: the front records of one day (records that could not be made go along).
+    const day = queue.find((p) => p.line !== '')?.day ?? '';
+    let count = 0;
+    let bytes = 0;
+    for (; count < queue.length && (queue[count]!.day === day || queue[count]!.line === ''); count++) {
+      const next = bytes + queue[count]!.line!.length;
+      if (count > 0 && next > MAX_BATCH_BYTES) break;
+      bytes = next;
     }
-    const batch = this.#queue.splice(0, count);
-    this.#withFile(first.day, (fd, openError) => {
+    const batch = queue.splice(0, count);
+    this.#made -= count;
+    if (bytes === 0) {
+      this.#finish(batch, undefined);
+      return;
+    }
+    this.#withFile(day, (fd, openError) => {
       if (fd === undefined) {
         this.#finish(batch, this.#failed('write', batch.length, openError));
         return;
       }
-      const text = batch.length === 1 ? first.line : batch.map((p) => p.line).join('');
-      const length = Buffer.byteLength(text);
+      const buffer = Buffer.from(batch.length === 1 ? batch[0]!.line! : batch.map((p) => p.line).join(''), 'utf8');
+      const length = buffer.length;
       // One write() per batch: O_APPEND makes it land whole at the end of the file.
       let written: number;
       try {
-        written = writeSync(fd, text, null, 'utf8');
+        written = writeSync(fd, buffer);
       } catch (err) {
         this.#closeFd();
         this.#finish(batch, this.#failed('write', batch.length, err));
@@ -130,7 +177,23 @@ export class SendLogFile {
     });
   }
 
-  #finish(batch: readonly Pending[], failure: SendLogFailure | undefined): void {
+  /** The item's record as a line, and the day whose file takes it. */
+  #make(pending: Pending<T>): void {
+    let record: SendRecord;
+    try {
+      record = this.#build(pending.item);
+    } catch {
+      // A record that cannot be made is lost, reported like a failed write; its send still settles.
+      pending.day = '';
+      pending.line = '';
+      this.#onFailure({ kind: 'write', message: `could not make the send-log record of a message for ${this.#dir}` });
+      return;
+    }
+    pending.day = record.time.slice(0, 10);
+    pending.line = `${JSON.stringify(record)}\n`;
+  }
+
+  #finish(batch: readonly Pending<T>[], failure: SendLogFailure | undefined): void {
     this.#busy = false;
     if (failure) this.#onFailure(failure);
     this.#pump();

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { SentMessageInfo } from 'nodemailer';
 import type { GmailTransportError } from '../errors/error.js';
 import type { OutgoingMail } from '../core/route.js';
@@ -7,6 +7,14 @@ import { readRawHeaders } from './headers.js';
 import type { SendLogPrivacy } from '../core/send-log.js';
 import type { RouteIdentity, SendContext, SendTrace } from './trace.js';
 import type { SendLogRecipients, SendRecord, SendStatus } from '../core/send-log.js';
+
+/**
+ * Record ids are `<process>.<n>`: a random prefix per process and a counter, unique across
+ * processes writing one folder, as the bridge's `<session>.<transaction>` ids are, without a
+ * random UUID per record.
+ */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let lastId = 0;
 
 /** What a record says about the message itself, taken before it is sent. */
 export interface MessageFacts {
@@ -149,7 +157,7 @@ export function buildRecord(input: RecordInput): SendRecord {
   const subject = privacy.subjects && facts.subject !== undefined ? oneLine(facts.subject) : undefined;
   const route = trace?.decidedBy ?? input.route;
   // Assigned in the documented order (JSON keeps insertion order), optional fields only when set.
-  const record = { id: context?.id ?? randomUUID(), time: new Date(input.now).toISOString(), strategy: route.strategy } as SendRecord;
+  const record = { id: context?.id ?? `${ID_PREFIX}.${++lastId}`, time: new Date(input.now).toISOString(), strategy: route.strategy } as SendRecord;
   if (trace?.route !== undefined) record.route = trace.route;
   if (route.user !== undefined) record.user = route.user;
   record.from = facts.from;

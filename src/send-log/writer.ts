@@ -1,6 +1,6 @@
 import { SendLogFile } from './file.js';
 import type { ResolvedSendLog, SendLogPrivacy } from '../core/send-log.js';
-import type { SendRecord } from '../core/send-log.js';
+import { buildRecord, type RecordInput } from './record.js';
 
 /** Warning codes of the send log, emitted as the transporter's `warning` event. */
 export type SendLogWarningCode = 'SEND_LOG_WRITE_FAILED' | 'SEND_LOG_CLEANUP_FAILED';
@@ -8,8 +8,11 @@ export type SendLogWarningCode = 'SEND_LOG_WRITE_FAILED' | 'SEND_LOG_CLEANUP_FAI
 /** Where a transport's records go: its files, or the user's sink. */
 export interface SendLogWriter {
   readonly privacy: SendLogPrivacy;
-  /** `done` runs once the record is handed over (or its failure reported); never throws. */
-  write(record: SendRecord, done: () => void): void;
+  /**
+   * Makes the record of `input` and hands it over; `done` runs once it is (or its failure is
+   * reported). Never throws.
+   */
+  write(input: RecordInput, done: () => void): void;
   close(): Promise<void>;
 }
 
@@ -20,13 +23,14 @@ export function createSendLogWriter(
 ): SendLogWriter {
   const privacy = { subjects: config.subjects, recipients: config.recipients };
   if (config.kind === 'file') {
-    const file = new SendLogFile({
+    const file = new SendLogFile<RecordInput>({
       dir: config.dir,
+      build: buildRecord,
       retentionDays: config.retentionDays,
       onFailure: (failure) => warn(failure.kind === 'write' ? 'SEND_LOG_WRITE_FAILED' : 'SEND_LOG_CLEANUP_FAILED', failure.message),
       ...runtime,
     });
-    return { privacy, write: (record, done) => file.append(record, done), close: () => file.close() };
+    return { privacy, write: (input, done) => file.append(input, done), close: () => file.close() };
   }
   const sink = config.sink;
   const failed = (err: unknown): void => {
@@ -36,10 +40,10 @@ export function createSendLogWriter(
   };
   return {
     privacy,
-    write(record, done) {
+    write(input, done) {
       let result: unknown;
       try {
-        result = sink.write(record);
+        result = sink.write(buildRecord(input));
       } catch (err) {
         failed(err);
         done();

@@ -12,10 +12,9 @@ import { SmtpRoute } from '../routes/smtp/smtp-route.js';
 import type { Route } from '../core/route.js';
 import type { ResolvedDkim } from '../core/config.js';
 import type { GmailTransportError } from '../errors/error.js';
-import { buildRecord, factsOfData } from '../send-log/record.js';
+import { factsOfData, type RecordInput } from '../send-log/record.js';
 import { sendContextOf, takeTrace, type SendContext } from '../send-log/trace.js';
 import type { SendLogWriter } from '../send-log/writer.js';
-import type { SendRecord } from '../core/send-log.js';
 import { withBudget } from '../budget/route.js';
 import { withRetry } from '../delivery/retry.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -165,13 +164,13 @@ function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConf
 
 type Recorder = (data: SendMailOptions, error: GmailTransportError | undefined, info: SentMessageInfo | undefined, startedAt: number, done: () => void) => void;
 
-/** Builds each send's record from what the transport traced, and hands it to the log. */
+/** Hands each send's outcome, with what the transport traced, to the log that makes its record. */
 function createRecorder(transport: ManagedTransport, log: SendLogWriter): Recorder {
   return (data, error, info, startedAt, done) => {
-    let record: SendRecord;
+    let input: RecordInput;
     try {
       const trace = takeTrace(error ?? info);
-      record = buildRecord({
+      input = {
         route: transport.route,
         ...(trace ? { trace } : {}),
         // No trace: the message never reached the transport (a plugin or the data failed first).
@@ -181,7 +180,7 @@ function createRecorder(transport: ManagedTransport, log: SendLogWriter): Record
         now: Date.now(),
         privacy: log.privacy,
         ...withContext(sendContextOf(data)),
-      });
+      };
     } catch {
       // Only the caller's data can throw here (a getter): the send's outcome stands without a record.
       transport.publish('warning', {
@@ -192,7 +191,7 @@ function createRecorder(transport: ManagedTransport, log: SendLogWriter): Record
       done();
       return;
     }
-    log.write(record, done);
+    log.write(input, done);
   };
 }
 

@@ -125,4 +125,50 @@ describe('SendLogFile', () => {
     const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
     expect(lines(path)).toHaveLength(51);
   });
+  it('group commit: records a few milliseconds apart share one write, and each callback runs once its line is in the file', async () => {
+    const dir = tempDir();
+    const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined });
+    const now = Date.now();
+    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const seenAtDone: number[] = [];
+    const first = new Promise<void>((resolve) =>
+      file.append(record(now, 'g1'), () => {
+        seenAtDone.push(lines(path).length);
+        resolve();
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const second = new Promise<void>((resolve) =>
+      file.append(record(now, 'g2'), () => {
+        seenAtDone.push(lines(path).length);
+        resolve();
+      }),
+    );
+    await Promise.all([first, second]);
+    // Written one by one, the first callback would have seen one line.
+    expect(seenAtDone).toEqual([2, 2]);
+    await file.close();
+  });
+
+  it('an item whose record cannot be made: reported as a failed write, its callback runs, the others are written', async () => {
+    const dir = tempDir();
+    const failures: SendLogFailure[] = [];
+    const file = new SendLogFile<{ id: string }>({
+      dir,
+      retentionDays: 30,
+      onFailure: (f) => failures.push(f),
+      build: (item) => {
+        if (item.id === 'bad') throw new Error('a getter of the caller threw');
+        return record(Date.now(), item.id);
+      },
+    });
+    const done: string[] = [];
+    for (const id of ['a', 'bad', 'b']) file.append({ id }, () => done.push(id));
+    await file.close();
+    expect(done).toEqual(['a', 'bad', 'b']);
+    expect(failures.map((f) => f.kind)).toEqual(['write']);
+    expect(failures[0]!.message).not.toContain('getter');
+    const path = join(dir, `send-${new Date().toISOString().slice(0, 10)}.jsonl`);
+    expect(lines(path).map((l) => (JSON.parse(l) as SendRecord).id)).toEqual(['a', 'b']);
+  });
 });

@@ -95,7 +95,7 @@ describe('sendLog: one record per sendMail outcome, from real sends (issue 21)',
     mailer.close();
     expect(records).toEqual([
       {
-        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        id: expect.stringMatching(/^[\w-]{12}\.\d+$/),
         time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
         strategy: 'app-password',
         user: SECRETS.user,
