@@ -35,6 +35,8 @@ export interface BudgetContext {
   readonly strategy: string;
   readonly locale: Locale;
   readonly emit: (event: 'warning', payload: TransportEvents['warning']) => void;
+  /** The transport's clock: the window rolls on it. */
+  readonly now: () => number;
 }
 
 /**
@@ -71,7 +73,7 @@ export class Budget {
     if (max !== undefined && envelope.to > max) return this.#tooManyRecipients(mail, envelope.to, max);
     if (this.limits.messagesPerDay === undefined && this.limits.recipientsPerDay === undefined) return { key: '', handle: undefined };
     const key = this.#keyOf(mailbox);
-    const verdict = this.#ledger.reserve(key, envelope.to, this.limits, Date.now());
+    const verdict = this.#ledger.reserve(key, envelope.to, this.limits, this.#ctx.now());
     return verdict instanceof Promise
       ? verdict.then((v) => this.#judge(v, key, mailbox, envelope.to, mail))
       : this.#judge(verdict, key, mailbox, envelope.to, mail);
@@ -87,7 +89,7 @@ export class Budget {
     const refusal = dailyLimitRefusal(err);
     const work: Array<void | Promise<void>> = [];
     if (refusal) {
-      const now = Date.now();
+      const now = this.#ctx.now();
       work.push(this.#ledger.markSpent(admitted.key, now + refusal.forMs, now));
     }
     if (err.code !== 'DELIVERY_UNCERTAIN' && err.code !== 'UNKNOWN') work.push(this.#ledger.release(admitted.key, admitted.handle));
@@ -97,7 +99,7 @@ export class Budget {
 
   /** Used and left of each mailbox this budget counts for. */
   async status(strategy: string): Promise<BudgetStatus[]> {
-    const now = Date.now();
+    const now = this.#ctx.now();
     const entries = [...this.#seen];
     return Promise.all(
       entries.map(async ([mailbox, key]) => {

@@ -18,8 +18,9 @@ export function withBudget(route: Route, config: ResolvedConfig, subject: Budget
   const limits = resolveLimits(subject, options ?? {});
   if (!hasLimits(limits)) return route;
   const emit = ctx.emit;
-  const ledger = ledgerFor(options?.store, (code, message) => emit('warning', { code, message, strategy: config.strategy }));
-  return new BudgetedRoute(route, new Budget(subject, limits, ledger, { strategy: config.strategy, locale: config.locale, emit }));
+  const now = (): number => ctx.clock.now();
+  const ledger = ledgerFor(options?.store, (code, message) => emit('warning', { code, message, strategy: config.strategy }), now);
+  return new BudgetedRoute(route, new Budget(subject, limits, ledger, { strategy: config.strategy, locale: config.locale, emit, now }));
 }
 
 /**

@@ -32,24 +32,27 @@ const shared = new WeakMap<object, Ledger>();
  * with one `BUDGET_STORE_FAILED` warning, and this process counts in its own memory meanwhile.
  * An outage of the store never stops mail, and never lets a process send without counting.
  */
-export function sharedLedger(store: TokenStore, warn: LedgerWarning): Ledger {
+export function sharedLedger(store: TokenStore, warn: LedgerWarning, now: () => number): Ledger {
   let ledger = shared.get(store);
   if (!ledger) {
     const adapter = redisAdapterOf(store);
     ledger = adapter ? new RedisLedger(adapter, BUDGET_STORE_TIMEOUT_MS) : new KeyvLedger(store, BUDGET_STORE_TIMEOUT_MS);
     shared.set(store, ledger);
   }
-  return new GuardedLedger(ledger, warn);
+  return new GuardedLedger(ledger, warn, now);
 }
 
 class GuardedLedger implements Ledger {
   readonly #ledger: Ledger;
   readonly #warn: LedgerWarning;
+  /** The transport's clock: how long a failed store is left alone. */
+  readonly #now: () => number;
   #downUntil = 0;
 
-  constructor(ledger: Ledger, warn: LedgerWarning) {
+  constructor(ledger: Ledger, warn: LedgerWarning, now: () => number) {
     this.#ledger = ledger;
     this.#warn = warn;
+    this.#now = now;
   }
 
   get kind(): Ledger['kind'] {
@@ -94,7 +97,7 @@ class GuardedLedger implements Ledger {
 
   /** Whether the store failed lately and is being left alone. */
   #resting(): boolean {
-    return Date.now() < this.#downUntil;
+    return this.#now() < this.#downUntil;
   }
 
   /** The call's result as a promise, a synchronous throw included. */
@@ -108,7 +111,7 @@ class GuardedLedger implements Ledger {
 
   #fail(err: unknown, what: string): void {
     const wasUp = !this.#resting();
-    this.#downUntil = Date.now() + STORE_RETRY_AFTER_MS;
+    this.#downUntil = this.#now() + STORE_RETRY_AFTER_MS;
     // One warning per outage, not one per send.
     if (wasUp)
       this.#warn(

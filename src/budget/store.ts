@@ -10,8 +10,8 @@ export type LedgerWarning = (code: string, message: string) => void;
  * its timeouts and its fallback to memory, is loaded on first use (shared-ledger.ts), so that
  * importing the package does not load the code of stores most users never give.
  */
-export function ledgerFor(store: TokenStore | undefined, warn: LedgerWarning): Ledger {
-  return store ? new DeferredLedger(() => import('./shared-ledger.js').then((m) => m.sharedLedger(store, warn))) : memoryLedger;
+export function ledgerFor(store: TokenStore | undefined, warn: LedgerWarning, now: () => number): Ledger {
+  return store ? new DeferredLedger(() => import('./shared-ledger.js').then((m) => m.sharedLedger(store, warn, now))) : memoryLedger;
 }
 
 /** Forwards every call to the shared ledger once it is loaded. */

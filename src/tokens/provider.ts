@@ -86,11 +86,16 @@ export class TokenProvider {
     this.#key = storeKeyOf(settings);
     this.#lockKey = tokenLockKey(this.#key);
     const { cache } = settings;
-    this.#store = new GuardedStore(cache.store, cache.storeTimeoutMs, (code, message) => this.#warn(this.#flight?.callers ?? this.#recent, code, message));
+    this.#clock = options.clock ?? systemClock;
+    this.#store = new GuardedStore(
+      cache.store,
+      cache.storeTimeoutMs,
+      (code, message) => this.#warn(this.#flight?.callers ?? this.#recent, code, message),
+      () => this.#clock.now(),
+    );
     this.#lock = resolveRefreshLock(cache.store, cache.lock);
     this.#codec = createTokenCodec(cache.encryptionKey);
     this.#fetcher = options.fetcher ?? createGoogleFetcher(settings);
-    this.#clock = options.clock ?? systemClock;
   }
 
   async getAccessToken(call: TokenCall): Promise<AccessToken> {

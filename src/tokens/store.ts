@@ -32,7 +32,11 @@ export class GuardedStore {
   readonly #warn: StoreWarning;
   #downUntil = 0;
 
-  constructor(raw: TokenStore | undefined, timeoutMs: number, warn: StoreWarning) {
+  /** The provider's clock: how long a failed store is left alone. */
+  readonly #now: () => number;
+
+  constructor(raw: TokenStore | undefined, timeoutMs: number, warn: StoreWarning, now: () => number) {
+    this.#now = now;
     this.raw = raw ?? createMemoryTokenStore();
     this.shared = raw !== undefined;
     this.#timeoutMs = timeoutMs;
@@ -46,7 +50,7 @@ export class GuardedStore {
 
   /** Whether the store is in use (not resting after a failure). */
   get available(): boolean {
-    return Date.now() >= this.#downUntil;
+    return this.#now() >= this.#downUntil;
   }
 
   /** The stored value, or `undefined` on a miss, a failure or a timeout. */
@@ -97,7 +101,7 @@ export class GuardedStore {
 
   #markDown(code: string, message: string): void {
     const wasUp = this.available;
-    this.#downUntil = Date.now() + STORE_RETRY_AFTER_MS;
+    this.#downUntil = this.#now() + STORE_RETRY_AFTER_MS;
     // One warning per outage, not one per send.
     if (wasUp) this.#warn(code, `${message}; using this process's memory for ${STORE_RETRY_AFTER_MS / 1000} s`);
   }

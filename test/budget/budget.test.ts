@@ -5,6 +5,8 @@ import { startRecordingServer, type RecordingServer } from '../helpers/smtp-serv
 import { startScriptedServer, type ScriptedSmtpServer, type SessionScript } from '../helpers/scripted-smtp.js';
 import { localSmtp } from '../helpers/oauth-fixtures.js';
 import { sendFailure } from '../helpers/send-failure.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { createTransportWith } from '../../src/transport/create.js';
 
 const APP_PASSWORD = 'fakebudgetpwqzxk';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -14,15 +16,19 @@ let serial = 0;
 /** A mailbox no other test sends as: the default budget store is this process's memory, shared per mailbox. */
 const mailbox = (domain = 'example.com') => `budget-${process.pid}-${++serial}@${domain}`;
 
-function appPassword(user: string, server: { port: number; cert: string }, extra: Record<string, unknown> = {}) {
-  return createGmailTransport({
+function appPasswordConfig(user: string, server: { port: number; cert: string }, extra: Record<string, unknown> = {}): GmailTransportConfig {
+  return {
     strategy: 'app-password',
     user,
     appPassword: APP_PASSWORD,
     smtp: localSmtp(server as RecordingServer),
     retry: false,
     ...extra,
-  } as GmailTransportConfig);
+  } as GmailTransportConfig;
+}
+
+function appPassword(user: string, server: { port: number; cert: string }, extra: Record<string, unknown> = {}) {
+  return createGmailTransport(appPasswordConfig(user, server, extra));
 }
 
 const message = (from: string, to: string | string[] = 'you@example.com') => ({ from, to, subject: 'Budget', text: 'Counted.' });
@@ -121,21 +127,20 @@ describe('sending budget, memory store (the default), through a real SMTP server
     mailer.close();
   });
 
-  it('rolls the window on the clock (faked): a slot frees exactly when its message is 24 hours old', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+  it("rolls the window on the transport's clock (injected): a slot frees exactly when its message is 24 hours old", async () => {
     const t0 = Date.parse('2026-03-02T09:00:00Z');
-    vi.setSystemTime(t0);
+    const clock = new ManualClock(t0);
     const user = mailbox();
-    const mailer = appPassword(user, server, { budget: { messagesPerDay: 2 } });
+    const mailer = createTransportWith(appPasswordConfig(user, server, { budget: { messagesPerDay: 2 } }), undefined, { clock });
     await mailer.sendMail(message(user));
-    vi.setSystemTime(t0 + HOUR_MS);
+    clock.t = t0 + HOUR_MS;
     await mailer.sendMail(message(user));
-    vi.setSystemTime(t0 + 2 * HOUR_MS);
+    clock.t = t0 + 2 * HOUR_MS;
     const first = await sendFailure(mailer.sendMail(message(user)));
     expect(first.retryAfterMs).toBe(22 * HOUR_MS);
-    vi.setSystemTime(t0 + DAY_MS - 1);
+    clock.t = t0 + DAY_MS - 1;
     expect((await sendFailure(mailer.sendMail(message(user)))).retryAfterMs).toBe(1);
-    vi.setSystemTime(t0 + DAY_MS);
+    clock.t = t0 + DAY_MS;
     await mailer.sendMail(message(user));
     // The message of t0 + 1 h still counts, with the one just sent.
     const second = await sendFailure(mailer.sendMail(message(user)));

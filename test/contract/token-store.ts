@@ -50,7 +50,7 @@ export function runTokenStoreContract(name: string, makeStore: () => Promise<Sto
     beforeEach(async () => {
       subject = await makeStore();
       warnings = [];
-      guarded = new GuardedStore(subject.store, 2_000, (code) => warnings.push(code));
+      guarded = new GuardedStore(subject.store, 2_000, (code) => warnings.push(code), Date.now);
       authority = new TokenAuthority();
       msw.resetHandlers(authority.handler());
     });

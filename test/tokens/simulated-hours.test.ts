@@ -2,30 +2,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setupServer } from 'msw/node';
 import { http, HttpResponse } from 'msw';
 import { createTransportWith } from '../../src/transport/create.js';
-import type { Clock } from '../../src/core/clock.js';
 import type { GmailApiConfig } from '../../src/index.js';
 import { DEFAULT_EAGER_REFRESH_MS } from '../../src/tokens/oauth-config.js';
 import { TokenAuthority } from '../helpers/google-token.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-fixtures.js';
 
 const USER = 'me@gmail.com';
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
-
-/** A clock the test moves by hand; a sleep moves it too, at once. */
-class ManualClock implements Clock {
-  t = Date.UTC(2026, 0, 5, 9, 0, 0);
-  now(): number {
-    return this.t;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.t += ms;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  random(): number {
-    return Math.random();
-  }
-}
 
 const clock = new ManualClock();
 let authority = new TokenAuthority();

@@ -7,6 +7,7 @@ import { startRecordingServer, type RecordingServer } from '../helpers/smtp-serv
 import { TokenAuthority } from '../helpers/google-token.js';
 import { CLIENT_SECRET, REFRESH_TOKEN, localSmtp, uniqueClientId } from '../helpers/oauth-fixtures.js';
 import { runTokenStoreContract } from '../contract/token-store.js';
+import { GuardedStore, STORE_RETRY_AFTER_MS } from '../../src/tokens/store.js';
 
 const fakeElapse = async (ms: number) => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -246,5 +247,38 @@ describe('encryption at rest', () => {
     await send(p.second);
     expect(authority.requests).toHaveLength(2);
     expect(p.warnings[0]!.message).toMatch(/no tokenEncryptionKey/);
+  });
+});
+
+describe('a failed store rests on the provider clock', () => {
+  it('is left alone for 30 s of the injected clock, then tried again', async () => {
+    let t = Date.UTC(2026, 0, 5, 9);
+    let calls = 0;
+    const failing: TokenStore = {
+      get: () => {
+        calls++;
+        throw new Error('store down');
+      },
+      set: () => undefined,
+      delete: () => undefined,
+    };
+    const warnings: string[] = [];
+    const guarded = new GuardedStore(
+      failing,
+      1_000,
+      (code) => warnings.push(code),
+      () => t,
+    );
+    expect(await guarded.get('k')).toBeUndefined();
+    expect(guarded.available).toBe(false);
+    expect(await guarded.get('k')).toBeUndefined();
+    expect(calls).toBe(1);
+    t += STORE_RETRY_AFTER_MS - 1;
+    expect(guarded.available).toBe(false);
+    t += 1;
+    expect(guarded.available).toBe(true);
+    await guarded.get('k');
+    expect(calls).toBe(2);
+    expect(warnings).toEqual(['TOKEN_STORE_READ_FAILED', 'TOKEN_STORE_READ_FAILED']);
   });
 });
