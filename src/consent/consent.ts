@@ -96,7 +96,7 @@ export async function checkAccount(accessToken: Secret | undefined, user: string
   if (user && !sameAccount(user, address)) {
     return {
       code: 'ACCOUNT_MISMATCH',
-      message: `Google granted access for ${address}, not for ${user} (--user); nothing was written`,
+      message: `Google granted access for ${address}, not for ${user}; nothing was written`,
       hint: `Run the command again and sign in as ${user} (the consent page lets you pick or add an account). If ${user} is an alias of ${address}, pass --user ${address}. To withdraw the access ${address} just granted, remove the app at https://myaccount.google.com/permissions while signed in as it.`,
     };
   }

@@ -11,6 +11,12 @@ export function stripControlCharacters(text: string): string {
   return text.replace(CONTROL_CHARACTERS, '');
 }
 
+/** `text` on one line (line breaks and other controls become spaces), cut to `maxLength` with an ellipsis. */
+export function oneLine(text: string, maxLength = Number.POSITIVE_INFINITY): string {
+  const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+}
+
 /**
  * A server's free text (an OAuth `error` or `error_description`, an API message) as it may
  * appear in an error: one line without control characters, or `undefined` when it is not a

@@ -4,6 +4,7 @@ import type { SentMessageInfo } from 'nodemailer';
 import type { GmailTransportError } from '../errors/error.js';
 import type { OutgoingMail } from '../core/route.js';
 import { readRawHeaders } from './headers.js';
+import { oneLine } from '../core/untrusted-text.js';
 import type { SendLogPrivacy } from '../core/send-log.js';
 import type { RouteIdentity, SendContext, SendTrace } from './trace.js';
 import type { SendLogRecipients, SendRecord, SendStatus } from '../core/send-log.js';
@@ -154,7 +155,7 @@ export function buildRecord(input: RecordInput): SendRecord {
   const { trace, facts, outcome, privacy, context } = input;
   const result = 'info' in outcome ? delivered(outcome.info, privacy.recipients) : failed(outcome.error);
   const size = trace?.size ?? facts.size;
-  const subject = privacy.subjects && facts.subject !== undefined ? oneLine(facts.subject) : undefined;
+  const subject = privacy.subjects && facts.subject !== undefined ? oneLine(facts.subject, MAX_TEXT) : undefined;
   const route = trace?.decidedBy ?? input.route;
   // Assigned in the documented order (JSON keeps insertion order), optional fields only when set.
   const record = { id: context?.id ?? `${ID_PREFIX}.${++lastId}`, time: new Date(input.now).toISOString(), strategy: route.strategy } as SendRecord;
@@ -187,7 +188,7 @@ interface OutcomeFields {
 
 function delivered(info: SentMessageInfo, recipients: SendLogRecipients): OutcomeFields {
   const fields = info as { response?: unknown; id?: unknown; rejected?: unknown };
-  const response = typeof fields.response === 'string' ? oneLine(fields.response) : undefined;
+  const response = typeof fields.response === 'string' ? oneLine(fields.response, MAX_TEXT) : undefined;
   // The Gmail API's message id, else the queue id in the SMTP server's reply.
   const upstreamId = typeof fields.id === 'string' && fields.id !== '' ? fields.id : response ? queueIdOf(response) : undefined;
   const rejected = Array.isArray(fields.rejected) && fields.rejected.length > 0 ? maskRecipients(fields.rejected.map(String), recipients) : undefined;
@@ -197,7 +198,7 @@ function delivered(info: SentMessageInfo, recipients: SendLogRecipients): Outcom
 function failed(error: GmailTransportError): OutcomeFields {
   const status: SendStatus = error.code === 'DELIVERY_UNCERTAIN' ? 'uncertain' : error.retryable ? 'deferred' : 'refused';
   // The error's fields are built to carry no secret (GmailTransportError's contract).
-  return { status, code: error.code, response: oneLine(error.response ?? error.message) };
+  return { status, code: error.code, response: oneLine(error.response ?? error.message, MAX_TEXT) };
 }
 
 /**
@@ -218,10 +219,4 @@ export function maskRecipients(addresses: readonly string[], mode: SendLogRecipi
     const at = address.lastIndexOf('@');
     return at === -1 ? '*' : `*@${address.slice(at + 1).toLowerCase()}`;
   });
-}
-
-/** Line breaks and other control characters become spaces; long text is cut. */
-function oneLine(text: string): string {
-  const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
-  return flat.length > MAX_TEXT ? `${flat.slice(0, MAX_TEXT - 1)}…` : flat;
 }

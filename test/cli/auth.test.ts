@@ -352,7 +352,7 @@ describe('gmail-transport auth: the granted account (issue 25)', () => {
       expect(run.code).toBe(1);
       expect(profileRequests).toEqual([`Bearer ${ACCESS}`]);
       expect(run.stderr).toMatch(/FAILED ACCOUNT_MISMATCH/);
-      expect(run.stderr).toContain('Google granted access for someone.else@example.com, not for me@example.com (--user); nothing was written');
+      expect(run.stderr).toContain('Google granted access for someone.else@example.com, not for me@example.com; nothing was written');
       expect(run.stderr).toMatch(/hint: Run the command again and sign in as me@example.com/);
       expect(await readFile(out, 'utf8')).toBe('old token\n');
       expect(run.stdout).toBe('');

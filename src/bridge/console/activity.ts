@@ -73,6 +73,16 @@ export class ConsoleActivity {
     }
   }
 
+  /**
+   * A test message from the console: the last delivery or failure, as a device's would be (not
+   * counted in the metrics, which count the devices' messages).
+   */
+  noteTest(outcome: { ok: true; account: string; client: string } | { ok: false; code: ErrorCode; reply: string; account: string; client: string }): void {
+    const who = { account: outcome.account, client: outcome.client };
+    if (outcome.ok) this.lastDelivery = { time: this.#now(), ...who, recipients: 1 };
+    else this.lastFailure = { time: this.#now(), code: outcome.code, reply: outcome.reply, ...who };
+  }
+
   noteToken(event: TransportEvents['token']): void {
     const refreshedAt = event.source === 'endpoint' ? this.#now() : this.token?.refreshedAt;
     if (event.source === 'endpoint') this.tokenRefreshes++;

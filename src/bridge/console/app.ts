@@ -86,7 +86,7 @@ export function createConsoleHandler(host: ConsoleHost): { handle: (req: Incomin
         return redirect(res, '/login', { 'set-cookie': cookie(SESSION, '', { secure, maxAgeSeconds: 0 }) });
       }
       if (path === '/google/start' && google) {
-        await google.start();
+        await google.start(ctx.locale);
         return redirect(res, '/google');
       }
       if (path === '/google/paste' && google) {

@@ -6,6 +6,10 @@ import type { ConsoleHost } from './context.js';
 import { writeSecretFile } from '../../consent/client-file.js';
 import { createTokenCodec } from '../../tokens/crypto.js';
 import { SEAL_CONTEXT } from './kept-token.js';
+import { t, type MessageKey } from './i18n.js';
+import { hintFor, LOCALES, type Locale } from '../../errors/hints.js';
+import { ERROR_CODES, type ErrorCode } from '../../errors/error.js';
+import type { Diagnosis } from '../../errors/diagnosis.js';
 
 /** How long a started consent waits for Google's answer. */
 export const CONSENT_TIMEOUT_MS = 10 * 60_000;
@@ -15,7 +19,7 @@ export type ConnectState =
   | { kind: 'idle' }
   | { kind: 'waiting'; url: string; redirectUri: string; startedAt: number }
   | { kind: 'connected'; account: string; at: number }
-  | { kind: 'failed'; code: string; message: string; hint?: string; at: number };
+  | { kind: 'failed'; code: string; message: Record<Locale, string>; hint: Partial<Record<Locale, string>>; at: number };
 
 interface Pending {
   state: string;
@@ -25,6 +29,8 @@ interface Pending {
   redirectUri: string;
   startedAt: number;
   settled: boolean;
+  /** The language of the admin who started it: the page Google's redirect lands on speaks it. */
+  locale: Locale;
 }
 
 /**
@@ -52,7 +58,7 @@ export class GoogleConnect {
     return this.#state;
   }
 
-  async start(): Promise<ConnectState> {
+  async start(locale: Locale): Promise<ConnectState> {
     await this.#cancel();
     const upstream = this.#host.config.upstream as { clientId: string; user?: string };
     const pkce = createPkce();
@@ -73,6 +79,7 @@ export class GoogleConnect {
       url,
       redirectUri: listener.redirectUri,
       startedAt: Date.now(),
+      locale,
       settled: false,
     };
     this.#pending = pending;
@@ -133,25 +140,28 @@ export class GoogleConnect {
         redirectUri: pending.redirectUri,
         tokenEndpoint: this.#endpoints.token,
       });
-      if ('code' in result) return done(failed(result), { status: 400, title: 'Sign-in failed', text: 'See the bridge console for what to do.' });
+      const l = pending.locale;
+      if ('code' in result) return done(failed(result), { status: 400, title: t(l, 'google.done.failed'), text: t(l, 'google.done.seeConsole') });
       const account = await checkAccount(result.accessToken, upstream.user);
-      if ('code' in account) return done(failed(account), { status: 400, title: 'Sign-in refused', text: 'See the bridge console for what to do.' });
+      if ('code' in account) return done(failed(account), { status: 400, title: t(l, 'google.done.refused'), text: t(l, 'google.done.seeConsole') });
       await keepToken(host.config.admin.refreshTokenFile!, result.refreshToken, host.config.admin.sealKey);
       host.replaceRefreshToken(result.refreshToken);
       const who = account.address ?? upstream.user ?? '';
       host.logger?.info?.({ event: 'admin-google-connected', account: who }, 'gmail-transport bridge: a new refresh token from the console is in use');
       done(
         { kind: 'connected', account: who, at: Date.now() },
-        { status: 200, title: 'Access granted', text: 'The bridge has its new refresh token. You can close this tab and return to the console.' },
+        { status: 200, title: t(pending.locale, 'google.done.granted'), text: t(pending.locale, 'google.done.grantedText') },
       );
     } catch (err) {
       done(
-        failed({
+        {
+          kind: 'failed',
           code: (err as { code?: string }).code ?? 'UNKNOWN',
-          message: 'Could not keep the refresh token',
-          hint: 'Check that the bridge may write admin.refreshTokenFile.',
-        }),
-        { status: 500, title: 'Failed', text: 'See the bridge console.' },
+          message: { en: t('en', 'google.keepFailed'), ja: t('ja', 'google.keepFailed') },
+          hint: { en: t('en', 'google.keepFailedHint'), ja: t('ja', 'google.keepFailedHint') },
+          at: Date.now(),
+        },
+        { status: 500, title: t(pending.locale, 'google.done.error'), text: t(pending.locale, 'google.done.seeConsole') },
       );
     } finally {
       await pending.listener.close();
@@ -160,8 +170,25 @@ export class GoogleConnect {
   }
 }
 
-function failed(d: { code: string; message: string; hint?: string }): ConnectState {
-  return { kind: 'failed', code: d.code, message: d.message, ...(d.hint ? { hint: d.hint } : {}), at: Date.now() };
+/** The console's own advice for the consent's outcomes (the CLI's speaks of flags and commands). */
+const CONSOLE_HINTS: Partial<Record<string, MessageKey>> = {
+  CONSENT_TIMEOUT: 'google.hint.timeout',
+  NO_REFRESH_TOKEN: 'google.hint.noRefreshToken',
+  ACCOUNT_UNCONFIRMED: 'google.hint.unconfirmed',
+  ACCOUNT_MISMATCH: 'google.hint.mismatch',
+};
+
+/** A failed consent as the page shows it, its hint in each language the console speaks. */
+function failed(d: Diagnosis): ConnectState {
+  const own = CONSOLE_HINTS[d.code];
+  const library = (ERROR_CODES as readonly string[]).includes(d.code) ? (d.code as ErrorCode) : undefined;
+  const hint: Partial<Record<Locale, string>> = {};
+  for (const locale of LOCALES) {
+    // A library error's own hint in English (it may name a variant); its code's hint otherwise.
+    const text = own ? t(locale, own) : locale === 'en' ? d.hint : library ? hintFor(library, locale) : undefined;
+    if (text) hint[locale] = text;
+  }
+  return { kind: 'failed', code: d.code, message: { en: d.message, ja: d.message }, hint, at: Date.now() };
 }
 
 /** Writes the refresh token with mode 0600, sealed with AES-256-GCM when `key` is set (read back by readKeptToken). */

@@ -41,7 +41,8 @@ export function googlePage(ctx: RequestContext, state: ConnectState | undefined,
   } else if (state.kind === 'connected') {
     body = html`${notice('ok', html`${t(locale, 'google.connected', { account: state.account })} ${time(state.at)}`)}${start}`;
   } else if (state.kind === 'failed') {
-    body = html`${notice('error', html`<code class="code">${state.code}</code> ${state.message}${state.hint ? html`<p class="hint">${state.hint}</p>` : ''}`)}${start}`;
+    const hint = state.hint[locale];
+    body = html`${notice('error', html`<code class="code">${state.code}</code> ${state.message[locale]}${hint ? html`<p class="hint">${hint}</p>` : ''}`)}${start}`;
   } else {
     body = html`<p>${t(locale, 'google.intro')}</p>
       ${start}`;

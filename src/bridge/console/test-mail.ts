@@ -6,6 +6,7 @@ import { setSendContext } from '../../send-log/trace.js';
 import type { ConsoleHost, RequestContext } from './context.js';
 import { html, type SafeHtml } from './html.js';
 import { t } from './i18n.js';
+import { oneLine } from '../../core/untrusted-text.js';
 import { notice, page } from './layout.js';
 
 /** The outcome of a test message, as the page and `POST /api/test` show it. */
@@ -39,6 +40,7 @@ export async function sendTest(host: ConsoleHost, opts: { to: string; from: stri
   try {
     const info = (await host.upstream().sendMail(data)) as { response?: unknown; messageId?: unknown };
     host.logger?.info?.({ event: 'admin-test', admin: opts.admin, outcome: 'accepted' }, 'gmail-transport bridge: test message accepted by the upstream');
+    host.activity.noteTest({ ok: true, account: `admin:${opts.admin}`, client: opts.client });
     return {
       ok: true,
       ...(typeof info.response === 'string' ? { response: info.response } : {}),
@@ -48,6 +50,7 @@ export async function sendTest(host: ConsoleHost, opts: { to: string; from: stri
     // GmailTransportError's message, hint and response carry no secret by contract.
     const err = isGmailTransportError(thrown) ? thrown : mapError(thrown);
     host.logger?.warn?.({ event: 'admin-test', admin: opts.admin, outcome: 'failed', code: err.code }, 'gmail-transport bridge: test message failed');
+    host.activity.noteTest({ ok: false, code: err.code, reply: oneLine(err.response ?? err.message), account: `admin:${opts.admin}`, client: opts.client });
     // The transport's hint is in its own locale (and may name a variant); the page's language wins.
     const text = opts.locale === 'en' ? err.hint : hintFor(err.code, opts.locale);
     const hint = text ? { hint: text } : {};

@@ -114,6 +114,9 @@ describe('console HTTP API (issue 22)', () => {
     });
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body)).toMatchObject({ ok: false, code: 'RECIPIENT_REJECTED', hint: expect.any(String), message: expect.any(String) });
+    // The status shows the failed test message as the last failure, under the admin's name.
+    const status = JSON.parse((await call(`${b.base}/api/status`, { headers: auth() })).body);
+    expect(status.lastFailure).toMatchObject({ code: 'RECIPIENT_REJECTED', account: 'admin:admin', hint: expect.any(String) });
   });
 
   it('POST /api/test refuses a form body (415), a bad address and a list (400)', async () => {

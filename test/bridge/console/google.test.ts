@@ -97,16 +97,16 @@ afterAll(async () => {
   await upstream.close();
 });
 
-const post = (cookie: string, path: string, fields: Record<string, string>) =>
+const post = (cookie: string, path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
   call(`${base}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers },
     body: new URLSearchParams(fields).toString(),
   });
 
 /** Starts Connect Google and returns the consent URL the page links to. */
-async function start(cookie: string, csrf: string): Promise<URL> {
-  expect((await post(cookie, '/google/start', { _csrf: csrf })).status).toBe(303);
+async function start(cookie: string, csrf: string, headers: Record<string, string> = {}): Promise<URL> {
+  expect((await post(cookie, '/google/start', { _csrf: csrf }, headers)).status).toBe(303);
   const page = await call(`${base}/google`, { headers: { cookie } });
   const href = /<a href="([^"]+)" target="_blank"/.exec(page.body)![1]!.replace(/&amp;/g, '&');
   consent = new URL(href);
@@ -183,6 +183,25 @@ describe('Connect Google from the console (issue 22)', () => {
     expect(pasted.status).toBe(303);
     const page = await call(`${base}/google`, { headers: { cookie } });
     expect(page.body).toContain('ACCOUNT_MISMATCH');
+    // The console's own advice, not the CLI's (which speaks of --user and running a command again).
+    expect(page.body).toContain('upstream user. To withdraw the access');
+    expect(page.body).not.toContain('--user');
+    expect(existsSync(join(baseDir, 'refresh-token'))).toBe(false);
+  });
+
+  it("in Japanese: the tab Google's redirect lands on and the console's advice speak the language of the admin who started", async () => {
+    rmSync(join(baseDir, 'refresh-token'), { force: true });
+    account = 'someone@example.com';
+    const { cookie, csrf } = await login(base);
+    const url = await start(cookie, csrf, { 'accept-language': 'ja-JP,ja;q=0.9' });
+    const tab = await call(`${url.searchParams.get('redirect_uri')}?state=${url.searchParams.get('state')}&code=${CODE}&scope=https://mail.google.com/`);
+    expect(tab.status).toBe(400);
+    expect(tab.body).toContain('サインインは受け付けられませんでした');
+    const ja = await call(`${base}/google`, { headers: { cookie, 'accept-language': 'ja' } });
+    expect(ja.body).toContain('ACCOUNT_MISMATCH');
+    expect(ja.body).toContain('ブリッジの送信経路のユーザーでサインインし直してください');
+    const en = await call(`${base}/google`, { headers: { cookie, 'accept-language': 'en' } });
+    expect(en.body).toContain('upstream user. To withdraw the access');
     expect(existsSync(join(baseDir, 'refresh-token'))).toBe(false);
   });
 });
