@@ -1,9 +1,15 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir as readdirCallback, readFile as readFileCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../errors/error.js';
 import { configError, describeType } from '../core/validate.js';
 import { dayOfSendLogFile, sendLogFileName } from './file.js';
 import { SEND_STATUSES, type SendRecord, type SendStatus } from '../core/send-log.js';
+
+// Not node:fs/promises: importing it loads a part of Node's runtime (FileHandle, readline,
+// watchers) into every process that imports the package, which one that only sends never uses.
+const readdir = promisify(readdirCallback);
+const readFile = promisify(readFileCallback);
 
 /** Options of {@link readSendLog}: the folder, and filters that all must match. */
 export interface ReadSendLogOptions {

@@ -214,6 +214,17 @@ describe('dual ESM/CJS build', () => {
     expect(loaded.filter((f) => /node_modules\/(smtp-server|google-auth-library)\//.test(f))).toEqual([]);
   });
 
+  it("importing the CommonJS build loads no part of Node's runtime that nodemailer alone does not (node:fs/promises brings ~175 kB)", async () => {
+    const builtins = async (target: string): Promise<string[]> => {
+      const script = `const before = new Set(process.moduleLoadList); require(${JSON.stringify(target)});
+        console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule '))));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: root });
+      return JSON.parse(stdout) as string[];
+    };
+    const nodemailer = new Set(await builtins('nodemailer'));
+    expect((await builtins(join(root, 'dist/index.cjs'))).filter((m) => !nodemailer.has(m))).toEqual([]);
+  });
+
   for (const format of ['esm', 'cjs'] as const) {
     it(`the ${format} build loads each lazy part on first use: the token provider, the Gmail API route, the bridge listener`, async () => {
       const api = format === 'esm' ? esm : cjs;
