@@ -1,6 +1,6 @@
 export { createGmailTransport, type GmailTransporter } from './transport/create.js';
 export { resolveConfig } from './config/resolve-config.js';
-export { loadConfig, type LoadConfigOptions } from './config/load-config.js';
+export { loadConfig, type LoadConfigOptions } from './config/lazy.js';
 export { fromEnv } from './config/from-env.js';
 export {
   GmailTransportError,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { errnoOf, readSecretFile, secretText } from '../config/load-config.js';
+import { readSecretFile, secretText } from '../config/load-config.js';
+import { errnoOf } from '../config/errno.js';
 import { Secret } from '../core/secret.js';
 import { configError, isLoopbackHost } from '../core/validate.js';
 import { checkWritable, readClientCredentials, writeSecretFile, type ClientCredentials } from '../consent/client-file.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from '../errors/error.js';
 import { strategies, type GmailTransportConfig } from '../strategies/index.js';
 import { configError, isPlainObject } from '../core/validate.js';
-import { errnoOf } from './load-config.js';
+import { errnoOf } from './errno.js';
 
 type EnvKind = 'string' | 'integer' | 'boolean' | 'json' | 'ca-file';
 

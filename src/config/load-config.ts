@@ -3,6 +3,7 @@ import type { ConfigIssue } from '../errors/error.js';
 import type { GmailTransportConfig } from '../strategies/index.js';
 import { configError, isPlainObject } from '../core/validate.js';
 import { findJsonProblem } from './json-problem.js';
+import { errnoOf } from './errno.js';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -21,24 +22,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Fields holding a path, resolved against the config file's folder like `{ "file" }` references. */
 const PATH_FIELDS = new Set(['keyFile']);
 
-/**
- * Reads a JSON config file (or takes a config object) and replaces every secret reference in it:
- * any string field may instead be `{ "env": "NAME" }` (an environment variable) or
- * `{ "file": "/run/secrets/x" }` (a regular file's content, without a byte-order mark and
- * surrounding whitespace; a relative path is relative to the config file). So a config can be
- * committed without its secrets. A relative `keyFile` is resolved the same way. Nothing else is checked here: pass the result to
- * `createGmailTransport`, which validates it.
- *
- * @param source - A path to a JSON file, or a config object (not modified).
- * @throws GmailTransportError `CONFIG_INVALID` naming the file, or each field whose variable is
- *   unset or empty or whose file cannot be read (by field path and variable or file name, never by value).
- * @example
- * ```ts
- * // gmail.json: { "strategy": "oauth2", "user": "me@example.com", "clientId": "123.apps.googleusercontent.com",
- * //   "clientSecret": { "env": "GMAIL_CLIENT_SECRET" }, "refreshToken": { "file": "/run/secrets/gmail-refresh" } }
- * const mailer = createGmailTransport(await loadConfig('gmail.json'));
- * ```
- */
+/** The package's `loadConfig` (see config/lazy.ts, which carries its documentation). */
 export async function loadConfig<T = GmailTransportConfig>(source: string | Record<string, unknown>, options: LoadConfigOptions = {}): Promise<T> {
   const { value, issues } = await readConfig<T>(source, options);
   if (issues.length > 0) throw configError(issues, [REFERENCE_HINT]);
@@ -178,12 +162,6 @@ async function resolveReference(ref: Record<string, unknown>, path: string, ctx:
   } catch (err) {
     return fail(`refers to file ${full}, which cannot be read (${errnoOf(err)})`);
   }
-}
-
-/** The errno code of a failed file read, for messages that must not quote anything else. */
-export function errnoOf(err: unknown): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : 'read error';
 }
 
 function lineAndColumn(text: string, position: number): string {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errnoOf, readRegularFile } from '../config/load-config.js';
+import { readRegularFile } from '../config/load-config.js';
+import { errnoOf } from '../config/errno.js';
 import { Secret } from '../core/secret.js';
 import { configError } from '../core/validate.js';
 

@@ -57,6 +57,8 @@ const LAZY_MODULES = [
   'src/bridge/runtime.ts',
   'src/bridge/session.ts',
   'src/bridge/self-signed.ts',
+  'src/config/load-config.ts',
+  'src/config/json-problem.ts',
 ];
 
 /** The dist files an entry loads before any of its code runs: its static relative imports, transitively. */
