@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { appPasswordConfig } from './helpers/configs.js';
-import { DIST_ESM } from './helpers/package.js';
+import { DIST_BRIDGE_ESM } from './helpers/package.js';
 import { fmt, median, table } from './helpers/stats.js';
 import type { BenchContext, SectionResult } from './helpers/context.js';
 import type { BridgeWorkerCommand, BridgeWorkerJob, BridgeWorkerReply } from './workers/bridge-worker.js';
@@ -29,7 +29,7 @@ export async function benchBridgeMemory(ctx: BenchContext): Promise<SectionResul
   let source = '';
   for (let round = 0; round < rounds; round++) {
     const before = (await standIns.stats()).smtpMessages;
-    const worker = await startWorker({ distEsm: DIST_ESM, upstream: appPasswordConfig(standIns, undefined), maxConnections: 2 * DEVICES });
+    const worker = await startWorker({ distBridgeEsm: DIST_BRIDGE_ESM, upstream: appPasswordConfig(standIns, undefined), maxConnections: 2 * DEVICES });
     try {
       // A small message first: the bridge's runtime, TLS and the upstream client are loaded
       // before the baseline, so the figure counts the messages only.

@@ -8,7 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBridge, hashPassword, type BridgeMessageRecord } from '../src/index.js';
+import { createBridge, hashPassword, type BridgeMessageRecord } from '../src/bridge/index.js';
 
 /** Where the embedded server listens and the certificate that makes it trusted. */
 export interface EmbeddedSmtp {

@@ -33,25 +33,3 @@ export type { DkimOptions } from './core/config.js';
 export { readSendLog, type ReadSendLogOptions } from './send-log/reader.js';
 export type { SendRecord, SendStatus, SendLogOptions, SendLogFileOptions, SendLogSink, SendLogRecipients } from './core/send-log.js';
 export type { BudgetOptions, BudgetStatus, BudgetCount } from './core/budget.js';
-export { createBridge } from './bridge/server.js';
-export { hashPassword } from './bridge/password-hash.js';
-export type {
-  Bridge,
-  BridgeOptions,
-  BridgeListenOptions,
-  BridgeTlsOptions,
-  BridgeTlsFiles,
-  BridgeTlsSelfSigned,
-  BridgeTlsVersion,
-  BridgeAccount,
-  BridgeLimits,
-  BridgeAddress,
-  BridgeEvents,
-  BridgeMessageRecord,
-  BridgeRefusalRecord,
-  BridgeLockoutRecord,
-  BridgeStatus,
-  BridgeAdminOptions,
-  BridgeAdminUser,
-  BridgeAdminAddress,
-} from './bridge/types.js';

@@ -7,8 +7,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST_ESM = join(ROOT, 'dist', 'index.js');
 export const DIST_CJS = join(ROOT, 'dist', 'index.cjs');
+export const DIST_BRIDGE_ESM = join(ROOT, 'dist', 'bridge.js');
 
 export type Package = typeof import('../../src/index.js');
+export type BridgePackage = typeof import('../../src/bridge/index.js');
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
@@ -24,7 +26,7 @@ function newestMtime(path: string): number {
  */
 export function ensureBuilt(log: (line: string) => void): void {
   const inputs = [join(ROOT, 'src'), join(ROOT, 'tsup.config.ts'), join(ROOT, 'package.json')];
-  const outputs = [DIST_ESM, DIST_CJS];
+  const outputs = [DIST_ESM, DIST_CJS, DIST_BRIDGE_ESM];
   const stale = outputs.some((file) => !existsSync(file)) || Math.max(...inputs.map(newestMtime)) > Math.min(...outputs.map((file) => statSync(file).mtimeMs));
   if (!stale) return;
   log('dist/ is missing or older than src/: running npm run build');

@@ -6,10 +6,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { Package } from '../helpers/package.js';
+import type { BridgePackage } from '../helpers/package.js';
 
 export interface BridgeWorkerJob {
-  distEsm: string;
+  distBridgeEsm: string;
   /** The bridge's upstream: a config of the package (JSON). */
   upstream: Record<string, unknown>;
   maxConnections: number;
@@ -33,7 +33,7 @@ setTimeout(() => {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const job = await new Promise<BridgeWorkerJob>((resolve) => process.once('message', (m) => resolve(m as BridgeWorkerJob)));
-const pkg = (await import(pathToFileURL(job.distEsm).href)) as Package;
+const pkg = (await import(pathToFileURL(job.distBridgeEsm).href)) as BridgePackage;
 
 const bridge = pkg.createBridge({
   listen: { host: '127.0.0.1', port: 0 },

@@ -14,7 +14,11 @@ export type HintKey = ErrorCode | `${ErrorCode}:${string}`;
 
 type HintTable = Record<ErrorCode, Record<Locale, string>> & Partial<Record<HintKey, Record<Locale, string>>>;
 
-const HINTS: HintTable = {
+/**
+ * The table is made on the first hint asked for, not at import: most processes never raise an
+ * error, and its strings in two languages are the largest literal data in the package.
+ */
+const hintTable = (): HintTable => ({
   CONFIG_INVALID: {
     en: 'Fix the fields listed (each issue in `issues` has a hint of its own) and create the transport again; the guide of each strategy (docs/strategies in the repository) has a complete config.',
     ja: '一覧の項目を修正してからトランスポートを作り直してください（`issues` の各項目にそれぞれのヒントがあります）。各ストラテジーの完全な設定例は、リポジトリの docs/strategies のガイドにあります。',
@@ -267,7 +271,9 @@ const HINTS: HintTable = {
     en: 'An unexpected error; `cause` holds the original. Please report it if it keeps happening.',
     ja: '予期しないエラーです。元のエラーは `cause` にあります。繰り返し起きる場合は報告してください。',
   },
-};
+});
+
+let hints: HintTable | undefined;
 
 /**
  * The hint for a code (or a code's variant, `'AUTH_INVALID_CREDENTIALS:basic-auth'`) in the
@@ -279,11 +285,12 @@ const HINTS: HintTable = {
  * ```
  */
 export function hintFor(key: HintKey, locale: Locale = 'en'): string {
-  const entry = HINTS[key] ?? HINTS[key.split(':')[0] as ErrorCode] ?? HINTS.UNKNOWN;
+  const table = (hints ??= hintTable());
+  const entry = table[key] ?? table[key.split(':')[0] as ErrorCode] ?? table.UNKNOWN;
   return entry[locale] ?? entry.en;
 }
 
 /** Every hint key that exists, for tests and docs. */
 export function hintKeys(): HintKey[] {
-  return Object.keys(HINTS) as HintKey[];
+  return Object.keys((hints ??= hintTable())) as HintKey[];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connect } from 'node:tls';
-import { createBridge } from '../../src/index.js';
+import { createBridge } from '../../src/bridge/index.js';
 import { testCert } from '../helpers/certs.js';
 
 const upstream = { strategy: 'relay', host: '127.0.0.1', port: 1, secure: true } as const;

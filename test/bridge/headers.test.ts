@@ -3,7 +3,7 @@ import { HeaderReader, headerAddresses } from '../../src/bridge/headers.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { fastHash, relayTo, startBridge, type RunningBridge } from '../helpers/bridge.js';
 import { printerSend } from '../helpers/printer.js';
-import type { BridgeRefusalRecord } from '../../src/index.js';
+import type { BridgeRefusalRecord } from '../../src/bridge/index.js';
 
 function read(message: string, chunkSize: number): HeaderReader {
   const reader = new HeaderReader();

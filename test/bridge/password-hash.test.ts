@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/index.js';
+import { hashPassword } from '../../src/bridge/index.js';
 import { hashPasswordWith, meetsRecommendation, parsePasswordHash, verifyPassword } from '../../src/bridge/password-hash.js';
 
 describe('device password hashes (scrypt, PHC string)', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RefusalLog } from '../../src/bridge/refusal-log.js';
-import type { BridgeRefusalRecord } from '../../src/index.js';
+import type { BridgeRefusalRecord } from '../../src/bridge/index.js';
 
 const refusal = (client: string, reason: BridgeRefusalRecord['reason'] = 'network-not-allowed'): BridgeRefusalRecord => ({
   event: 'refused',

@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createBridge, type GmailTransportError } from '../../src/index.js';
+import { type GmailTransportError } from '../../src/index.js';
+import { createBridge } from '../../src/bridge/index.js';
 import { fastHash } from '../helpers/bridge.js';
 import { RawSmtpClient } from '../helpers/printer.js';
 

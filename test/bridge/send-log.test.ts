@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBridge, readSendLog, type GmailTransportConfig, type SendRecord } from '../../src/index.js';
+import { readSendLog, type GmailTransportConfig, type SendRecord } from '../../src/index.js';
+import { createBridge } from '../../src/bridge/index.js';
 import { main } from '../../src/cli/main.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { fastHash, messageLogs, startBridge, type RunningBridge } from '../helpers/bridge.js';

@@ -20,11 +20,14 @@ import { CLIENT_SECRET, REFRESH_TOKEN, uniqueClientId } from '../helpers/oauth-f
  */
 
 type Api = typeof import('../../src/index.js');
+type BridgeApi = typeof import('../../src/bridge/index.js');
 type AppPasswordConfig = import('../../src/index.js').AppPasswordConfig;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const outputs = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'].map((f) => join(root, 'dist', f));
+const outputs = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'bridge.js', 'bridge.cjs', 'bridge.d.ts', 'bridge.d.cts'].map((f) =>
+  join(root, 'dist', f),
+);
 const APP_PASSWORD = 'ljdx vmtr qpsn zkbh';
 
 function newestSourceMtime(dir: string): number {
@@ -88,6 +91,8 @@ describe('dual ESM/CJS build', () => {
   let server: RecordingServer;
   let esm: Api;
   let cjs: Api;
+  let esmBridge: BridgeApi;
+  let cjsBridge: BridgeApi;
 
   let tokens: BreakableTokenEndpoint;
   let gmailApi: Server;
@@ -107,6 +112,8 @@ describe('dual ESM/CJS build', () => {
     gmailApiUrl = `http://127.0.0.1:${(gmailApi.address() as AddressInfo).port}`;
     esm = (await import(/* @vite-ignore */ pathToFileURL(join(root, 'dist/index.js')).href)) as Api;
     cjs = createRequire(import.meta.url)(join(root, 'dist/index.cjs')) as Api;
+    esmBridge = (await import(/* @vite-ignore */ pathToFileURL(join(root, 'dist/bridge.js')).href)) as BridgeApi;
+    cjsBridge = createRequire(import.meta.url)(join(root, 'dist/bridge.cjs')) as BridgeApi;
   }, 180_000);
   afterAll(async () => {
     await server?.close();
@@ -178,14 +185,22 @@ describe('dual ESM/CJS build', () => {
       }
       let cjsError; try { cjs.createGmailTransport({}); } catch (e) { cjsError = e; }
       let esmError; try { esm.createGmailTransport({}); } catch (e) { esmError = e; }
+      const bridges = [await import('gmail-transport/bridge'), createRequire(process.cwd() + '/package.json')('gmail-transport/bridge')];
       console.log(JSON.stringify({ sent, sameModule: esm.createGmailTransport === cjs.createGmailTransport,
-        crossEsm: esm.isGmailTransportError(cjsError), crossCjs: cjs.isGmailTransportError(esmError) }));
+        crossEsm: esm.isGmailTransportError(cjsError), crossCjs: cjs.isGmailTransportError(esmError),
+        bridge: bridges.map((b) => typeof b.createBridge + ' ' + typeof b.hashPassword) }));
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
       cwd: root,
       env: { ...process.env, APP_PASSWORD, SMTP_PORT: String(server.port), SMTP_CA: server.cert },
     });
-    expect(JSON.parse(stdout)).toEqual({ sent: ['you@example.com', 'you@example.com'], sameModule: false, crossEsm: true, crossCjs: true });
+    expect(JSON.parse(stdout)).toEqual({
+      sent: ['you@example.com', 'you@example.com'],
+      sameModule: false,
+      crossEsm: true,
+      crossCjs: true,
+      bridge: ['function function', 'function function'],
+    });
     expect(server.messages.map((m) => m.parsed.subject)).toEqual(expect.arrayContaining(['esm native', 'cjs native']));
   });
   it('importing either build and creating a transport loads none of the parts behind a dynamic import', async () => {
@@ -214,6 +229,27 @@ describe('dual ESM/CJS build', () => {
         .sort(),
     ).toEqual(eagerFiles('index.cjs'));
     expect(loaded.filter((f) => /node_modules\/(smtp-server|google-auth-library)\//.test(f))).toEqual([]);
+  });
+
+  it('the bridge is an entry of its own (gmail-transport/bridge): the package does not load it, and both share one copy of every class', () => {
+    for (const format of ['esm', 'cjs'] as const) {
+      const [entry, api, bridge] = format === 'esm' ? ['index.js', esm, esmBridge] : ['index.cjs', cjs, cjsBridge];
+      const eager = sourceModulesOf(eagerFiles(entry));
+      expect(
+        eager.filter((m) => m.startsWith('src/bridge/')),
+        entry,
+      ).toEqual([]);
+      const refused = (() => {
+        try {
+          bridge.createBridge({} as never);
+        } catch (err) {
+          return err;
+        }
+      })();
+      // Same format, same chunk: the class the package exports is the one the bridge throws.
+      expect(refused, format).toBeInstanceOf(api.GmailTransportError);
+      expect(refused, format).toMatchObject({ code: 'CONFIG_INVALID' });
+    }
   });
 
   it("importing the CommonJS build loads no part of Node's runtime that nodemailer alone does not (node:fs/promises brings ~175 kB)", async () => {
@@ -255,7 +291,11 @@ describe('dual ESM/CJS build', () => {
       viaApi.close();
 
       // bridge: listen() loads smtp-server and the session handlers; a device's message arrives upstream.
-      const bridge = api.createBridge({ listen: { host: '127.0.0.1', port: 0 }, allowNetworks: ['127.0.0.1'], upstream: configFor(`${format}-bridge`) });
+      const bridge = (format === 'esm' ? esmBridge : cjsBridge).createBridge({
+        listen: { host: '127.0.0.1', port: 0 },
+        allowNetworks: ['127.0.0.1'],
+        upstream: configFor(`${format}-bridge`),
+      });
       const [address] = await bridge.listen();
       const device = createTransport({ host: '127.0.0.1', port: address!.port, secure: false, ignoreTLS: true });
       await device.sendMail({ from: `${format}-bridge@gmail.com`, to: 'you@example.com', subject: `${format} bridge`, text: 'x' });
@@ -275,8 +315,10 @@ describe('dual ESM/CJS build', () => {
         const ext = format === 'esm' ? 'mjs' : 'cjs';
         const load =
           format === 'esm'
-            ? `import { createGmailTransport, createBridge } from ${JSON.stringify(join(root, 'dist/index.js'))};`
-            : `const { createGmailTransport, createBridge } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});`;
+            ? `import { createGmailTransport } from ${JSON.stringify(join(root, 'dist/index.js'))};
+               import { createBridge } from ${JSON.stringify(join(root, 'dist/bridge.js'))};`
+            : `const { createGmailTransport } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});
+               const { createBridge } = require(${JSON.stringify(join(root, 'dist/bridge.cjs'))});`;
         writeFileSync(
           join(dir, `app.${ext}`),
           `${load}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
-import type { BridgeMessageRecord } from '../../src/index.js';
+import type { BridgeMessageRecord } from '../../src/bridge/index.js';
 import { headerAddresses } from '../../src/bridge/headers.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { fastHash, relayTo, startBridge, type RunningBridge } from '../helpers/bridge.js';

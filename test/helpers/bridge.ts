@@ -1,4 +1,5 @@
-import { createBridge, type Bridge, type BridgeOptions, type GmailTransportConfig } from '../../src/index.js';
+import { type GmailTransportConfig } from '../../src/index.js';
+import { createBridge, type Bridge, type BridgeOptions } from '../../src/bridge/index.js';
 import { hashPasswordWith } from '../../src/bridge/password-hash.js';
 import { testCert } from './certs.js';
 import type { ScriptedUpstream } from './scripted-upstream.js';

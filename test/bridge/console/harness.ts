@@ -2,7 +2,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { mkdirSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BridgeOptions, SendRecord } from '../../../src/index.js';
+import type { SendRecord } from '../../../src/index.js';
+import type { BridgeOptions } from '../../../src/bridge/index.js';
 import { fastHash, relayTo, startBridge, type RunningBridge } from '../../helpers/bridge.js';
 import { startScriptedUpstream, type ScriptedUpstream, type ScriptedUpstreamOptions } from '../../helpers/scripted-upstream.js';
 
