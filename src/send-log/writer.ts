@@ -1,4 +1,4 @@
-import { SendLogFile } from './file.js';
+import type { SendLogFile } from './file.js';
 import type { ResolvedSendLog, SendLogPrivacy } from '../core/send-log.js';
 import { buildRecord, type RecordInput } from './record.js';
 
@@ -22,16 +22,7 @@ export function createSendLogWriter(
   runtime: { now?: () => number } = {},
 ): SendLogWriter {
   const privacy = { subjects: config.subjects, recipients: config.recipients };
-  if (config.kind === 'file') {
-    const file = new SendLogFile<RecordInput>({
-      dir: config.dir,
-      build: buildRecord,
-      retentionDays: config.retentionDays,
-      onFailure: (failure) => warn(failure.kind === 'write' ? 'SEND_LOG_WRITE_FAILED' : 'SEND_LOG_CLEANUP_FAILED', failure.message),
-      ...runtime,
-    });
-    return { privacy, write: (input, done) => file.append(input, done), close: () => file.close() };
-  }
+  if (config.kind === 'file') return fileWriter(config, privacy, warn, runtime);
   const sink = config.sink;
   const failed = (err: unknown): void => {
     // The sink's own error text is not quoted: it is the user's code, and may quote the record.
@@ -62,5 +53,54 @@ export function createSendLogWriter(
       );
     },
     close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Writes records to the files of `config.dir`. The file writer loads with the transport, in the
+ * background: importing the package does not hold it, only a transport with a `sendLog.dir`.
+ * Records given before it lands wait for it, in order; should it fail to load, each one is
+ * reported lost, as a failed write is, and its send settles.
+ */
+function fileWriter(
+  config: Extract<ResolvedSendLog, { kind: 'file' }>,
+  privacy: SendLogPrivacy,
+  warn: (code: SendLogWarningCode, message: string) => void,
+  runtime: { now?: () => number },
+): SendLogWriter {
+  let file: SendLogFile<RecordInput> | undefined;
+  let waiting: Array<{ input: RecordInput; done: () => void }> | undefined = [];
+  const loaded = import('./file.js').then(
+    ({ SendLogFile }) => {
+      file = new SendLogFile<RecordInput>({
+        dir: config.dir,
+        build: buildRecord,
+        retentionDays: config.retentionDays,
+        onFailure: (failure) => warn(failure.kind === 'write' ? 'SEND_LOG_WRITE_FAILED' : 'SEND_LOG_CLEANUP_FAILED', failure.message),
+        ...runtime,
+      });
+      for (const { input, done } of waiting!) file.append(input, done);
+      waiting = undefined;
+    },
+    () => {
+      for (const { done } of waiting!) lost(done);
+      waiting = undefined;
+    },
+  );
+  const lost = (done: () => void): void => {
+    warn('SEND_LOG_WRITE_FAILED', "the send log's file writer could not be loaded; the message's record is lost");
+    done();
+  };
+  return {
+    privacy,
+    write(input, done) {
+      if (file) file.append(input, done);
+      else if (waiting) waiting.push({ input, done });
+      else lost(done);
+    },
+    async close() {
+      await loaded;
+      await file?.close();
+    },
   };
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -62,6 +63,8 @@ const LAZY_MODULES = [
   'src/bridge/self-signed.ts',
   'src/config/load-config.ts',
   'src/config/json-problem.ts',
+  'src/send-log/file.ts',
+  'src/send-log/scan.ts',
 ];
 
 /** The dist files an entry loads before any of its code runs: its static relative imports, transitively. */
@@ -130,7 +133,7 @@ describe('dual ESM/CJS build', () => {
 
   it('emits both formats with their own declaration files, and the version baked in', () => {
     for (const file of outputs) expect(existsSync(file), file).toBe(true);
-    expect(readFileSync(join(root, 'dist/index.cjs'), 'utf8')).toMatch(/exports\.|module\.exports/);
+    expect(readFileSync(join(root, 'dist/index.cjs'), 'utf8')).toMatch(/\bexports\.|module\.exports|Object\.defineProperty\(exports, /);
     expect(readFileSync(join(root, 'dist/index.js'), 'utf8')).toMatch(/^export \{/m);
     expect(eagerFiles('index.js').some((file) => readFileSync(join(root, 'dist', file), 'utf8').includes(JSON.stringify(version)))).toBe(true);
   });
@@ -210,6 +213,9 @@ describe('dual ESM/CJS build', () => {
         expect.arrayContaining(['src/transport/create.ts', 'src/errors/error.ts', 'src/strategies/app-password.ts', 'src/tokens/registry.ts']),
       );
       for (const lazy of LAZY_MODULES) expect(eager, `${entry} loads ${lazy} at import`).not.toContain(lazy);
+      // What the import loads is a few files, not a chunk per set of lazy parts that share a
+      // module (the one-eager-chunk plugin in tsup.config.ts).
+      expect(eagerFiles(entry).length, entry).toBeLessThanOrEqual(3);
       // Each lazy module is in the build, in a chunk of its own format.
       const all = readdirSync(join(root, 'dist')).filter((f) => f.endsWith(entry.endsWith('.cjs') ? '.cjs' : '.js') && f !== 'cli.js');
       expect(sourceModulesOf(all), entry).toEqual(expect.arrayContaining(LAZY_MODULES));
@@ -264,7 +270,7 @@ describe('dual ESM/CJS build', () => {
   });
 
   for (const format of ['esm', 'cjs'] as const) {
-    it(`the ${format} build loads each lazy part on first use: the token provider, the Gmail API route, the bridge listener`, async () => {
+    it(`the ${format} build loads each lazy part on first use: the token provider, the Gmail API route, the send log's files, the bridge listener`, async () => {
       const api = format === 'esm' ? esm : cjs;
       const oauth = { clientId: uniqueClientId(), clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN };
       const user = `${format}-lazy@gmail.com`;
@@ -289,6 +295,16 @@ describe('dual ESM/CJS build', () => {
       await expect(viaApi.verify()).resolves.toBe(true);
       expect(gmailApiPaths.slice(before)).toEqual([`GET /gmail/v1/users/${encodeURIComponent(user)}/profile valid-token`]);
       viaApi.close();
+
+      // send log: the transport loads the file writer, the first record read loads the scan.
+      const dir = mkdtempSync(join(tmpdir(), `dual-${format}-log-`));
+      const logged = api.createGmailTransport({ ...configFor(`${format}-log`), sendLog: { dir } });
+      await logged.sendMail({ from: `${format}-log@gmail.com`, to: 'you@example.com', subject: `${format} logged`, text: 'x' });
+      logged.close();
+      const records: { status: string; from?: string }[] = [];
+      for await (const record of api.readSendLog({ dir })) records.push(record);
+      rmSync(dir, { recursive: true, force: true });
+      expect(records).toEqual([expect.objectContaining({ status: 'delivered', from: `${format}-log@gmail.com` })]);
 
       // bridge: listen() loads smtp-server and the session handlers; a device's message arrives upstream.
       const bridge = (format === 'esm' ? esmBridge : cjsBridge).createBridge({

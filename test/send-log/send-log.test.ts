@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
@@ -523,6 +523,34 @@ describe('sendLog options', () => {
       expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' }),
       expect.objectContaining({ event: 'warning', code: 'SEND_LOG_WRITE_FAILED' }),
     ]);
+  });
+
+  it('the file writer loads with the transport; should it fail to load, each record is reported lost and each send settles once', async () => {
+    const server = await scripted({ replies: { dot: GMAIL_ACCEPTED } });
+    vi.resetModules();
+    vi.doMock('../../src/send-log/file.js', () => {
+      throw new Error('the chunk is missing');
+    });
+    try {
+      const fresh = await import('../../src/index.js');
+      const dir = tempDir();
+      const mailer = fresh.createGmailTransport(replayConfig('app-password', server, { sendLog: { dir } }));
+      const warnings: TransportEvents['warning'][] = [];
+      mailer.on('warning', (w) => warnings.push(w));
+      // Both sends start before the load has failed: they wait for it, then settle.
+      const infos = await Promise.all([mailer.sendMail(MESSAGE), mailer.sendMail(MESSAGE)]);
+      mailer.close();
+      expect(infos.map((i) => i.accepted)).toEqual([['customer@example.com'], ['customer@example.com']]);
+      expect(server.accepted).toBe(2);
+      expect(warnings).toEqual([
+        { code: 'SEND_LOG_WRITE_FAILED', message: "the send log's file writer could not be loaded; the message's record is lost", strategy: 'app-password' },
+        { code: 'SEND_LOG_WRITE_FAILED', message: "the send log's file writer could not be loaded; the message's record is lost", strategy: 'app-password' },
+      ]);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      vi.doUnmock('../../src/send-log/file.js');
+      vi.resetModules();
+    }
   });
 
   it.each([
