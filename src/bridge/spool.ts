@@ -78,6 +78,10 @@ export class Spool {
       // After 'end' this is a no-op; before it, the device went away mid-message.
       stream.once('close', () => reject(new Error('the device closed the connection during DATA')));
     });
+    // The device may hang up while the file is still being opened, before `received` is awaited
+    // below: a rejection nobody listens to yet would end the process (Node's default for an
+    // unhandled rejection). It is still awaited, and thrown, below.
+    received.catch(() => undefined);
     try {
       dir = await mkdtemp(join(this.parent, PREFIX));
       path = join(dir, 'message.eml');

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Spool } from '../../src/bridge/spool.js';
 import { isGmailTransportError } from '../../src/index.js';
 import { startScriptedUpstream, type ScriptedUpstream } from '../helpers/scripted-upstream.js';
 import { messageLogs, relayTo, startBridge, type RunningBridge } from '../helpers/bridge.js';
@@ -105,5 +107,24 @@ describe('bridge spool (spoolDir)', () => {
     }
     expect(isGmailTransportError(err) && err.code).toBe('CONFIG_INVALID');
     expect(isGmailTransportError(err) && err.issues).toEqual([{ path: 'spoolDir', message: 'cannot create a directory in it (ENOTDIR)' }]);
+  });
+
+  it('a device that hangs up while its file is being opened: receive() rejects, nothing is left, and no rejection goes unhandled (it would end the process)', async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), 'bridge-spool-'));
+    cleanup.push(() => rm(spoolDir, { recursive: true, force: true }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanup.push(async () => void process.off('unhandledRejection', onUnhandled));
+    const stream = new PassThrough();
+    const receiving = new Spool(spoolDir).receive(stream, 1_000_000);
+    // What smtp-server does when the socket closes mid-message: the data stream errors at once,
+    // while the spool is still making the message's directory.
+    stream.destroy(Object.assign(new Error('Connection closed before the message was received in full'), { code: 'ECONNECTION' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(receiving).rejects.toMatchObject({ code: 'ECONNECTION' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(unhandled).toEqual([]);
+    expect(await readdir(spoolDir)).toEqual([]);
   });
 });
