@@ -41,6 +41,12 @@ export interface SendLogFileOptions<T> {
   onFailure: (failure: SendLogFailure) => void;
   /** The clock of the retention clean-up. @default Date.now */
   now?: () => number;
+  /**
+   * Whether more records may come soon (sends still on their way). While none can, a record is
+   * written at once: there is nobody to wait for, and its send settles without the window.
+   * @default more may always come
+   */
+  moreComing?: () => boolean;
 }
 
 interface Pending<T> {
@@ -61,8 +67,9 @@ interface Pending<T> {
  *   survives a crash of this process; not a power cut: there is no fsync per record).
  * - Group commit: records that arrive within a few milliseconds of each other (or while the
  *   day's file is being opened) go out in one write(), in the order they arrived. Under load
- *   one system call then carries many records; a lone record waits the window out. The
- *   records of a batch are made and serialised together then, in one pass over the batch.
+ *   one system call then carries many records. A record waits only while more may come
+ *   (`moreComing`): the last of a burst, or a lone send's, goes out at once. The records of a
+ *   batch are made and serialised together, in one pass over the batch.
  * - The write is synchronous: a batch of lines into the page cache takes microseconds, less
  *   than a trip through libuv's thread pool and back costs the event loop.
  * - A failure is reported through `onFailure`, and `done` still runs: the log never holds up
@@ -74,6 +81,7 @@ export class SendLogFile<T = SendRecord> {
   readonly #retentionMs: number;
   readonly #onFailure: (failure: SendLogFailure) => void;
   readonly #now: () => number;
+  readonly #moreComing: () => boolean;
   #queue: Pending<T>[] = [];
   /** How many of the queued items have their line made, from the front. */
   #made = 0;
@@ -94,11 +102,12 @@ export class SendLogFile<T = SendRecord> {
     this.#retentionMs = options.retentionDays * DAY_MS;
     this.#onFailure = options.onFailure;
     this.#now = options.now ?? Date.now;
+    this.#moreComing = options.moreComing ?? (() => true);
   }
 
   append(item: T, done: () => void): void {
     this.#queue.push({ item, done });
-    if (this.#queue.length >= COMMIT_RECORDS || this.#closed) this.#commit();
+    if (this.#queue.length >= COMMIT_RECORDS || this.#closed || !this.#moreComing()) this.#commit();
     else if (!this.#windowOpen) {
       this.#windowOpen = true;
       if (this.#timer) this.#timer.refresh();

@@ -1,9 +1,12 @@
-import type { SendLogFile } from './file.js';
+import type { SendLogFile, SendLogFileOptions } from './file.js';
 import type { ResolvedSendLog, SendLogPrivacy } from '../core/send-log.js';
 import { buildRecord, type RecordInput } from './record.js';
 
 /** Warning codes of the send log, emitted as the transporter's `warning` event. */
 export type SendLogWarningCode = 'SEND_LOG_WRITE_FAILED' | 'SEND_LOG_CLEANUP_FAILED';
+
+/** What the transport tells its file writer: its clock, and whether more records may come soon. */
+type Runtime = Pick<SendLogFileOptions<RecordInput>, 'now' | 'moreComing'>;
 
 /** Where a transport's records go: its files, or the user's sink. */
 export interface SendLogWriter {
@@ -16,11 +19,7 @@ export interface SendLogWriter {
   close(): Promise<void>;
 }
 
-export function createSendLogWriter(
-  config: ResolvedSendLog,
-  warn: (code: SendLogWarningCode, message: string) => void,
-  runtime: { now?: () => number } = {},
-): SendLogWriter {
+export function createSendLogWriter(config: ResolvedSendLog, warn: (code: SendLogWarningCode, message: string) => void, runtime: Runtime = {}): SendLogWriter {
   const privacy = { subjects: config.subjects, recipients: config.recipients };
   if (config.kind === 'file') return fileWriter(config, privacy, warn, runtime);
   const sink = config.sink;
@@ -66,7 +65,7 @@ function fileWriter(
   config: Extract<ResolvedSendLog, { kind: 'file' }>,
   privacy: SendLogPrivacy,
   warn: (code: SendLogWarningCode, message: string) => void,
-  runtime: { now?: () => number },
+  runtime: Runtime,
 ): SendLogWriter {
   let file: SendLogFile<RecordInput> | undefined;
   let waiting: Array<{ input: RecordInput; done: () => void }> | undefined = [];

@@ -123,12 +123,18 @@ function wrapSendMail(mailer: Transporter<SentMessageInfo>, config: ResolvedConf
     reject: (err: GmailTransportError) => void,
   ): void => {
     const mapped = err ? mapError(err, context) : undefined;
-    if (record) record(data, mapped, info, startedAt, () => (mapped ? reject(mapped) : resolve(info as SentMessageInfo)));
-    else if (mapped) reject(mapped);
+    if (record) {
+      transport.unrecordedSends--;
+      record(data, mapped, info, startedAt, () => (mapped ? reject(mapped) : resolve(info as SentMessageInfo)));
+    } else if (mapped) reject(mapped);
     else resolve(info as SentMessageInfo);
   };
   const sendMail = (data: SendMailOptions, callback?: (err: Error | null, info?: SentMessageInfo) => void): Promise<SentMessageInfo> | undefined => {
-    const startedAt = record ? Date.now() : 0;
+    let startedAt = 0;
+    if (record) {
+      startedAt = Date.now();
+      transport.unrecordedSends++;
+    }
     if (callback) {
       let called = false;
       const done = (err: Error | null, info?: SentMessageInfo): void => {

@@ -32,12 +32,20 @@ export class ManagedTransport extends EventEmitter implements Transport<SentMess
   #route?: Route;
   /** Where each send's record goes, with the `sendLog` option; sendMail writes it (see transport/create.ts). */
   readonly sendLog: SendLogWriter | undefined;
+  /**
+   * sendMail calls whose outcome has not reached the send log yet (transport/create.ts counts
+   * them). While there are none, a record has nobody to share its write with, and goes at once.
+   */
+  unrecordedSends = 0;
 
   constructor(config: ResolvedConfig) {
     super();
     this.#config = config;
     this.sendLog =
-      config.sendLog && createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }));
+      config.sendLog &&
+      createSendLogWriter(config.sendLog, (code, message) => this.publish('warning', { code, message, strategy: config.strategy }), {
+        moreComing: () => this.unrecordedSends > 0,
+      });
   }
 
   /** Set once, right after construction: the route's events need this transport to exist first. */

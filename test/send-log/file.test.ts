@@ -150,6 +150,27 @@ describe('SendLogFile', () => {
     await file.close();
   });
 
+  it('a record with no more on their way (moreComing false) is written at once, not after the window', async () => {
+    const dir = tempDir();
+    let more = true;
+    const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined, moreComing: () => more });
+    const now = Date.now();
+    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    // The day's file is open after the first record.
+    await new Promise<void>((resolve) => file.append(record(now, 'm1'), resolve));
+    const written: string[] = [];
+    file.append(record(now, 'm2'), () => written.push('m2'));
+    // A check-phase callback runs before the earliest timer of the window could fire.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toEqual([]);
+    more = false;
+    file.append(record(now, 'm3'), () => written.push('m3'));
+    // m2 goes out with m3, in order, in the same turn as the append.
+    expect(written).toEqual(['m2', 'm3']);
+    expect(lines(path).map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['m1', 'm2', 'm3']);
+    await file.close();
+  });
+
   it('an item whose record cannot be made: reported as a failed write, its callback runs, the others are written', async () => {
     const dir = tempDir();
     const failures: SendLogFailure[] = [];
