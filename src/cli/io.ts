@@ -5,9 +5,18 @@ import { stripControlCharacters } from '../core/untrusted-text.js';
 export type CliStdin = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 
 /** Where the CLI reads and writes; injectable so tests run commands in-process. */
+/** Where a command writes: process.stdout or process.stderr, or a test's stand-in. */
+export interface CliOutput {
+  write(text: string): unknown;
+  /** A stream's 'error' event: EPIPE once the reader went away (`gmail-transport log | head`). */
+  on?(event: 'error', listener: (err: Error) => void): unknown;
+  /** Set once writing failed (the reader went away): what is written after that is dropped. */
+  readonly closed?: boolean;
+}
+
 export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stdout: CliOutput;
+  stderr: CliOutput;
   /** @default process.stdin */
   stdin?: CliStdin;
   env: Readonly<Record<string, string | undefined>>;
@@ -101,8 +110,33 @@ export function parseDuration(text: string, flag: string): number {
  * move the cursor, rewrite the screen or set the window title; the CLI's own text has none of them.
  */
 export function terminalSafe<T extends CliIo>(io: T): T {
-  const safe = (stream: CliIo['stdout']): CliIo['stdout'] => ({ write: (text: string) => stream.write(stripControlCharacters(text)) });
-  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+  return { ...io, stdout: safeOutput(io.stdout), stderr: safeOutput(io.stderr) };
+}
+
+/** Whether writing to a stream failed, once per stream however many times main() runs. */
+const failedOutputs = new WeakMap<CliOutput, { failed: boolean }>();
+
+/**
+ * Also: a write to a reader that went away (a closed pipe) is an 'error' event, which would end
+ * the process, the bridge of `serve` with it. It is listened to, and later writes are dropped.
+ */
+function safeOutput(stream: CliOutput): CliOutput {
+  let state = failedOutputs.get(stream);
+  if (!state) {
+    const created = { failed: false };
+    stream.on?.('error', () => {
+      created.failed = true;
+    });
+    failedOutputs.set(stream, created);
+    state = created;
+  }
+  const failed = state;
+  return {
+    write: (text: string) => (failed.failed ? false : stream.write(stripControlCharacters(text))),
+    get closed() {
+      return failed.failed;
+    },
+  };
 }
 
 /**

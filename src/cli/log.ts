@@ -65,15 +65,10 @@ export async function runLog(args: readonly string[], io: CliIo): Promise<number
   let chunk = format === 'csv' ? csvHeader() : '';
   let pending = 0;
   let count = 0;
-  // `gmail-transport log | head` closes the pipe early: stop writing rather than crash on EPIPE.
-  // The listener stays: the error of a last write comes after this function returned.
-  const state = { closed: false };
-  (io.stdout as { on?: (event: 'error', listener: () => void) => unknown }).on?.('error', () => {
-    state.closed = true;
-  });
   try {
     for await (const record of records) {
-      if (state.closed) break;
+      // `gmail-transport log | head` closes the pipe early: stop reading once writing failed.
+      if (io.stdout.closed) break;
       count++;
       if (format === 'table') {
         rows.push(record);
@@ -93,7 +88,7 @@ export async function runLog(args: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`gmail-transport log: could not read the send log in ${options.dir} (${reason})\n`);
     return EXIT_FAILED;
   }
-  if (state.closed) return EXIT_OK;
+  if (io.stdout.closed) return EXIT_OK;
   if (format === 'table') {
     if (count > 0) io.stdout.write(table(rows));
     else io.stderr.write('gmail-transport log: no records match\n');

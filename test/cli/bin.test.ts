@@ -1,5 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -26,5 +30,35 @@ describe('gmail-transport bin', () => {
     const run = runBin(['verify', '--json'], { GMAIL_STRATEGY: 'app-password', GMAIL_USER: 'me@gmail.com' });
     expect(run.status).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID', issues: [{ path: 'appPassword' }] } });
+  });
+
+  it('`log | head`: a reader that stops early ends the command quietly with 0, not with an EPIPE crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bin-log-'));
+    try {
+      // Far more than a pipe holds: the command is still writing when the reader goes away.
+      const day = new Date().toISOString().slice(0, 10);
+      const lines = Array.from({ length: 20_000 }, (_, i) =>
+        JSON.stringify({
+          id: `p.${i}`,
+          time: `${day}T00:00:00.000Z`,
+          strategy: 'app-password',
+          user: 'me@gmail.com',
+          to: [`r${i}@example.com`],
+          status: 'delivered',
+        }),
+      );
+      writeFileSync(join(dir, `send-${day}.jsonl`), `${lines.join('\n')}\n`);
+      const child = spawn(process.execPath, [tsx, bin, 'log', '--dir', dir, '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = once(child, 'exit');
+      await once(child.stdout, 'data');
+      child.stdout.destroy();
+      const [code] = (await exited) as [number | null];
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
