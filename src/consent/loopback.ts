@@ -89,7 +89,15 @@ export async function listenOnLoopback(opts: { port: number; state: string; onRe
   let done = false;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    // Anything on this machine can send a request line that is no URL (`GET //[`): a throw
+    // here would be an uncaught exception in the process waiting (the bridge's, for Connect Google).
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      respond(res, { status: 400, title: 'Bad request', text: 'This address is not one Google redirects to.' });
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== '/') {
       respond(res, { status: 404, title: 'Not found', text: 'Nothing here.' });
       return;
