@@ -82,13 +82,26 @@ function fileWriter(
       waiting = undefined;
     },
     () => {
-      for (const { done } of waiting!) lost(done);
+      const waited = waiting!;
       waiting = undefined;
+      for (const { done } of waited) {
+        try {
+          lost(done);
+        } catch (err) {
+          // A throw out of a caller's listener is theirs; the other sends still settle.
+          process.nextTick(() => {
+            throw err;
+          });
+        }
+      }
     },
   );
   const lost = (done: () => void): void => {
-    warn('SEND_LOG_WRITE_FAILED', "the send log's file writer could not be loaded; the message's record is lost");
-    done();
+    try {
+      warn('SEND_LOG_WRITE_FAILED', "the send log's file writer could not be loaded; the message's record is lost");
+    } finally {
+      done();
+    }
   };
   return {
     privacy,
