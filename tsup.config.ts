@@ -42,7 +42,7 @@ function lazyParts(dir: string): Set<string> {
 /**
  * esbuild puts each module in a chunk by the set of entry points that reach it, and counts each
  * lazy part as an entry point. The lazy parts each reach a different few of the modules the
- * package's import loads, which cut those into a dozen and more small chunks: as many files
+ * package's import loads, which cut those into many small chunks: as many files
  * for Node to resolve, read and link at every import, for code that is always loaded together.
  * Each lazy part is made to reach all of it (a namespace re-export of the package's entry that
  * nothing uses), so what the import loads is one chunk. A lazy part only ever loads after the
