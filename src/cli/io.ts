@@ -116,21 +116,22 @@ export function terminalSafe<T extends CliIo>(io: T): T {
 /** Whether writing to a stream failed, once per stream however many times main() runs. */
 const failedOutputs = new WeakMap<CliOutput, { failed: boolean }>();
 
+function failureOf(stream: CliOutput): { failed: boolean } {
+  let state = failedOutputs.get(stream);
+  if (!state) {
+    const watched = { failed: false };
+    stream.on?.('error', () => (watched.failed = true));
+    failedOutputs.set(stream, (state = watched));
+  }
+  return state;
+}
+
 /**
  * Also: a write to a reader that went away (a closed pipe) is an 'error' event, which would end
  * the process, the bridge of `serve` with it. It is listened to, and later writes are dropped.
  */
 function safeOutput(stream: CliOutput): CliOutput {
-  let state = failedOutputs.get(stream);
-  if (!state) {
-    const created = { failed: false };
-    stream.on?.('error', () => {
-      created.failed = true;
-    });
-    failedOutputs.set(stream, created);
-    state = created;
-  }
-  const failed = state;
+  const failed = failureOf(stream);
   return {
     write: (text: string) => (failed.failed ? false : stream.write(stripControlCharacters(text))),
     get closed() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SendLogFile, type SendLogFailure } from '../../src/send-log/file.js';
+import { SendLogFile, sendLogFileName, type SendLogFailure } from '../../src/send-log/file.js';
 import type { SendRecord } from '../../src/index.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -24,6 +24,9 @@ function record(time: number, id: string, extra: Partial<SendRecord> = {}): Send
 function append(file: SendLogFile, rec: SendRecord): Promise<void> {
   return new Promise((resolve) => file.append(rec, resolve));
 }
+
+/** The file that holds the records of `time`'s UTC day. */
+const fileOfDay = (dir: string, time: number) => join(dir, sendLogFileName(new Date(time).toISOString().slice(0, 10)));
 
 const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 
@@ -78,7 +81,7 @@ describe('SendLogFile', () => {
     const dir = tempDir();
     const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined });
     const now = Date.now();
-    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const path = fileOfDay(dir, now);
     const seen: boolean[] = [];
     let end = 0;
     const all = Array.from({ length: 2_000 }, (_, i) => {
@@ -122,14 +125,14 @@ describe('SendLogFile', () => {
     expect(written).toBe(50);
     await append(file, record(now, 'late'));
     await file.close();
-    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const path = fileOfDay(dir, now);
     expect(lines(path)).toHaveLength(51);
   });
   it('group commit: records a few milliseconds apart share one write, and each callback runs once its line is in the file', async () => {
     const dir = tempDir();
     const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined });
     const now = Date.now();
-    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const path = fileOfDay(dir, now);
     const seenAtDone: number[] = [];
     const first = new Promise<void>((resolve) =>
       file.append(record(now, 'g1'), () => {
@@ -155,9 +158,9 @@ describe('SendLogFile', () => {
     let more = true;
     const file = new SendLogFile({ dir, retentionDays: 30, onFailure: () => undefined, moreComing: () => more });
     const now = Date.now();
-    const path = join(dir, `send-${new Date(now).toISOString().slice(0, 10)}.jsonl`);
+    const path = fileOfDay(dir, now);
     // The day's file is open after the first record.
-    await new Promise<void>((resolve) => file.append(record(now, 'm1'), resolve));
+    await append(file, record(now, 'm1'));
     const written: string[] = [];
     file.append(record(now, 'm2'), () => written.push('m2'));
     // A check-phase callback runs before the earliest timer of the window could fire.
@@ -189,7 +192,7 @@ describe('SendLogFile', () => {
     expect(done).toEqual(['a', 'bad', 'b']);
     expect(failures.map((f) => f.kind)).toEqual(['write']);
     expect(failures[0]!.message).not.toContain('getter');
-    const path = join(dir, `send-${new Date().toISOString().slice(0, 10)}.jsonl`);
+    const path = fileOfDay(dir, Date.now());
     expect(lines(path).map((l) => (JSON.parse(l) as SendRecord).id)).toEqual(['a', 'b']);
   });
 });
