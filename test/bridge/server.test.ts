@@ -96,8 +96,10 @@ describe('bridge delivery (createBridge)', () => {
   });
 
   it('upstream unreachable: 451 4.4.1, the device retries later', async () => {
+    // Port 1: nothing listens there, and no other test's ephemeral server can take it over (a
+    // port just closed can be handed to the next test that binds one).
     const upstream = await startScriptedUpstream();
-    const config = relayTo(upstream);
+    const config = { ...relayTo(upstream), port: 1 };
     await upstream.close();
     const bridge = await startBridge({ ...NETWORK, upstream: config });
     cleanup.push(() => bridge.close());
