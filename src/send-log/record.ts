@@ -211,9 +211,9 @@ export function queueIdOf(response: string): string | undefined {
   return /\bqueued as\s+<?([^\s<>]+)>?/i.exec(response)?.[1];
 }
 
-/** Recipients as the `recipients` option allows. */
-export function maskRecipients(addresses: readonly string[], mode: SendLogRecipients): string[] {
-  if (mode === 'full') return [...addresses];
+/** Recipients as the `recipients` option allows: `addresses` itself when they are shown in full. */
+export function maskRecipients(addresses: string[], mode: SendLogRecipients): string[] {
+  if (mode === 'full') return addresses;
   if (mode === 'none') return [];
   return addresses.map((address) => {
     const at = address.lastIndexOf('@');

@@ -13,7 +13,7 @@ import type { Route } from '../core/route.js';
 import type { ResolvedDkim } from '../core/config.js';
 import type { GmailTransportError } from '../errors/error.js';
 import { factsOfData, type RecordInput } from '../send-log/record.js';
-import { sendContextOf, takeTrace, type SendContext } from '../send-log/trace.js';
+import { sendContextOf, takeTrace } from '../send-log/trace.js';
 import type { SendLogWriter } from '../send-log/writer.js';
 import { withBudget } from '../budget/route.js';
 import { withRetry } from '../delivery/retry.js';
@@ -178,14 +178,14 @@ function createRecorder(transport: ManagedTransport, log: SendLogWriter): Record
       const trace = takeTrace(error ?? info);
       input = {
         route: transport.route,
-        ...(trace ? { trace } : {}),
+        trace,
         // No trace: the message never reached the transport (a plugin or the data failed first).
         facts: trace?.facts ?? factsOfData((data ?? {}) as Record<string, unknown>, log.privacy),
         outcome: error ? { error } : { info: info as SentMessageInfo },
         startedAt,
         now: Date.now(),
         privacy: log.privacy,
-        ...withContext(sendContextOf(data)),
+        context: sendContextOf(data),
       };
     } catch {
       // Only the caller's data can throw here (a getter): the send's outcome stands without a record.
@@ -199,8 +199,4 @@ function createRecorder(transport: ManagedTransport, log: SendLogWriter): Record
     }
     log.write(input, done);
   };
-}
-
-function withContext(context: SendContext | undefined): { context?: SendContext } {
-  return context ? { context } : {};
 }
