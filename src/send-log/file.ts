@@ -1,4 +1,4 @@
-import { close, mkdir, open, readdir, unlink, write } from 'node:fs';
+import { close, mkdir, open, readdir, unlink, writeSync } from 'node:fs';
 import { join } from 'node:path';
 // Node's own timers: the commit window is how writes are grouped, not a decision on the
 // clock that a test fakes, and a faked timer would leave sends unsettled.
@@ -70,9 +70,8 @@ interface Pending<T> {
  *   one system call then carries many records. A record waits only while more may come
  *   (`moreComing`): the last of a burst, or a lone send's, goes out at once. The records of a
  *   batch are made and serialised together, in one pass over the batch.
- * - The write runs in libuv's thread pool: an append to a file takes the kernel tens of
- *   microseconds (it updates the file's times too), which would otherwise stall every send of
- *   the process; with a batch per write, the trip there and back costs the event loop less.
+ * - The write is synchronous: a batch of lines into the page cache takes microseconds, less
+ *   than a trip through libuv's thread pool and back costs the event loop.
  * - A failure is reported through `onFailure`, and `done` still runs: the log never holds up
  *   or fails a send.
  */
@@ -167,22 +166,23 @@ export class SendLogFile<T = SendRecord> {
         this.#finish(batch, this.#failed('write', batch.length, openError));
         return;
       }
-      const text = batch.length === 1 ? batch[0]!.line! : batch.map((p) => p.line).join('');
+      const buffer = Buffer.from(batch.length === 1 ? batch[0]!.line! : batch.map((p) => p.line).join(''), 'utf8');
+      const length = buffer.length;
       // One write() per batch: O_APPEND makes it land whole at the end of the file.
-      write(fd, text, null, 'utf8', (err, written) => {
-        if (err) {
-          this.#closeFd();
-          this.#finish(batch, this.#failed('write', batch.length, err));
-          return;
-        }
-        const length = Buffer.byteLength(text, 'utf8');
-        this.#finish(
-          batch,
-          written === length
-            ? undefined
-            : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${length} bytes` })),
-        );
-      });
+      let written: number;
+      try {
+        written = writeSync(fd, buffer);
+      } catch (err) {
+        this.#closeFd();
+        this.#finish(batch, this.#failed('write', batch.length, err));
+        return;
+      }
+      this.#finish(
+        batch,
+        written === length
+          ? undefined
+          : this.#failed('write', batch.length, Object.assign(new Error('short write'), { code: `wrote ${written} of ${length} bytes` })),
+      );
     });
   }
 
