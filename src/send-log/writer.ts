@@ -55,11 +55,16 @@ export function createSendLogWriter(config: ResolvedSendLog, warn: (code: SendLo
   };
 }
 
+/** The file writer's module, loaded with the first transport that writes files, once per process. */
+let fileModule: Promise<typeof import('./file.js')> | undefined;
+/** The same, once it has loaded: later transports make their writer without waiting a turn. */
+let loadedFile: typeof import('./file.js') | undefined;
+
 /**
- * Writes records to the files of `config.dir`. The file writer loads with the transport, in the
- * background: importing the package does not hold it, only a transport with a `sendLog.dir`.
- * Records given before it lands wait for it, in order; should it fail to load, each one is
- * reported lost, as a failed write is, and its send settles.
+ * Writes records to the files of `config.dir`. The file writer loads with the first transport
+ * that has a `sendLog.dir`, in the background: importing the package does not hold it. Records
+ * given before it lands wait for it, in order; should it fail to load, each one is reported
+ * lost, as a failed write is, and its send settles.
  */
 function fileWriter(
   config: Extract<ResolvedSendLog, { kind: 'file' }>,
@@ -67,35 +72,40 @@ function fileWriter(
   warn: (code: SendLogWarningCode, message: string) => void,
   runtime: Runtime,
 ): SendLogWriter {
-  let file: SendLogFile<RecordInput> | undefined;
-  let waiting: Array<{ input: RecordInput; done: () => void }> | undefined = [];
-  const loaded = import('./file.js').then(
-    ({ SendLogFile }) => {
-      file = new SendLogFile<RecordInput>({
-        dir: config.dir,
-        build: buildRecord,
-        retentionDays: config.retentionDays,
-        onFailure: (failure) => warn(failure.kind === 'write' ? 'SEND_LOG_WRITE_FAILED' : 'SEND_LOG_CLEANUP_FAILED', failure.message),
-        ...runtime,
-      });
-      for (const { input, done } of waiting!) file.append(input, done);
-      waiting = undefined;
-    },
-    () => {
-      const waited = waiting!;
-      waiting = undefined;
-      for (const { done } of waited) {
-        try {
-          lost(done);
-        } catch (err) {
-          // A throw out of a caller's listener is theirs; the other sends still settle.
-          process.nextTick(() => {
-            throw err;
-          });
-        }
-      }
-    },
-  );
+  const open = ({ SendLogFile }: typeof import('./file.js')): SendLogFile<RecordInput> =>
+    new SendLogFile<RecordInput>({
+      dir: config.dir,
+      build: buildRecord,
+      retentionDays: config.retentionDays,
+      onFailure: (failure) => warn(failure.kind === 'write' ? 'SEND_LOG_WRITE_FAILED' : 'SEND_LOG_CLEANUP_FAILED', failure.message),
+      ...runtime,
+    });
+  let file: SendLogFile<RecordInput> | undefined = loadedFile && open(loadedFile);
+  let waiting: Array<{ input: RecordInput; done: () => void }> | undefined = file ? undefined : [];
+  fileModule ??= import('./file.js').then((module) => (loadedFile = module));
+  const loaded = file
+    ? Promise.resolve()
+    : fileModule.then(
+        (module) => {
+          file = open(module);
+          for (const { input, done } of waiting!) file.append(input, done);
+          waiting = undefined;
+        },
+        () => {
+          const waited = waiting!;
+          waiting = undefined;
+          for (const { done } of waited) {
+            try {
+              lost(done);
+            } catch (err) {
+              // A throw out of a caller's listener is theirs; the other sends still settle.
+              process.nextTick(() => {
+                throw err;
+              });
+            }
+          }
+        },
+      );
   const lost = (done: () => void): void => {
     try {
       warn('SEND_LOG_WRITE_FAILED', "the send log's file writer could not be loaded; the message's record is lost");
