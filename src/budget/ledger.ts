@@ -97,10 +97,7 @@ export class MemoryLedger implements Ledger {
     const { waitMs, usage } = decide(entries, recipients, limits, now);
     if (waitMs > 0) return { ok: false, usage, waitMs };
     const handle = addEntry(entries, now, recipients);
-    // decide() made `usage` for this call alone: it now counts this message too.
-    usage.messages += 1;
-    usage.recipients += recipients;
-    return { ok: true, usage, handle };
+    return { ok: true, usage: { ...usage, messages: usage.messages + 1, recipients: usage.recipients + recipients }, handle };
   }
 
   release(key: string, handle: unknown): void {
